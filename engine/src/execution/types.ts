@@ -1,0 +1,47 @@
+import type { Problem } from "../graph/problem.ts";
+import type { Workflow } from "../graph/workflow.ts";
+import type { PreviewImage, UiResult } from "../nodes/definition.ts";
+
+/**
+ * The contract between the executor (runs one workflow, with the per-node cache) and the
+ * job queue / server / CLI that drive it.
+ */
+
+/** Callbacks the executor makes while running; the queue turns them into socket events. */
+export interface ExecutionEvents {
+  nodeStarted(nodeId: string): void;
+  /** The node's outputs came from the cache; `ui` is what it showed when it last ran. */
+  nodeCached(nodeId: string, ui?: UiResult): void;
+  nodeFinished(nodeId: string, ms: number, ui?: UiResult): void;
+  nodeFailed(nodeId: string, problem: Problem): void;
+  progress(nodeId: string, step: number, total: number): void;
+  preview(nodeId: string, image: PreviewImage): void;
+}
+
+export interface ExecuteRequest {
+  workflow: Workflow;
+  /** Node ids to run up to ("run to here"); absent = every active output node. */
+  targets?: string[];
+  signal: AbortSignal;
+  events: ExecutionEvents;
+}
+
+export interface ExecutionResult {
+  status: "succeeded" | "failed" | "cancelled";
+  /** Why it failed: a validation problem or the failing node's problem. */
+  error?: Problem;
+  /** All validation problems, when validation failed (nothing ran). */
+  problems?: Problem[];
+  /** What each node showed (output nodes), by node id. */
+  ui: Record<string, UiResult>;
+  /** Node ids that ran, in order, and those served from the cache. */
+  ran: string[];
+  cached: string[];
+}
+
+export interface WorkflowExecutor {
+  /** Every problem with the workflow, all together; [] when it can run. */
+  validate(workflow: Workflow, targets?: string[]): Problem[];
+  /** Validates, then runs what the targets need; never throws for node failures or cancellation. */
+  execute(request: ExecuteRequest): Promise<ExecutionResult>;
+}

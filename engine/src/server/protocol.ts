@@ -1,0 +1,172 @@
+import { z } from "zod";
+import { NodeCatalogSchema } from "../graph/node-schema.ts";
+import { ProblemSchema } from "../graph/problem.ts";
+import { WorkflowSchema } from "../graph/workflow.ts";
+
+/**
+ * The protocol between the editor and the server, in one file: REST bodies and socket.io
+ * events. The server validates with these schemas; both sides take their types from them.
+ * Pure: no Node or DOM imports.
+ *
+ * REST (all JSON unless noted; state-changing requests carry the `x-infix-token` header
+ * with the token the server puts in the page as <meta name="infix-token">):
+ *   GET    /api/config                      → Config
+ *   GET    /api/nodes                       → NodeCatalog
+ *   GET    /api/packs                       → { packs: PackInfo[] }
+ *   POST   /api/jobs            SubmitJob   → 201 { job: JobSummary } | 400 { error, problems }
+ *   GET    /api/jobs                        → QueueState
+ *   GET    /api/jobs/:id                    → Job
+ *   POST   /api/jobs/:id/cancel             → { job: JobSummary }
+ *   POST   /api/jobs/:id/front              → QueueState   (move a queued job to the front)
+ *   DELETE /api/jobs/:id                    → 204          (queued or finished jobs)
+ *   POST   /api/queue/pause | /api/queue/resume → QueueState
+ *   GET    /api/examples                    → { examples: ExampleInfo[] }
+ *   GET    /api/examples/:name              → Workflow
+ *   GET    /api/workflows                   → { workflows: SavedWorkflowInfo[] }
+ *   GET    /api/workflows/:name             → Workflow (latest version)
+ *   PUT    /api/workflows/:name  Workflow   → SavedWorkflowInfo  (each save is a new version)
+ *   GET    /api/workflows/:name/versions    → { versions: WorkflowVersionInfo[] }
+ *   GET    /api/workflows/:name/versions/:v → Workflow
+ *   DELETE /api/workflows/:name             → 204
+ *   POST   /api/uploads?name=<file name>  raw image bytes → { file: FileRef } (size-capped, type-checked)
+ *   GET    /api/files/:folder/<path>        → the file (folder: input | output | temp)
+ *   POST   /api/workflow-from-png  raw PNG bytes → Workflow (the one embedded by Save Image)
+ *   GET    /api/cache                       → CacheStats
+ *   DELETE /api/cache                       → CacheStats
+ * Errors: 4xx/5xx { error: string, problems?: Problem[] }.
+ */
+
+export const FileRefSchema = z.object({ folder: z.enum(["input", "output", "temp"]), name: z.string() });
+export type FileRefMessage = z.infer<typeof FileRefSchema>;
+
+export const UiResultSchema = z.object({
+  images: z.array(FileRefSchema.extend({ width: z.number(), height: z.number() })).optional(),
+  text: z.array(z.string()).optional(),
+});
+export type UiResultMessage = z.infer<typeof UiResultSchema>;
+
+export const JobStatusSchema = z.enum(["queued", "running", "succeeded", "failed", "cancelled"]);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+export const NodeRunStatusSchema = z.enum(["pending", "running", "cached", "done", "failed", "skipped"]);
+export type NodeRunStatus = z.infer<typeof NodeRunStatusSchema>;
+
+export const NodeRunStateSchema = z.object({
+  status: NodeRunStatusSchema,
+  /** Wall time of the node's own run, ms. */
+  ms: z.number().optional(),
+  progress: z.object({ step: z.number(), total: z.number() }).optional(),
+  error: ProblemSchema.optional(),
+  ui: UiResultSchema.optional(),
+});
+export type NodeRunState = z.infer<typeof NodeRunStateSchema>;
+
+export const SubmitJobSchema = z.object({
+  workflow: WorkflowSchema,
+  /** Node ids to run up to ("run to here"); absent = every active output node. */
+  targets: z.array(z.string()).optional(),
+  /** Put the job at the front of the queue. */
+  front: z.boolean().optional(),
+  /** Free text the editor shows in the queue panel (e.g. the workflow tab's name). */
+  label: z.string().max(200).optional(),
+  /** Which client submitted it (socket id), so it can pick out its own results. */
+  clientId: z.string().optional(),
+});
+export type SubmitJob = z.infer<typeof SubmitJobSchema>;
+
+export const JobSummarySchema = z.object({
+  id: z.string(),
+  status: JobStatusSchema,
+  label: z.string().optional(),
+  clientId: z.string().optional(),
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  error: ProblemSchema.optional(),
+  /** Counts for the queue panel. */
+  nodeCount: z.number(),
+});
+export type JobSummary = z.infer<typeof JobSummarySchema>;
+
+export const JobSchema = JobSummarySchema.extend({
+  workflow: WorkflowSchema,
+  targets: z.array(z.string()).optional(),
+  nodes: z.record(z.string(), NodeRunStateSchema),
+});
+export type Job = z.infer<typeof JobSchema>;
+
+export const QueueStateSchema = z.object({
+  paused: z.boolean(),
+  /** Running job first, then queued in order, then history (newest first, bounded). */
+  jobs: z.array(JobSummarySchema),
+});
+export type QueueState = z.infer<typeof QueueStateSchema>;
+
+export const PackInfoSchema = z.object({
+  name: z.string(),
+  /** Folder name under the models folder, or `tiny` for the embedded pack. */
+  id: z.string(),
+  bytes: z.number(),
+  embedded: z.boolean(),
+  controlnets: z.array(z.string()),
+  attentionControl: z.boolean(),
+  source: z.string().optional(),
+});
+export type PackInfo = z.infer<typeof PackInfoSchema>;
+
+export const ConfigSchema = z.object({
+  version: z.string(),
+  /** True when the only pack is the embedded tiny one: pictures are meaningless. */
+  tinyPackOnly: z.boolean(),
+  /** Where to read how to install real weights. */
+  installHelp: z.string(),
+  maxUploadBytes: z.number(),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export const ExampleInfoSchema = z.object({ name: z.string(), title: z.string(), description: z.string() });
+export type ExampleInfo = z.infer<typeof ExampleInfoSchema>;
+
+export const SavedWorkflowInfoSchema = z.object({ name: z.string(), versions: z.number(), updatedAt: z.number() });
+export type SavedWorkflowInfo = z.infer<typeof SavedWorkflowInfoSchema>;
+
+export const WorkflowVersionInfoSchema = z.object({ version: z.number(), savedAt: z.number(), bytes: z.number() });
+export type WorkflowVersionInfo = z.infer<typeof WorkflowVersionInfoSchema>;
+
+export const CacheStatsSchema = z.object({
+  entries: z.number(),
+  bytes: z.number(),
+  budgetBytes: z.number(),
+  hits: z.number(),
+  misses: z.number(),
+  evictions: z.number(),
+});
+export type CacheStats = z.infer<typeof CacheStatsSchema>;
+
+export const ErrorBodySchema = z.object({ error: z.string(), problems: z.array(ProblemSchema).optional() });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export { NodeCatalogSchema };
+
+/** Server → client socket.io events. A client that (re)connects first gets `queue` and, if a job runs, `job:state`. */
+export interface ServerToClientEvents {
+  queue: (state: QueueState) => void;
+  /** Full state of the running job, sent on connect so a reloaded editor catches up. */
+  "job:state": (job: Job) => void;
+  "job:queued": (job: JobSummary) => void;
+  "job:started": (e: { jobId: string }) => void;
+  "job:succeeded": (e: { jobId: string }) => void;
+  "job:failed": (e: { jobId: string; error: z.infer<typeof ProblemSchema> }) => void;
+  "job:cancelled": (e: { jobId: string }) => void;
+  "node:started": (e: { jobId: string; nodeId: string }) => void;
+  "node:cached": (e: { jobId: string; nodeId: string; ui?: UiResultMessage }) => void;
+  "node:finished": (e: { jobId: string; nodeId: string; ms: number; ui?: UiResultMessage }) => void;
+  "node:failed": (e: { jobId: string; nodeId: string; error: z.infer<typeof ProblemSchema> }) => void;
+  /** Throttled on the server: the latest per node, about every 50 ms. */
+  progress: (e: { jobId: string; nodeId: string; step: number; total: number }) => void;
+  /** A live preview picture: `image` is a data: URL (PNG or JPEG). */
+  preview: (e: { jobId: string; nodeId: string; image: string }) => void;
+}
+
+/** Client → server: everything state-changing goes over REST; sockets only listen. */
+export type ClientToServerEvents = Record<string, never>;

@@ -1,0 +1,60 @@
+// Lint gate: zero warnings, and the architecture's import directions.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import importX from "eslint-plugin-import-x";
+import globals from "globals";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "dist/", "editor/dist/", ".cache/", "data/", "output/", "test-results/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    plugins: { "import-x": importX },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-explicit-any": "error",
+      "no-eval": "error",
+      "no-new-func": "error",
+    },
+  },
+  {
+    // Node packages use the engine's public API only, and know nothing of HTTP.
+    files: ["nodes/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/engine/**", "../../engine*"], message: "nodes/ imports the engine only as @infix/engine." },
+            { group: ["express", "socket.io", "**/editor/**"], message: "nodes/ knows nothing of HTTP or the editor." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The engine knows nothing of the node packages or the editor.
+    files: ["engine/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@infix/nodes", "**/nodes/src/**", "**/editor/**"], message: "engine/ must not import nodes/ or editor/." }] },
+      ],
+    },
+  },
+  {
+    // The editor knows nodes only through the server's schemas: it imports the pure graph core and the protocol.
+    files: ["editor/**/*.{ts,tsx}"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@infix/engine", "@infix/nodes", "**/engine/**", "**/nodes/**"], message: "editor/ imports only @infix/graph and @infix/protocol." },
+          ],
+        },
+      ],
+    },
+  },
+);
