@@ -1,0 +1,48 @@
+import type { FloatTensor, IntTensor } from "@infix/engine";
+import type { PackManifest } from "./manifest.ts";
+
+/**
+ * The model-pack handle the BLIP-Diffusion nodes use. The loader (`loader.ts`) validates a
+ * pack folder against ../shared/MODEL_PACK.md and returns one of these; sessions are
+ * created lazily and shared across jobs.
+ */
+
+/** Graph files of a pack, by the name MODEL_PACK.md gives them (without `.onnx`). */
+export type GraphName = "qformer" | "text_encoder" | "unet" | "vae_decoder" | "vae_encoder" | `controlnet/${string}`;
+
+export type Feeds = Record<string, FloatTensor | IntTensor>;
+
+/** Result of a tokenizer: ids and attention mask, both of the same length. */
+export interface TokenizedText {
+  ids: number[];
+  attentionMask: number[];
+}
+
+export interface TextTokenizer {
+  /**
+   * Tokenizes like Hugging Face's tokenizer `__call__`: special tokens added, truncated to
+   * `maxLength` when given, padded to `maxLength` with the pad token when `padToMaxLength`.
+   */
+  encode(text: string, options?: { maxLength?: number; padToMaxLength?: boolean }): TokenizedText;
+  readonly padId: number;
+}
+
+export interface ModelPack {
+  /** Folder name under the models folder, or `tiny` for the embedded pack. */
+  readonly id: string;
+  readonly dir: string;
+  readonly embedded: boolean;
+  /** The parsed manifest.json (see manifest.ts for its schema). */
+  readonly manifest: PackManifest;
+  /** Content hash of manifest and graphs, `sha256:<hex>`, for workflows' pack references. */
+  readonly hash: string;
+  /** Runs one graph; outputs are float32 whatever the graph's dtype. */
+  run(graph: GraphName, feeds: Feeds, signal?: AbortSignal): Promise<Record<string, FloatTensor>>;
+  /** CLIP BPE tokenizer of `tokenizer/`. */
+  clipTokenizer(): Promise<TextTokenizer>;
+  /** BERT WordPiece (uncased) tokenizer of `qformer_tokenizer/`. */
+  bertTokenizer(): Promise<TextTokenizer>;
+  /** The handle is small; sessions are counted by the session pool, not the output cache. */
+  byteSize(): number;
+}
+
