@@ -2,3 +2,6 @@
 export * from "./graph/index.ts";
 export * from "./nodes/definition.ts";
 export * from "./runtime/tensor.ts";
+export * from "./runtime/sessions/float16.ts";
+export * from "./runtime/sessions/session-pool.ts";
+export * from "./runtime/onnx-signature/read-signature.ts";
