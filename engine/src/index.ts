@@ -5,3 +5,7 @@ export * from "./runtime/tensor.ts";
 export * from "./runtime/sessions/float16.ts";
 export * from "./runtime/sessions/session-pool.ts";
 export * from "./runtime/onnx-signature/read-signature.ts";
+export * from "./runtime/tokenizers/types.ts";
+export * from "./runtime/tokenizers/clip-tokenizer.ts";
+export * from "./runtime/tokenizers/bert-tokenizer.ts";
+export { TokenizerLoadError } from "./runtime/tokenizers/tokenizer-files.ts";

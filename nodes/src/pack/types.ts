@@ -1,4 +1,4 @@
-import type { FloatTensor, IntTensor } from "@infix/engine";
+import type { FloatTensor, IntTensor, TextTokenizer } from "@infix/engine";
 import type { PackManifest } from "./manifest.ts";
 
 /**
@@ -12,20 +12,8 @@ export type GraphName = "qformer" | "text_encoder" | "unet" | "vae_decoder" | "v
 
 export type Feeds = Record<string, FloatTensor | IntTensor>;
 
-/** Result of a tokenizer: ids and attention mask, both of the same length. */
-export interface TokenizedText {
-  ids: number[];
-  attentionMask: number[];
-}
-
-export interface TextTokenizer {
-  /**
-   * Tokenizes like Hugging Face's tokenizer `__call__`: special tokens added, truncated to
-   * `maxLength` when given, padded to `maxLength` with the pad token when `padToMaxLength`.
-   */
-  encode(text: string, options?: { maxLength?: number; padToMaxLength?: boolean }): TokenizedText;
-  readonly padId: number;
-}
+// The tokenizer types are generic and live in the engine; re-exported for the nodes.
+export type { TextTokenizer, TokenizedText } from "@infix/engine";
 
 export interface ModelPack {
   /** Folder name under the models folder, or `tiny` for the embedded pack. */
