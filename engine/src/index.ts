@@ -9,3 +9,8 @@ export * from "./runtime/tokenizers/types.ts";
 export * from "./runtime/tokenizers/clip-tokenizer.ts";
 export * from "./runtime/tokenizers/bert-tokenizer.ts";
 export { TokenizerLoadError } from "./runtime/tokenizers/tokenizer-files.ts";
+export * from "./runtime/image/rgb-image.ts";
+export * from "./runtime/image/decode.ts";
+export * from "./runtime/image/encode.ts";
+export * from "./runtime/image/resize.ts";
+export * from "./runtime/image/image-tensors.ts";
