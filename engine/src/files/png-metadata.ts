@@ -1,0 +1,86 @@
+import extractChunks from "png-chunks-extract";
+import encodeChunks from "png-chunks-encode";
+import { decode as decodeText, encode as encodeText } from "png-chunk-text";
+import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
+
+/**
+ * The workflow that made a picture travels inside it, as ComfyUI does with its `prompt` and
+ * `workflow` text chunks: dropping a saved PNG on the editor reopens the graph.
+ */
+
+/** The PNG text-chunk keyword under which Infix stores the workflow. */
+export const WORKFLOW_PNG_KEYWORD = "infix-workflow";
+
+/**
+ * Returns a copy of `png` with `workflow` embedded as a `tEXt` chunk (keyword
+ * `infix-workflow`) placed before IEND, replacing any workflow embedded before.
+ * tEXt is Latin-1 (PNG spec §11.3.4.3), so the JSON is written with every non-ASCII
+ * character escaped as `\uXXXX`, which JSON readers decode back unchanged.
+ *
+ * @example const tagged = embedWorkflowInPng(pngBytes, workflow);
+ */
+export function embedWorkflowInPng(png: Uint8Array, workflow: Workflow): Uint8Array {
+  const chunks = extractChunks(png).filter((chunk) => !isWorkflowChunk(chunk));
+  const json = JSON.stringify(workflow).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const end = chunks.findIndex((chunk) => chunk.name === "IEND");
+  chunks.splice(end === -1 ? chunks.length : end, 0, encodeText(WORKFLOW_PNG_KEYWORD, json));
+  return encodeChunks(chunks);
+}
+
+/**
+ * The workflow embedded in a PNG by {@link embedWorkflowInPng} (or an uncompressed `iTXt`
+ * chunk with the same keyword), or null when there is none, the bytes are not a PNG, or the
+ * embedded text is not a valid workflow.
+ */
+export function readWorkflowFromPng(png: Uint8Array): Workflow | null {
+  let chunks: { name: string; data: Uint8Array }[];
+  try {
+    chunks = extractChunks(png);
+  } catch {
+    return null;
+  }
+  for (const chunk of chunks) {
+    const text = workflowText(chunk);
+    if (text === null) continue;
+    try {
+      const parsed = WorkflowSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // not JSON: keep looking, another chunk may hold a good copy
+    }
+  }
+  return null;
+}
+
+function isWorkflowChunk(chunk: { name: string; data: Uint8Array }): boolean {
+  return workflowText(chunk) !== null;
+}
+
+/** The text of a tEXt or uncompressed iTXt chunk keyed `infix-workflow`, else null. */
+function workflowText(chunk: { name: string; data: Uint8Array }): string | null {
+  if (chunk.name === "tEXt") {
+    try {
+      const { keyword, text } = decodeText(chunk.data);
+      return keyword === WORKFLOW_PNG_KEYWORD ? text : null;
+    } catch {
+      return null;
+    }
+  }
+  if (chunk.name === "iTXt") return readUncompressedItxt(chunk.data);
+  return null;
+}
+
+/** iTXt layout (PNG spec §11.3.4.5): keyword 0 flag method language 0 translated-keyword 0 UTF-8 text. */
+function readUncompressedItxt(data: Uint8Array): string | null {
+  const keywordEnd = data.indexOf(0);
+  if (keywordEnd <= 0) return null;
+  const keyword = new TextDecoder("latin1").decode(data.subarray(0, keywordEnd));
+  if (keyword !== WORKFLOW_PNG_KEYWORD) return null;
+  const compressed = data[keywordEnd + 1];
+  if (compressed !== 0) return null;
+  const languageEnd = data.indexOf(0, keywordEnd + 3);
+  if (languageEnd === -1) return null;
+  const translatedEnd = data.indexOf(0, languageEnd + 1);
+  if (translatedEnd === -1) return null;
+  return new TextDecoder("utf-8").decode(data.subarray(translatedEnd + 1));
+}

@@ -1,0 +1,179 @@
+import { mkdtempSync, readFileSync, appendFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { JobQueue, type QueueEvent } from "./job-queue.ts";
+import { ScriptedExecutor, scriptedWorkflow } from "./scripted-executor.test-support.ts";
+
+let dir: string;
+let queues: JobQueue[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "infix-queue-"));
+});
+afterEach(async () => {
+  for (const queue of queues) await queue.close();
+  queues = [];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openQueue(executor = new ScriptedExecutor()) {
+  const queue = new JobQueue({ executor, journalPath: join(dir, "queue.jsonl"), progressIntervalMs: 50 });
+  queues.push(queue);
+  const events: QueueEvent[] = [];
+  queue.subscribe((event) => events.push(event));
+  return { queue, executor, events };
+}
+
+function until(predicate: () => boolean, ms = 5000): Promise<void> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => (predicate() ? resolve() : Date.now() - start > ms ? reject(new Error("timed out")) : setTimeout(tick, 2));
+    tick();
+  });
+}
+
+function submitOk(queue: JobQueue, types: Record<string, string>, front = false): string {
+  const result = queue.submit({ workflow: scriptedWorkflow(types), front });
+  if (!result.ok) throw new Error(result.error);
+  return result.value.id;
+}
+
+describe("JobQueue", () => {
+  it("runs a job to success and records per-node states and ui", async () => {
+    const { queue, events } = openQueue();
+    const id = submitOk(queue, { a: "Ok", b: "Ok" });
+    await until(() => queue.get(id)?.status === "succeeded");
+    const job = queue.get(id)!;
+    expect(job.nodes.a).toMatchObject({ status: "done", ms: 1, ui: { text: ["a done"] } });
+    const names = events.map((e) => e.name).filter((n) => n !== "queue");
+    expect(names).toEqual(["job:queued", "job:started", "node:started", "node:finished", "node:started", "node:finished", "job:succeeded"]);
+  });
+
+  it("returns every validation problem and queues nothing", () => {
+    const { queue } = openQueue();
+    const result = queue.submit({ workflow: scriptedWorkflow({ a: "Bad", b: "Ok", c: "Bad" }) });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems?.map((p) => p.nodeId)).toEqual(["a", "c"]);
+    expect(queue.state().jobs).toEqual([]);
+  });
+
+  it("runs one job at a time, in order, with front jumping the line", async () => {
+    const { queue, executor } = openQueue();
+    const first = submitOk(queue, { w1: "Wait" });
+    await until(() => queue.get(first)?.status === "running");
+    submitOk(queue, { second: "Ok" });
+    submitOk(queue, { third: "Ok" }, true);
+    expect(queue.state().jobs.map((j) => j.status)).toEqual(["running", "queued", "queued"]);
+    executor.release();
+    await until(() => queue.state().jobs.every((j) => j.status === "succeeded"));
+    expect(executor.started).toEqual(["w1", "third", "second"]);
+  });
+
+  it("pauses, moves to front, cancels and deletes", async () => {
+    const { queue, executor } = openQueue();
+    queue.pause();
+    const a = submitOk(queue, { a: "Ok" });
+    const b = submitOk(queue, { b: "Ok" });
+    const c = submitOk(queue, { c: "Ok" });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(executor.started).toEqual([]);
+    const moved = queue.moveToFront(c);
+    expect(moved.ok && moved.value.jobs.map((j) => j.id)).toEqual([c, a, b]);
+    expect(queue.cancel(a)).toMatchObject({ ok: true, value: { status: "cancelled" } });
+    expect(queue.remove(b)).toEqual({ ok: true, value: null });
+    expect(queue.remove("nope")).toMatchObject({ ok: false, status: 404 });
+    queue.resume();
+    await until(() => queue.get(c)?.status === "succeeded");
+    expect(executor.started).toEqual(["c"]);
+    expect(queue.cancel(c)).toMatchObject({ ok: false, status: 409 });
+  });
+
+  it("cancels the running job through its abort signal", async () => {
+    const { queue, events } = openQueue();
+    const id = submitOk(queue, { w: "Wait", after: "Ok" });
+    await until(() => queue.get(id)?.status === "running");
+    expect(queue.remove(id)).toMatchObject({ ok: false, status: 409 });
+    queue.cancel(id);
+    await until(() => queue.get(id)?.status === "cancelled");
+    expect(events.some((e) => e.name === "job:cancelled")).toBe(true);
+    expect(queue.get(id)!.nodes.after.status).toBe("skipped");
+  });
+
+  it("fails a job whose node fails, and one whose executor throws, and keeps going", async () => {
+    const executor = new ScriptedExecutor();
+    const { queue } = openQueue(executor);
+    const failing = submitOk(queue, { f: "Fail" });
+    await until(() => queue.get(failing)?.status === "failed");
+    expect(queue.get(failing)!.error).toMatchObject({ code: "node_error", nodeId: "f" });
+    const original = executor.execute.bind(executor);
+    executor.execute = async () => {
+      throw new Error("executor exploded");
+    };
+    const thrown = submitOk(queue, { x: "Ok" });
+    await until(() => queue.get(thrown)?.status === "failed");
+    expect(queue.get(thrown)!.error?.message).toBe("executor exploded");
+    executor.execute = original;
+    const next = submitOk(queue, { y: "Ok" });
+    await until(() => queue.get(next)?.status === "succeeded");
+  });
+
+  it("throttles progress to the latest per node and sends the last step before finishing", async () => {
+    const { queue, events } = openQueue();
+    const id = submitOk(queue, { p: "Progress" });
+    queue.submit({ workflow: scriptedWorkflow({ p: "Progress" }, { p: { steps: 40 } }) });
+    await until(() => queue.state().jobs.every((j) => j.status === "succeeded"));
+    const progress = events.filter((e) => e.name === "progress").map((e) => e.payload);
+    const second = progress.filter((p) => p.jobId !== id);
+    // 40 steps ≥ 1 ms apart take ≥ 40 ms; at one per 50 ms we expect a handful, not 40.
+    expect(second.length).toBeLessThan(20);
+    expect(second.at(-1)).toMatchObject({ step: 40, total: 40 });
+    const finishedAt = events.findIndex((e) => e.name === "node:finished" && e.payload.jobId !== id);
+    const lastProgressAt = events.findLastIndex((e) => e.name === "progress" && e.payload.jobId !== id);
+    expect(lastProgressAt).toBeLessThan(finishedAt);
+  });
+
+  it("keeps queued jobs (in order, paused) across a restart and fails the one that was running", async () => {
+    const first = openQueue();
+    first.queue.pause();
+    first.queue.resume();
+    const running = submitOk(first.queue, { w: "Wait" });
+    await until(() => first.queue.get(running)?.status === "running");
+    const a = submitOk(first.queue, { a: "Ok" });
+    const b = submitOk(first.queue, { b: "Ok" });
+    first.queue.moveToFront(b);
+    first.queue.pause();
+    await first.queue.close();
+
+    const second = openQueue();
+    const state = second.queue.state();
+    expect(state.paused).toBe(true);
+    expect(state.jobs.map((j) => [j.id, j.status])).toEqual([
+      [b, "queued"],
+      [a, "queued"],
+      [running, "failed"],
+    ]);
+    expect(second.queue.get(running)!.error?.message).toMatch(/server stopped while this job was running/);
+  });
+
+  it("tolerates a torn last line in the journal", async () => {
+    const first = openQueue();
+    first.queue.pause();
+    const a = submitOk(first.queue, { a: "Ok" });
+    await first.queue.close();
+    appendFileSync(join(dir, "queue.jsonl"), '{"type":"job","job":{"id":"x","sta');
+    const second = openQueue();
+    expect(second.queue.state().jobs.map((j) => j.id)).toEqual([a]);
+    // The torn line is gone after reopening, so the next append starts on a fresh line.
+    expect(readFileSync(join(dir, "queue.jsonl"), "utf8").endsWith("\n")).toBe(true);
+  });
+
+  it("bounds the history", async () => {
+    const executor = new ScriptedExecutor();
+    const queue = new JobQueue({ executor, journalPath: join(dir, "q.jsonl"), historyLimit: 3 });
+    queues.push(queue);
+    for (let i = 0; i < 6; i++) submitOk(queue, { [`n${i}`]: "Ok" });
+    await until(() => queue.state().jobs.length === 3 && queue.state().jobs.every((j) => j.status === "succeeded"));
+    expect(executor.started).toEqual(["n0", "n1", "n2", "n3", "n4", "n5"]);
+  });
+});
