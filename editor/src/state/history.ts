@@ -1,0 +1,68 @@
+import { applyPatches, enablePatches, produceWithPatches, type Patch } from "immer";
+
+enablePatches();
+
+/**
+ * Undo/redo over immer patches. Edits that share a coalesce key and follow each other
+ * within `coalesceMs` merge into one step, so a whole drag or a burst of typing undoes at once.
+ */
+
+export interface HistoryEntry {
+  label: string;
+  key?: string;
+  at: number;
+  patches: Patch[];
+  inverse: Patch[];
+}
+
+export interface History<T> {
+  present: T;
+  past: HistoryEntry[];
+  future: HistoryEntry[];
+}
+
+export interface EditOptions {
+  /** Edits with the same key within `coalesceMs` of the previous one merge into one undo step. */
+  coalesceKey?: string;
+  now?: number;
+}
+
+export const COALESCE_MS = 1000;
+/** Oldest steps are forgotten beyond this many. */
+export const HISTORY_LIMIT = 200;
+
+export function createHistory<T>(present: T): History<T> {
+  return { present, past: [], future: [] };
+}
+
+/** Applies `recipe` to the present state, recording an undo step; unchanged states record nothing. */
+export function edit<T>(history: History<T>, label: string, recipe: (draft: T) => void, options: EditOptions = {}): History<T> {
+  const [next, patches, inverse] = produceWithPatches(history.present, (draft) => {
+    recipe(draft as T);
+  });
+  if (patches.length === 0) return history;
+  const now = options.now ?? Date.now();
+  const top = history.past[history.past.length - 1];
+  if (top && options.coalesceKey !== undefined && top.key === options.coalesceKey && now - top.at <= COALESCE_MS) {
+    // Merged step: redo replays both in order; undo reverts the newer edit first.
+    const merged: HistoryEntry = { label: top.label, key: top.key, at: now, patches: [...top.patches, ...patches], inverse: [...inverse, ...top.inverse] };
+    return { present: next as T, past: [...history.past.slice(0, -1), merged], future: [] };
+  }
+  const entry: HistoryEntry = { label, key: options.coalesceKey, at: now, patches, inverse };
+  const past = [...history.past, entry];
+  return { present: next as T, past: past.length > HISTORY_LIMIT ? past.slice(-HISTORY_LIMIT) : past, future: [] };
+}
+
+export function undo<T>(history: History<T>): History<T> {
+  const entry = history.past[history.past.length - 1];
+  if (!entry) return history;
+  return { present: applyPatches(history.present as object, entry.inverse) as T, past: history.past.slice(0, -1), future: [entry, ...history.future] };
+}
+
+export function redo<T>(history: History<T>): History<T> {
+  const entry = history.future[0];
+  if (!entry) return history;
+  // A redone step never merges with the next edit.
+  const replayed = { ...entry, key: undefined };
+  return { present: applyPatches(history.present as object, entry.patches) as T, past: [...history.past, replayed], future: history.future.slice(1) };
+}
