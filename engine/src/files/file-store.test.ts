@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { InfixError } from "../graph/problem.ts";
+import { FileStore, safeFileName } from "./file-store.ts";
+
+const base = mkdtempSync(join(tmpdir(), "infix-store-"));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+describe("safeFileName", () => {
+  it("replaces odd characters and strips leading dots from each part", () => {
+    expect(safeFileName("../my cat?.png")).toBe("my_cat_.png");
+    expect(safeFileName("runs/.hidden/ä.png")).toBe("runs/hidden/_.png");
+    expect(safeFileName("...")).toBe("file");
+  });
+});
+
+describe("FileStore", () => {
+  it("writes non-clashing names and reads them back", async () => {
+    const store = await FileStore.open(FileStore.foldersUnder(join(base, "a")));
+    const first = await store.writeUnique("output", "img.png", new Uint8Array([1]));
+    const second = await store.writeUnique("output", "img.png", new Uint8Array([2]));
+    const nested = await store.writeUnique("output", "run/img.png", new Uint8Array([3]));
+    expect([first.name, second.name, nested.name]).toEqual(["img.png", "img_1.png", "run/img.png"]);
+    const resolved = await store.resolveExisting("output", "img_1.png");
+    expect(resolved.ok && [...readFileSync(resolved.path)]).toEqual([2]);
+  });
+
+  it("gives nodes a FileAccess that refuses escapes", async () => {
+    const store = await FileStore.open(FileStore.foldersUnder(join(base, "b")));
+    const files = store.access();
+    expect(files.resolveInput("cat.png")).toBe(join(base, "b", "input", "cat.png"));
+    expect(() => files.resolveInput("../output/x.png")).toThrow(InfixError);
+    expect(() => files.resolveOutput("/etc/passwd")).toThrow(/absolute/);
+    const ref = await files.writeOutput("preview.png", new Uint8Array([9]), "temp");
+    expect(ref).toEqual({ folder: "temp", name: "preview.png" });
+  });
+
+  it("refuses to write through a symlinked sub-folder that leads outside", async () => {
+    const store = await FileStore.open(FileStore.foldersUnder(join(base, "c")));
+    symlinkSync(base, join(base, "c", "output", "out"));
+    await expect(store.writeUnique("output", "out/x.png", new Uint8Array([1]))).rejects.toThrow(/outside/);
+  });
+});
