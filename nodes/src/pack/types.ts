@@ -24,6 +24,10 @@ export interface ModelPack {
   readonly manifest: PackManifest;
   /** Content hash of manifest and graphs, `sha256:<hex>`, for workflows' pack references. */
   readonly hash: string;
+  /** Bytes on disk of the hashed files (manifest, graphs with external data, tokenizers). */
+  readonly diskBytes: number;
+  /** Whether the pack has this graph (vae_encoder is optional; controlnets per manifest). */
+  hasGraph(graph: GraphName): boolean;
   /** Runs one graph; outputs are float32 whatever the graph's dtype. */
   run(graph: GraphName, feeds: Feeds, signal?: AbortSignal): Promise<Record<string, FloatTensor>>;
   /** CLIP BPE tokenizer of `tokenizer/`. */
