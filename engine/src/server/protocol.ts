@@ -111,6 +111,8 @@ export const PackInfoSchema = z.object({
   controlnets: z.array(z.string()),
   attentionControl: z.boolean(),
   source: z.string().optional(),
+  /** Set when the pack failed to load: what is wrong with it (the pack is not usable). */
+  error: z.string().optional(),
 });
 export type PackInfo = z.infer<typeof PackInfoSchema>;
 

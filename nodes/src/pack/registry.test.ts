@@ -1,0 +1,88 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SessionPool } from "@infix/engine";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PackLoadError } from "./loader.ts";
+import { PACKS, PackRegistry, UnknownPackError } from "./registry.ts";
+import { stubManifest, writeStubPack } from "./testing/stub-pack.ts";
+
+let root: string;
+let models: string;
+let tinyDir: string;
+const pool = new SessionPool();
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "infix-registry-"));
+  models = join(root, "models");
+  tinyDir = join(root, "embedded-tiny");
+  await writeStubPack(tinyDir, stubManifest({ name: "tiny test pack" }));
+  await writeStubPack(
+    join(models, "good"),
+    stubManifest({
+      name: "good pack",
+      source: "made in a test",
+      unet: { ...stubManifest().unet, controlnet_residuals: 1, controlnet_residual_shapes: [{ channels: 4, downscale: 1 }, { channels: 8, downscale: 2, mid: true }] },
+      controlnets: [{ name: "canny", file: "controlnet/canny.onnx" }],
+    }),
+  );
+  await writeStubPack(join(models, "broken"), stubManifest(), { omit: ["unet.onnx"] });
+  await writeStubPack(join(models, "tiny"), stubManifest());
+  await mkdir(join(models, "not-a-pack"));
+  await writeFile(join(models, "README.txt"), "packs go here");
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("PackRegistry", () => {
+  const registry = () => new PackRegistry({ modelsDir: models, tinyPackDir: async () => tinyDir, pool });
+
+  it("lists the embedded pack first, then folders with a manifest, failures with their error", async () => {
+    const listed = await registry().list();
+    expect(listed.map((p) => p.id)).toEqual(["tiny", "broken", "good", "tiny"]);
+    expect(listed[0]).toMatchObject({ id: "tiny", name: "tiny test pack", embedded: true, attentionControl: true, controlnets: [] });
+    expect(listed[0].error).toBeUndefined();
+    expect(listed[1].error).toMatch(/unet\.onnx: missing/);
+    expect(listed[2]).toMatchObject({ id: "good", name: "good pack", embedded: false, controlnets: ["canny"], source: "made in a test" });
+    expect(listed[2].bytes).toBeGreaterThan(0);
+    expect(listed[3]).toMatchObject({ embedded: false, error: expect.stringMatching(/rename the folder/) });
+  });
+
+  it("loads a pack once and shares it", async () => {
+    const packs = registry();
+    const [a, b] = await Promise.all([packs.get("good"), packs.get("good")]);
+    expect(a).toBe(b);
+    expect(await packs.get("tiny")).toMatchObject({ embedded: true, id: "tiny" });
+  });
+
+  it("rejects unknown ids and broken packs with their own errors", async () => {
+    const packs = registry();
+    await expect(packs.get("nope")).rejects.toBeInstanceOf(UnknownPackError);
+    await expect(packs.get("nope")).rejects.toThrow(/available: tiny, broken, good/);
+    await expect(packs.get("broken")).rejects.toBeInstanceOf(PackLoadError);
+  });
+
+  it("sees a repaired pack after refresh", async () => {
+    const dir = join(root, "models2");
+    await writeStubPack(join(dir, "later"), stubManifest(), { omit: ["vae_decoder.onnx"] });
+    const packs = new PackRegistry({ modelsDir: dir, pool });
+    await expect(packs.get("later")).rejects.toBeInstanceOf(PackLoadError);
+    await writeStubPack(join(dir, "later"), stubManifest());
+    await expect(packs.get("later")).rejects.toBeInstanceOf(PackLoadError); // cached failure
+    packs.refresh();
+    await expect(packs.get("later")).resolves.toMatchObject({ id: "later" });
+  });
+
+  it("reads the models folder from INFIX_MODELS and exposes a resource key", async () => {
+    const previous = process.env.INFIX_MODELS;
+    process.env.INFIX_MODELS = models;
+    try {
+      expect(new PackRegistry().modelsDir).toBe(models);
+    } finally {
+      if (previous === undefined) delete process.env.INFIX_MODELS;
+      else process.env.INFIX_MODELS = previous;
+    }
+    expect(PACKS.id).toBe("packs");
+  });
+});

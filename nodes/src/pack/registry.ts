@@ -1,0 +1,167 @@
+import { readdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { resourceKey, SessionPool } from "@infix/engine";
+import { FileDigestCache } from "./content-hash.ts";
+import { loadPack } from "./loader.ts";
+import type { ModelPack } from "./types.ts";
+
+/**
+ * The packs a server offers: every folder with a manifest.json under the models folder,
+ * plus the embedded tiny pack (id `tiny`). Each pack is loaded once and shared; a pack that
+ * fails to load is listed with its error instead of taking the server down.
+ */
+
+/** A pack as `GET /api/packs` lists it (the protocol's PackInfo, field for field). */
+export interface PackListing {
+  name: string;
+  /** Folder name under the models folder, or `tiny` for the embedded pack. */
+  id: string;
+  bytes: number;
+  embedded: boolean;
+  controlnets: string[];
+  attentionControl: boolean;
+  source?: string;
+  /** Why the pack cannot be used, when it failed to load. */
+  error?: string;
+}
+
+export const TINY_PACK_ID = "tiny";
+
+export interface PackRegistryOptions {
+  /** Folder holding one folder per pack; `INFIX_MODELS` from the environment when absent. */
+  modelsDir?: string;
+  /** Makes (or finds) the embedded tiny pack and returns its folder; no tiny pack when absent. */
+  tinyPackDir?: () => Promise<string>;
+  /** Shared by every pack, so one memory budget covers all their sessions. */
+  pool?: SessionPool;
+  /** Where file digests are remembered between runs (a JSON file); memory only when absent. */
+  digestCacheFile?: string;
+}
+
+export class UnknownPackError extends Error {
+  override readonly name = "UnknownPackError";
+  constructor(
+    readonly id: string,
+    readonly known: readonly string[],
+  ) {
+    super(`no model pack '${id}'; available: ${known.join(", ") || "none"}. Put pack folders under the models folder (INFIX_MODELS).`);
+  }
+}
+
+export class PackRegistry {
+  readonly modelsDir: string | undefined;
+  readonly pool: SessionPool;
+  private readonly digestCache: FileDigestCache;
+  private readonly loads = new Map<string, Promise<ModelPack>>();
+  private readonly failedLoads = new WeakSet<Promise<ModelPack>>();
+  private folders?: Promise<Map<string, { dir: string; embedded: boolean }>>;
+  /** Folders found but not usable under their name, listed with the reason. */
+  private shadowed: PackListing[] = [];
+
+  constructor(private readonly options: PackRegistryOptions = {}) {
+    const fromEnv = process.env.INFIX_MODELS;
+    this.modelsDir = options.modelsDir ?? (fromEnv ? fromEnv : undefined);
+    this.pool = options.pool ?? new SessionPool();
+    this.digestCache = new FileDigestCache(options.digestCacheFile);
+  }
+
+  /**
+   * Every pack with its capabilities, the embedded one first; packs that fail to load carry
+   * `error`. Loads (and caches) each pack to learn them.
+   *
+   * @example
+   * for (const pack of await registry.list()) console.log(pack.id, pack.error ?? "ok");
+   */
+  async list(): Promise<PackListing[]> {
+    const folders = await this.scan();
+    const listings: PackListing[] = [];
+    for (const [id, { embedded }] of folders) {
+      try {
+        listings.push(listingOf(await this.get(id)));
+      } catch (error) {
+        listings.push({ name: id, id, bytes: 0, embedded, controlnets: [], attentionControl: false, error: (error as Error).message });
+      }
+    }
+    return [...listings, ...this.shadowed];
+  }
+
+  /** The pack with this id, loaded once; rejects with PackLoadError or UnknownPackError. */
+  async get(id: string): Promise<ModelPack> {
+    const cached = this.loads.get(id);
+    if (cached) return cached;
+    const folders = await this.scan();
+    const folder = folders.get(id);
+    if (!folder) throw new UnknownPackError(id, [...folders.keys()]);
+    // Another caller may have started the same load while we scanned.
+    const again = this.loads.get(id);
+    if (again) return again;
+    const load = loadPack(folder.dir, { id, embedded: folder.embedded, pool: this.pool, digestCache: this.digestCache });
+    this.loads.set(id, load);
+    load.catch(() => this.failedLoads.add(load));
+    return load;
+  }
+
+  /** Forgets the folder scan and failed loads, so added or repaired packs are seen. */
+  refresh(): void {
+    this.folders = undefined;
+    for (const [id, load] of this.loads) {
+      if (this.failedLoads.has(load)) this.loads.delete(id);
+    }
+  }
+
+  private scan(): Promise<Map<string, { dir: string; embedded: boolean }>> {
+    this.folders ??= this.scanFolders();
+    return this.folders;
+  }
+
+  private async scanFolders(): Promise<Map<string, { dir: string; embedded: boolean }>> {
+    const folders = new Map<string, { dir: string; embedded: boolean }>();
+    this.shadowed = [];
+    if (this.options.tinyPackDir) folders.set(TINY_PACK_ID, { dir: await this.options.tinyPackDir(), embedded: true });
+    if (!this.modelsDir) return folders;
+    let entries: string[];
+    try {
+      entries = (await readdir(this.modelsDir)).sort();
+    } catch {
+      return folders; // No models folder yet: only the embedded pack.
+    }
+    for (const name of entries) {
+      const dir = resolve(join(this.modelsDir, name));
+      if (!(await isFile(join(dir, "manifest.json")))) continue;
+      if (folders.has(name)) {
+        // A models folder named like the embedded pack cannot take its id.
+        this.shadowed.push({
+          name, id: name, bytes: 0, embedded: false, controlnets: [], attentionControl: false,
+          error: `the folder ${dir} has the embedded pack's id '${name}'; rename the folder to use it`,
+        });
+        continue;
+      }
+      folders.set(name, { dir, embedded: false });
+    }
+    return folders;
+  }
+}
+
+/** The key nodes use to fetch the registry: `ctx.resources.get(PACKS)`. */
+export const PACKS = resourceKey<PackRegistry>("packs");
+
+function listingOf(pack: ModelPack): PackListing {
+  const { manifest } = pack;
+  return {
+    name: manifest.name,
+    id: pack.id,
+    bytes: pack.diskBytes,
+    embedded: pack.embedded,
+    controlnets: manifest.controlnets.map((c) => c.name),
+    attentionControl: manifest.unet.attention_control,
+    ...(manifest.source !== undefined && { source: manifest.source }),
+  };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
