@@ -19,7 +19,7 @@ const LOG_P = [
 ].map(fr);
 const LOG_Q1 = fr(-2.12194440e-4);
 const LOG_Q2 = fr(0.693359375);
-const SQRT_HALF = fr(0.707106781186547524);
+const SQRT_HALF = fr(0.7071067811865476);
 const MIN_NORM_POS_BITS = 0x00800000;
 const HALF_BITS = float32Bits(0.5);
 
@@ -49,7 +49,7 @@ export function logAvx2(input: number): number {
 const FOUR_OVER_PI = fr(1.27323954473516);
 const DP1 = fr(-0.78515625);
 const DP2 = fr(-2.4187564849853515625e-4);
-const DP3 = fr(-3.77489497744594108e-8);
+const DP3 = fr(-3.774894977445941e-8);
 const COS_P0 = fr(2.443315711809948e-5);
 const COS_P1 = fr(-1.388731625493765e-3);
 const COS_P2 = fr(4.166664568298827e-2);
