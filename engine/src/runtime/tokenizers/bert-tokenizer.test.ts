@@ -48,4 +48,24 @@ describe("BERT WordPiece tokenizer", () => {
     expect(cased.encode("Dog dog").ids).toEqual([CLS, UNK, 7, SEP]);
     await rm(dir, { recursive: true });
   });
+
+  it("uses a folder's tokenizer.json when there is one", async () => {
+    // A hand-written tokenizer.json in the Hugging Face format, with ids unlike vocab.txt's.
+    const tokens = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "hello", "##s"];
+    const json = {
+      added_tokens: ["[UNK]", "[CLS]", "[SEP]", "[PAD]"].map((content) => ({ id: tokens.indexOf(content), content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      pre_tokenizer: { type: "BertPreTokenizer" },
+      post_processor: { type: "BertProcessing", sep: ["[SEP]", 2], cls: ["[CLS]", 1] },
+      decoder: { type: "WordPiece", prefix: "##", cleanup: true },
+      model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab: Object.fromEntries(tokens.map((t, i) => [t, i])) },
+    };
+    const dir = await mkdtemp(join(tmpdir(), "infix-bert-json-"));
+    await writeFile(join(dir, "tokenizer.json"), JSON.stringify(json));
+    await writeFile(join(dir, "vocab.txt"), VOCAB); // ignored: tokenizer.json wins
+    const fromJson = await loadBertTokenizer(dir);
+    expect(fromJson.padId).toBe(3);
+    expect(fromJson.encode("HELLOS", { maxLength: 6, padToMaxLength: true }).ids).toEqual([1, 4, 5, 2, 3, 3]);
+    await rm(dir, { recursive: true });
+  });
 });
