@@ -272,6 +272,8 @@ function fromOrtOutputs(outputs: Record<string, ort.Tensor>): PoolOutputs {
     const data = tensor.data;
     if (tensor.type === "float32" && data instanceof Float32Array) out[name] = { dims, data };
     else if (tensor.type === "float16" && data instanceof Uint16Array) out[name] = { dims, data: float16ArrayToFloat32(data) };
+    // Where the runtime has a native Float16Array (Node 24+), onnxruntime returns one.
+    else if (tensor.type === "float16") out[name] = { dims, data: Float32Array.from(data as ArrayLike<number>) };
     else if (tensor.type === "int64" && data instanceof BigInt64Array) out[name] = { dims, data };
     else if (tensor.type === "int32" && data instanceof Int32Array) out[name] = { dims, data: BigInt64Array.from(data, (v) => BigInt(v)) };
     else if (tensor.type === "float64" && data instanceof Float64Array) out[name] = { dims, data: Float32Array.from(data) };
