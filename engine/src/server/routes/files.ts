@@ -1,0 +1,61 @@
+import express, { Router } from "express";
+import sharp from "sharp";
+import type { FileStore, FolderName } from "../../files/file-store.ts";
+import { FOLDER_NAMES } from "../../files/file-store.ts";
+import { extensionFor, sniffImageType } from "../../files/image-type.ts";
+import { readWorkflowFromPng } from "../../files/png-metadata.ts";
+import { sendError } from "../http-errors.ts";
+
+/** Uploads (image bytes, size-capped and type-checked), file downloads, and workflow-from-PNG. */
+export function fileRoutes(files: FileStore, maxUploadBytes: number): Router {
+  const router = Router();
+  // Any content type: browsers send image/png, curl sends application/octet-stream or nothing.
+  const rawBody = express.raw({ type: () => true, limit: maxUploadBytes });
+
+  router.post("/uploads", rawBody, async (req, res) => {
+    const name = typeof req.query.name === "string" ? req.query.name : undefined;
+    if (!name) return sendError(res, 400, "give the file name as ?name=<file name>");
+    const bytes = bodyBytes(req.body);
+    if (bytes.length === 0) return sendError(res, 400, "the upload is empty");
+    const type = sniffImageType(bytes);
+    if (!type) return sendError(res, 415, "only PNG, JPEG and WebP images can be uploaded");
+    // Magic bytes can lie (a truncated file, a polyglot); decode the header to be sure.
+    try {
+      const { width, height } = await sharp(bytes).metadata();
+      if (!width || !height) throw new Error("no size");
+    } catch {
+      return sendError(res, 415, `the file starts like a ${type.toUpperCase()} but cannot be decoded`);
+    }
+    const stem = name.replace(/\.[A-Za-z0-9]{1,5}$/, "");
+    const file = await files.writeUnique("input", `${stem}${extensionFor(type)}`, bytes);
+    res.status(201).json({ file });
+  });
+
+  router.get("/files/:folder/*path", async (req, res) => {
+    const folder = req.params.folder as FolderName;
+    if (!FOLDER_NAMES.includes(folder)) return sendError(res, 404, `no folder '${req.params.folder}' (input, output or temp)`);
+    const segments = req.params.path as unknown as string[];
+    const resolved = await files.resolveExisting(folder, segments.join("/"));
+    if (!resolved.ok) return sendError(res, resolved.reason === "outside" ? 403 : 404, resolved.message);
+    // Served files are data, never pages: no sniffing into HTML, no scripts.
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
+    res.sendFile(resolved.path, { dotfiles: "deny" }, (error) => {
+      if (error && !res.headersSent) sendError(res, 404, "the file could not be read");
+    });
+  });
+
+  router.post("/workflow-from-png", rawBody, (req, res) => {
+    const bytes = bodyBytes(req.body);
+    if (sniffImageType(bytes) !== "png") return sendError(res, 415, "send the bytes of a PNG image");
+    const workflow = readWorkflowFromPng(bytes);
+    if (!workflow) return sendError(res, 422, "this PNG carries no Infix workflow");
+    res.json(workflow);
+  });
+
+  return router;
+}
+
+function bodyBytes(body: unknown): Uint8Array {
+  return Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0);
+}

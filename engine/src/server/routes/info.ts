@@ -1,0 +1,59 @@
+import { Router } from "express";
+import type { NodeCatalog } from "../../graph/node-schema.ts";
+import type { ExamplesProvider } from "../examples.ts";
+import { sendError } from "../http-errors.ts";
+import type { CacheStats, Config, PackInfo } from "../protocol.ts";
+
+/** The output cache as the server sees it: statistics and a way to empty it. */
+export interface CacheControl {
+  stats(): CacheStats;
+  clear(): void;
+}
+
+export interface InfoSources {
+  config: Config;
+  catalog: () => NodeCatalog;
+  packs: () => PackInfo[] | Promise<PackInfo[]>;
+  examples: ExamplesProvider;
+  cache?: CacheControl;
+}
+
+/** Read-mostly routes: config, node catalog, packs, examples, cache statistics. */
+export function infoRoutes(sources: InfoSources): Router {
+  const router = Router();
+
+  router.get("/config", (_req, res) => {
+    res.json(sources.config);
+  });
+
+  router.get("/nodes", (_req, res) => {
+    res.json(sources.catalog());
+  });
+
+  router.get("/packs", async (_req, res) => {
+    res.json({ packs: await sources.packs() });
+  });
+
+  router.get("/examples", async (_req, res) => {
+    res.json({ examples: await sources.examples.list() });
+  });
+
+  router.get("/examples/:name", async (req, res) => {
+    const workflow = await sources.examples.read(req.params.name);
+    if (!workflow) return sendError(res, 404, `no example named '${req.params.name}'`);
+    res.json(workflow);
+  });
+
+  router.get("/cache", (_req, res) => {
+    if (!sources.cache) return sendError(res, 404, "this server runs without an output cache");
+    res.json(sources.cache.stats());
+  });
+
+  router.delete("/cache", (_req, res) => {
+    if (!sources.cache) return sendError(res, 404, "this server runs without an output cache");
+    sources.cache.clear();
+    res.json(sources.cache.stats());
+  });
+
+  return router;
+}

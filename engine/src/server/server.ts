@@ -1,0 +1,152 @@
+import { randomBytes } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import express from "express";
+import { Server as SocketServer } from "socket.io";
+import type { WorkflowExecutor } from "../execution/types.ts";
+import { FileStore } from "../files/file-store.ts";
+import { WorkflowStore } from "../files/workflow-store.ts";
+import type { NodeCatalog } from "../graph/node-schema.ts";
+import { JobQueue } from "../queue/job-queue.ts";
+import { editorPages } from "./editor-pages.ts";
+import { folderExamples, type ExamplesProvider } from "./examples.ts";
+import { errorHandler, sendError } from "./http-errors.ts";
+import type { Config, PackInfo } from "./protocol.ts";
+import { fileRoutes } from "./routes/files.ts";
+import { infoRoutes, type CacheControl } from "./routes/info.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+import { workflowRoutes } from "./routes/workflows.ts";
+import { checkRequest, checkSocketAuth, loopbackHosts, securityMiddleware, type SecurityPolicy } from "./security.ts";
+import { bridgeQueueToSockets, type InfixSocketServer } from "./socket-bridge.ts";
+
+export interface ServerOptions {
+  /** Interface to bind; default 127.0.0.1 (only this machine). */
+  host?: string;
+  /** Port; default 8188, 0 picks a free one (tests). */
+  port?: number;
+  /** Holds queue.jsonl, workflows/, and (unless `files` is given) input/, output/, temp/. */
+  dataDir: string;
+  executor: WorkflowExecutor;
+  /** The node catalog served at /api/nodes (with dynamic options filled in). */
+  catalog: () => NodeCatalog;
+  /** The file folders; pass the same store the executor's FileAccess uses. Default: under dataDir. */
+  files?: FileStore;
+  /** Example workflows; default none. */
+  examples?: ExamplesProvider;
+  /** Installed model packs; default none. */
+  packs?: () => PackInfo[] | Promise<PackInfo[]>;
+  config?: { version?: string; tinyPackOnly?: boolean; installHelp?: string };
+  /** The built editor (editor/dist); absent = a page saying how to build it. */
+  editorDist?: string;
+  /** Upload cap in bytes; default 25 MiB. */
+  maxUploadBytes?: number;
+  /** When set, every /api request and socket needs `Authorization: Bearer <authToken>`. */
+  authToken?: string;
+  /** The executor's output cache, for /api/cache. */
+  cache?: CacheControl;
+  /** Finished jobs kept in the history; default 100. */
+  historyLimit?: number;
+  /** Where server-side errors are reported; default console.error. */
+  log?: (message: string) => void;
+}
+
+export interface InfixServer {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  /** The per-server token state-changing requests must carry as `x-infix-token`. */
+  token: string;
+  queue: JobQueue;
+  files: FileStore;
+  /** Stops accepting, aborts the running job (it reads as interrupted after a restart), closes sockets. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8188;
+export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+/**
+ * Starts the Infix server: REST API and socket.io events per protocol.ts, the job queue
+ * persisted under `dataDir`, the built editor's pages.
+ *
+ * @example
+ * const server = await createServer({ dataDir: "./data", executor, catalog: () => registry.catalog() });
+ * console.log(`open ${server.url}`);
+ */
+export async function createServer(options: ServerOptions): Promise<InfixServer> {
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? ((message: string) => console.error(message));
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const token = randomBytes(24).toString("base64url");
+  const files = options.files ?? (await FileStore.open(FileStore.foldersUnder(options.dataDir)));
+  const queue = new JobQueue({ executor: options.executor, journalPath: join(options.dataDir, "queue.jsonl"), historyLimit: options.historyLimit });
+  const config: Config = {
+    version: options.config?.version ?? "0.1.0",
+    tinyPackOnly: options.config?.tinyPackOnly ?? false,
+    installHelp: options.config?.installHelp ?? "See the README's 'Model packs' section.",
+    maxUploadBytes,
+  };
+
+  let port = options.port ?? DEFAULT_PORT;
+  const policy: SecurityPolicy = { csrfToken: token, authToken: options.authToken, allowedHosts: () => loopbackHosts(host, port) };
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(securityMiddleware(policy));
+  const api = express.Router();
+  // JSON bodies are workflows: generous but bounded. Uploads have their own raw parser and cap.
+  api.use(express.json({ limit: "10mb" }));
+  api.use(infoRoutes({ config, catalog: options.catalog, packs: options.packs ?? (() => []), examples: options.examples ?? folderExamples(join(options.dataDir, "examples")), cache: options.cache }));
+  api.use(jobRoutes(queue));
+  api.use(workflowRoutes(new WorkflowStore(join(options.dataDir, "workflows"))));
+  api.use(fileRoutes(files, maxUploadBytes));
+  api.use((req, res) => sendError(res, 404, `no route ${req.method} /api${req.path}`));
+  app.use("/api", api);
+  app.use(editorPages(options.editorDist, token));
+  app.use(errorHandler(log));
+
+  const http = createHttpServer(app);
+  const io: InfixSocketServer = new SocketServer(http, {
+    serveClient: false,
+    allowRequest: (req, callback) => {
+      const refusal = checkRequest(policy, req, "socket");
+      callback(refusal, refusal === null);
+    },
+  });
+  io.use((socket, next) => {
+    const refusal = checkSocketAuth(policy, socket.handshake);
+    next(refusal === null ? undefined : new Error(refusal));
+  });
+  const unbridge = bridgeQueueToSockets(queue, io, log);
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(port, host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  port = (http.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    token,
+    queue,
+    files,
+    close() {
+      closing ??= (async () => {
+        unbridge();
+        await queue.close();
+        await new Promise<void>((resolve) => {
+          io.close(() => resolve());
+          http.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}
