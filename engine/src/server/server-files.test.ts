@@ -100,7 +100,7 @@ describe("workflow from PNG, examples, cache, packs", () => {
   it("reads the workflow embedded in a PNG", async () => {
     const { server } = await start();
     const tagged = embedWorkflowInPng(png, { ...emptyWorkflow(), name: "from png" });
-    expect((await api(server, "POST", "/api/workflow-from-png", { body: tagged })).data.name).toBe("from png");
+    expect((await api(server, "POST", "/api/workflow-from-png", { body: Buffer.from(tagged) })).data.name).toBe("from png");
     expect((await api(server, "POST", "/api/workflow-from-png", { body: png })).status).toBe(422);
     expect((await api(server, "POST", "/api/workflow-from-png", { body: jpeg })).status).toBe(415);
   });
