@@ -15,3 +15,4 @@ export * from "./runtime/image/encode.ts";
 export * from "./runtime/image/resize.ts";
 export * from "./runtime/image/image-tensors.ts";
 export * from "./runtime/onnx-builder/index.ts";
+export * from "./files/png-metadata.ts";
