@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from "node:crypto";
+import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { configFor, type TinyPackSize } from "./config.ts";
+import { writeTinyPack } from "./write-pack.ts";
+
+/**
+ * The generated model packs: BLIP-Diffusion's architectures at toy ("tiny", for tests) and
+ * small ("small", for benchmarks) sizes with seeded random weights, following MODEL_PACK.md.
+ * They are built on first use and cached on disk under a hash of their generator's source,
+ * so a code change yields a fresh pack and an unchanged generator reuses the cached one.
+ */
+
+export const TINY_PACK_ID = "tiny";
+export type { TinyPackSize } from "./config.ts";
+
+export interface EnsureTinyPackOptions {
+  readonly size?: TinyPackSize;
+  /** Folder holding generated packs; default `<repo>/.cache/packs`. */
+  readonly cacheDir?: string;
+}
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+const builderDir = join(repoRoot, "engine", "src", "runtime", "onnx-builder");
+
+/** sha256 over the generator's sources (this folder and the graph builder, tests excluded). */
+async function generatorHash(size: TinyPackSize): Promise<string> {
+  const hash = createHash("sha256").update(`size=${size}\n`);
+  for (const dir of [here, builderDir]) {
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
+    for (const file of files) hash.update(`${file}\n`).update(await readFile(join(dir, file)));
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const pending = new Map<string, Promise<string>>();
+
+/**
+ * Returns the folder of a complete generated pack, building it if the cache lacks one.
+ * A pack is written into a temporary sibling folder and renamed into place in one step,
+ * so concurrent test workers and crashes never leave a half-written pack behind.
+ *
+ * @example
+ * const dir = await ensureTinyPack();               // <repo>/.cache/packs/tiny-<hash>
+ * const small = await ensureTinyPack({ size: "small" });
+ */
+export async function ensureTinyPack(options: EnsureTinyPackOptions = {}): Promise<string> {
+  const size = options.size ?? "tiny";
+  const cacheDir = options.cacheDir ?? join(repoRoot, ".cache", "packs");
+  const finalDir = join(cacheDir, `${size}-${await generatorHash(size)}`);
+  const inFlight = pending.get(finalDir);
+  if (inFlight) return inFlight;
+  const job = (async () => {
+    if (await exists(join(finalDir, "manifest.json"))) return finalDir;
+    await mkdir(cacheDir, { recursive: true });
+    const tempDir = join(cacheDir, `.tmp-${size}-${process.pid}-${randomBytes(4).toString("hex")}`);
+    try {
+      await writeTinyPack(configFor(size), tempDir);
+      await rename(tempDir, finalDir);
+    } catch (error) {
+      await rm(tempDir, { recursive: true, force: true });
+      // Another process won the race: its pack is identical, use it.
+      if (await exists(join(finalDir, "manifest.json"))) return finalDir;
+      throw error;
+    }
+    return finalDir;
+  })();
+  pending.set(finalDir, job);
+  try {
+    return await job;
+  } finally {
+    pending.delete(finalDir);
+  }
+}
