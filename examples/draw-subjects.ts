@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import sharp from "sharp";
 
 /**
@@ -104,6 +104,9 @@ export const EXAMPLE_PICTURES: Record<string, () => Scene> = {
   "kettle.png": kettle,
   "jacket.png": jacket,
   "beach.png": beach,
+  // Two views of the same dog for the multi-image example (Load Images reads the folder).
+  "dog-views/right.png": () => dog(1),
+  "dog-views/left.png": () => dog(-1),
 };
 
 const SUPERSAMPLE = 4;
@@ -149,6 +152,7 @@ export async function writeExamplePictures(folder: string, size = 128): Promise<
   mkdirSync(folder, { recursive: true });
   const names = Object.keys(EXAMPLE_PICTURES);
   for (const name of names) {
+    mkdirSync(dirname(join(folder, name)), { recursive: true });
     const rgba = rasterise(EXAMPLE_PICTURES[name](), size);
     await sharp(rgba, { raw: { width: size, height: size, channels: 4 } })
       .png()

@@ -11,18 +11,14 @@ export function packInput(inputs: NodeInputs, name = "pack"): ModelPack {
   return value as ModelPack;
 }
 
+type Outputs = Awaited<ReturnType<ModelPack["run"]>>;
+
 /**
- * Runs one graph of the pack and returns the named output, turning a missing graph or
- * output into an error that names the pack, the graph and the input that brought the pack.
+ * Runs one graph of the pack, turning a failed run or a missing output into an error that
+ * names the pack, the graph and the output (the node's "pack" input brought the pack).
  */
-export async function runGraph(
-  pack: ModelPack,
-  graph: GraphName,
-  feeds: Parameters<ModelPack["run"]>[1],
-  output: string,
-  signal?: AbortSignal,
-): Promise<NonNullable<Awaited<ReturnType<ModelPack["run"]>>[string]>> {
-  let outputs: Awaited<ReturnType<ModelPack["run"]>>;
+export async function runGraphOutputs(pack: ModelPack, graph: GraphName, feeds: Parameters<ModelPack["run"]>[1], required: readonly string[], signal?: AbortSignal): Promise<Outputs> {
+  let outputs: Outputs;
   try {
     outputs = await pack.run(graph, feeds, signal);
   } catch (error) {
@@ -30,9 +26,15 @@ export async function runGraph(
     const reason = error instanceof Error ? error.message : String(error);
     throw inputError("pack", `Model pack "${pack.id}" could not run ${graph}.onnx: ${reason}`, `a pack with a working ${graph}.onnx`, pack.id);
   }
-  const tensor = outputs[output];
-  if (!tensor) {
-    throw inputError("pack", `Model pack "${pack.id}": ${graph}.onnx gave no "${output}" output (see MODEL_PACK.md).`, output, Object.keys(outputs).join(", "));
+  for (const output of required) {
+    if (!outputs[output]) {
+      throw inputError("pack", `Model pack "${pack.id}": ${graph}.onnx gave no "${output}" output (see MODEL_PACK.md).`, output, Object.keys(outputs).join(", "));
+    }
   }
-  return tensor;
+  return outputs;
+}
+
+/** Runs one graph and returns its named output; errors as `runGraphOutputs`. */
+export async function runGraph(pack: ModelPack, graph: GraphName, feeds: Parameters<ModelPack["run"]>[1], output: string, signal?: AbortSignal): Promise<Outputs[string]> {
+  return (await runGraphOutputs(pack, graph, feeds, [output], signal))[output];
 }

@@ -55,8 +55,11 @@ export function createTestContext(resources: Map<string, unknown> = new Map(), n
       resolveInput: (name) => inside(folders.input, name),
       resolveOutput: (name) => inside(folders.output, name),
       async writeOutput(preferredName, bytes, folder = "output"): Promise<FileRef> {
-        const name = `${counter++}_${preferredName}`;
-        writeFileSync(inside(folders[folder], name), bytes);
+        // Non-clashing like the real file store: a counter before the extension.
+        const name = preferredName.replace(/(\.[^./]*)?$/, (ext) => `-${counter++}${ext}`);
+        const path = inside(folders[folder], name);
+        mkdirSync(resolve(path, ".."), { recursive: true });
+        writeFileSync(path, bytes);
         return { folder, name };
       },
     },

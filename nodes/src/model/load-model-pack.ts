@@ -1,0 +1,38 @@
+import type { NodeDefinition } from "@infix/engine";
+import { inputError, stringInput } from "../inputs.ts";
+import { PACKS, TINY_PACK_ID, UnknownPackError } from "../pack/registry.ts";
+import { knownPackIds } from "./pack-options.ts";
+
+/** Load Model Pack: a pack handle from the registry (sessions load lazily on first use). */
+export const loadModelPackNode: NodeDefinition = {
+  schema: {
+    type: "LoadModelPack",
+    version: 1,
+    category: "model",
+    title: "Load Model Pack",
+    description: "Picks an installed BLIP-Diffusion model pack; 'tiny' is the embedded test pack (fast, but its pictures are meaningless).",
+    inputs: [{ name: "pack", type: "STRING", widget: { kind: "ENUM", default: TINY_PACK_ID, options: [TINY_PACK_ID] } }],
+    outputs: [{ name: "pack", type: "MODEL_PACK" }],
+    isOutput: false,
+  },
+  dynamicOptions: { pack: (resources) => (resources.has(PACKS) ? knownPackIds(resources.get(PACKS)) : [TINY_PACK_ID]) },
+  // The pack's content hash, so replacing a pack's files re-runs everything downstream.
+  async cacheKeyExtra(inputs, ctx) {
+    if (!ctx.resources.has(PACKS)) return "no-registry";
+    try {
+      return (await ctx.resources.get(PACKS).get(String(inputs.pack))).hash;
+    } catch {
+      return "unavailable";
+    }
+  },
+  async run(inputs, ctx) {
+    const id = stringInput(inputs, "pack", { nonEmpty: true });
+    if (!ctx.resources.has(PACKS)) throw inputError("pack", "No model packs are available in this process (the PACKS resource is missing).");
+    try {
+      return { pack: await ctx.resources.get(PACKS).get(id) };
+    } catch (error) {
+      if (error instanceof UnknownPackError) throw inputError("pack", error.message, error.known.join(" | "), id);
+      throw inputError("pack", `Model pack "${id}" cannot be loaded: ${(error as Error).message}`, "a valid model pack", id);
+    }
+  },
+};

@@ -1,0 +1,29 @@
+import type { PackRegistry } from "../pack/registry.ts";
+import { TINY_PACK_ID } from "../pack/registry.ts";
+
+/**
+ * The pack ids offered by Load Model Pack's ENUM. `dynamicOptions` must answer
+ * synchronously while the registry lists packs asynchronously (it loads each), so the
+ * last listing is remembered per registry and refreshed in the background on each call.
+ */
+const known = new WeakMap<PackRegistry, string[]>();
+const refreshing = new WeakSet<PackRegistry>();
+
+/** Lists the registry's usable packs now and remembers them; the embedded tiny pack first. */
+export async function refreshPackIds(registry: PackRegistry): Promise<string[]> {
+  const listings = await registry.list();
+  const ids = listings.filter((pack) => !pack.error).map((pack) => pack.id);
+  known.set(registry, ids);
+  return ids;
+}
+
+/** The remembered pack ids (the tiny pack until a listing arrives); starts a refresh. */
+export function knownPackIds(registry: PackRegistry): string[] {
+  if (!refreshing.has(registry)) {
+    refreshing.add(registry);
+    refreshPackIds(registry)
+      .catch(() => undefined)
+      .finally(() => refreshing.delete(registry));
+  }
+  return known.get(registry) ?? [TINY_PACK_ID];
+}
