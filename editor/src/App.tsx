@@ -1,0 +1,170 @@
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { useEffect, useRef, useState } from "react";
+import { copySelection, duplicateSelection, pasteText, toggleSelectedMode } from "./canvas/commands.ts";
+import { FlowCanvas } from "./canvas/FlowCanvas.tsx";
+import { isTypingTarget, matchShortcut } from "./canvas/shortcuts.ts";
+import { Gallery } from "./panels/Gallery.tsx";
+import { HelpDialog } from "./panels/HelpDialog.tsx";
+import { Palette } from "./panels/Palette.tsx";
+import { QueuePanel } from "./panels/QueuePanel.tsx";
+import { TabBar } from "./panels/TabBar.tsx";
+import { saveActive, Toolbar } from "./panels/Toolbar.tsx";
+import { StudioContext, TabContext, useStudio, useStudioState } from "./state/react.ts";
+import { activeTab } from "./state/studio-store.ts";
+import type { Studio } from "./state/studio.ts";
+
+/** The studio: toolbar, tabs, palette, canvas, queue and gallery. */
+export function App({ studio }: { studio: Studio }) {
+  return (
+    <StudioContext.Provider value={studio}>
+      <Shell />
+    </StudioContext.Provider>
+  );
+}
+
+function Shell() {
+  const tab = useStudioState(activeTab);
+  const [help, setHelp] = useState(false);
+  return (
+    <TabContext.Provider value={tab}>
+      <ReactFlowProvider key={tab.id}>
+        <div className="studio">
+          <Toolbar onHelp={() => setHelp(true)} />
+          <TabBar />
+          <TinyPackBanner />
+          <Workspace onHelp={() => setHelp(true)} />
+          <NoticeBar />
+        </div>
+        {help && <HelpDialog onClose={() => setHelp(false)} />}
+      </ReactFlowProvider>
+    </TabContext.Provider>
+  );
+}
+
+function Workspace({ onHelp }: { onHelp(): void }) {
+  const studio = useStudio();
+  const flow = useReactFlow();
+  const catalogError = useStudioState((s) => s.catalogError);
+  const search = useRef<HTMLInputElement>(null);
+  const pointer = useRef({ x: 0, y: 0 });
+
+  useEffect(() => {
+    const onMove = (e: PointerEvent) => (pointer.current = { x: e.clientX, y: e.clientY });
+    const onKey = (e: KeyboardEvent) => {
+      if (isTypingTarget(e.target)) return;
+      const action = matchShortcut(e);
+      if (!action) return;
+      const tab = studio.tab;
+      e.preventDefault();
+      switch (action) {
+        case "queue":
+          return void studio.queue();
+        case "undo":
+          return tab.doc.getState().undo();
+        case "redo":
+          return tab.doc.getState().redo();
+        case "mute":
+          return toggleSelectedMode(tab, "muted");
+        case "bypass":
+          return toggleSelectedMode(tab, "bypassed");
+        case "duplicate":
+          return void duplicateSelection(tab);
+        case "selectAll":
+          return tab.doc.getState().select(Object.keys(tab.doc.getState().workflow.nodes));
+        case "save":
+          return void saveActive(studio, false);
+        case "fitView":
+          return void flow.fitView({ duration: 200 });
+        case "palette":
+          return search.current?.focus();
+        case "help":
+          return onHelp();
+      }
+    };
+    // Copy and paste through the clipboard events, as workflow JSON: works across tabs and windows without a permission prompt.
+    const onCopy = (e: ClipboardEvent) => {
+      if (isTypingTarget(e.target)) return;
+      const text = copySelection(studio.tab);
+      if (!text || !e.clipboardData) return;
+      e.clipboardData.setData("text/plain", text);
+      e.preventDefault();
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (isTypingTarget(e.target)) return;
+      const text = e.clipboardData?.getData("text/plain");
+      if (!text) return;
+      e.preventDefault();
+      const at = flow.screenToFlowPosition(pointer.current);
+      const result = pasteText(studio.tab, text, at);
+      if (!result.ok) studio.notify("error", `Nothing to paste: ${result.reason}`);
+    };
+    window.addEventListener("pointermove", onMove);
+    window.addEventListener("keydown", onKey);
+    window.addEventListener("copy", onCopy);
+    window.addEventListener("paste", onPaste);
+    return () => {
+      window.removeEventListener("pointermove", onMove);
+      window.removeEventListener("keydown", onKey);
+      window.removeEventListener("copy", onCopy);
+      window.removeEventListener("paste", onPaste);
+    };
+  }, [studio, flow, onHelp]);
+
+  return (
+    <main className="workspace">
+      <Palette searchRef={search} />
+      {catalogError ? (
+        <div className="canvas canvas--error" role="alert">
+          Could not load the node catalog: {catalogError}
+        </div>
+      ) : (
+        <FlowCanvas />
+      )}
+      <aside className="sidebar">
+        <QueuePanel />
+        <Gallery />
+      </aside>
+    </main>
+  );
+}
+
+function TinyPackBanner() {
+  const config = useStudioState((s) => s.config);
+  if (!config?.tinyPackOnly) return null;
+  return (
+    <div className="banner" role="status" data-testid="tiny-pack-banner">
+      Only the built-in tiny test pack is installed: pictures are meaningless noise. To install real BLIP-Diffusion weights, see {renderHelp(config.installHelp)}.
+    </div>
+  );
+}
+
+function renderHelp(help: string) {
+  return /^https?:\/\//.test(help) ? (
+    <a href={help} target="_blank" rel="noreferrer">
+      {help}
+    </a>
+  ) : (
+    <code>{help}</code>
+  );
+}
+
+function NoticeBar() {
+  const studio = useStudio();
+  const notice = useStudioState((s) => s.notice);
+  const connected = useStudioState((s) => s.connected);
+  return (
+    <footer className="notice-bar">
+      <span className={`connection ${connected ? "is-up" : "is-down"}`} title={connected ? "Connected to the server" : "Not connected"}>
+        {connected ? "● connected" : "○ offline"}
+      </span>
+      {notice && (
+        <span className={`notice notice--${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"} data-testid="notice">
+          {notice.text}
+          <button type="button" className="small" aria-label="Dismiss" onClick={() => studio.store.setState({ notice: undefined })}>
+            ×
+          </button>
+        </span>
+      )}
+    </footer>
+  );
+}

@@ -1,0 +1,195 @@
+import { canConnect } from "@infix/graph";
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type FinalConnectionState,
+  type NodeChange,
+  type OnConnectEnd,
+} from "@xyflow/react";
+import { useCallback, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from "react";
+import type { Size } from "../state/document-store.ts";
+import { addNode, connect, moveNodes, removeNodes, unlinkInput, type Point } from "../state/operations.ts";
+import { useDocument, useStudio, useStudioState, useTab } from "../state/react.ts";
+import { NodeContextMenu, type ContextMenuState } from "./NodeContextMenu.tsx";
+import { deriveEdges, FlowNodeCache, type StudioFlowNode } from "./flow-model.ts";
+import { FallbackNode, StudioNode } from "./StudioNode.tsx";
+
+/** Declared at module level so React Flow does not remount nodes on every render. */
+const nodeTypes = { studio: StudioNode, fallback: FallbackNode };
+export const PALETTE_MIME = "application/x-infix-node-type";
+const SNAP: [number, number] = [10, 10];
+
+/**
+ * The canvas: a controlled React Flow over the active tab's document. Every change React
+ * Flow proposes becomes a document edit (with undo) or a view-state update (selection, sizes).
+ */
+export function FlowCanvas() {
+  const studio = useStudio();
+  const tab = useTab();
+  const catalog = useStudioState((s) => s.catalog);
+  const workflow = useDocument((s) => s.workflow);
+  const selection = useDocument((s) => s.selection);
+  const measured = useDocument((s) => s.measured);
+  const flow = useReactFlow();
+  const cache = useMemo(() => new FlowNodeCache(), []);
+  const dragKey = useRef("drag");
+  const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
+  const [menu, setMenu] = useState<ContextMenuState | null>(null);
+
+  const nodes = useMemo(() => cache.nodes(workflow, selection, measured, catalog), [cache, workflow, selection, measured, catalog]);
+  // Edges depend on the nodes' inputs only: moving a node keeps `workflow.nodes` and skips this.
+  const workflowNodes = workflow.nodes;
+  const derivedEdges = useMemo(() => deriveEdges({ nodes: workflowNodes }, catalog), [workflowNodes, catalog]);
+  const edges = useMemo(
+    () => (selectedEdges.size === 0 ? derivedEdges : derivedEdges.map((e) => (selectedEdges.has(e.id) ? { ...e, selected: true } : e))),
+    [derivedEdges, selectedEdges],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<StudioFlowNode>[]) => {
+      const doc = tab.doc.getState();
+      const positions: Record<string, Point> = {};
+      const sizes: Record<string, Size> = {};
+      const removed: string[] = [];
+      let selected: Set<string> | undefined;
+      for (const change of changes) {
+        if (change.type === "position" && change.position) positions[change.id] = change.position;
+        else if (change.type === "dimensions" && change.dimensions) sizes[change.id] = change.dimensions;
+        else if (change.type === "remove") removed.push(change.id);
+        else if (change.type === "select") {
+          selected ??= new Set(doc.selection);
+          if (change.selected) selected.add(change.id);
+          else selected.delete(change.id);
+        }
+      }
+      if (Object.keys(positions).length) doc.apply("move", (d) => moveNodes(d, positions), { coalesceKey: dragKey.current });
+      if (Object.keys(sizes).length) doc.setMeasured(sizes);
+      if (removed.length) doc.apply("delete", (d) => removeNodes(d, removed));
+      if (selected) doc.select(selected);
+    },
+    [tab],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => {
+      const removed = changes.filter((c) => c.type === "remove").map((c) => derivedEdges.find((e) => e.id === c.id)).filter((e): e is Edge => !!e);
+      if (removed.length) tab.doc.getState().apply("disconnect", (d) => removed.forEach((e) => unlinkInput(d, e.target, e.targetHandle ?? "")));
+      const selects = changes.filter((c) => c.type === "select");
+      if (selects.length) {
+        setSelectedEdges((prev) => {
+          const next = new Set(prev);
+          for (const c of selects) {
+            if (c.type !== "select") continue;
+            if (c.selected) next.add(c.id);
+            else next.delete(c.id);
+          }
+          return next;
+        });
+      }
+    },
+    [tab, derivedEdges],
+  );
+
+  const validity = useCallback(
+    (c: Connection | Edge) => {
+      const wf = tab.doc.getState().workflow;
+      const source = catalog?.schema(wf.nodes[c.source]?.type ?? "");
+      const target = catalog?.schema(wf.nodes[c.target]?.type ?? "");
+      if (!source || !target) return { ok: false as const, reason: "unknown node type" };
+      if (c.source === c.target) return { ok: false as const, reason: "a node cannot feed itself" };
+      return canConnect(source, c.sourceHandle ?? "", target, c.targetHandle ?? "");
+    },
+    [tab, catalog],
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      if (!validity(c).ok) return;
+      tab.doc.getState().apply("connect", (d) => connect(d, c.source, c.sourceHandle ?? "", c.target, c.targetHandle ?? ""));
+    },
+    [tab, validity],
+  );
+
+  // React Flow refuses the drop silently; say why, with the graph core's reason.
+  const onConnectEnd: OnConnectEnd = useCallback(
+    (_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.toHandle || !state.fromHandle) return;
+      const from = state.fromHandle;
+      const to = state.toHandle;
+      const c = from.type === "source"
+        ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
+        : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
+      const v = validity(c);
+      if (!v.ok) studio.notify("error", `Connection refused: ${v.reason}`);
+    },
+    [studio, validity],
+  );
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      event.preventDefault();
+      const type = event.dataTransfer.getData(PALETTE_MIME);
+      const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      if (type) {
+        const schema = catalog?.schema(type);
+        if (!schema) return;
+        let id = "";
+        tab.doc.getState().apply(`add ${type}`, (d) => void (id = addNode(d, schema, snapPoint(position))));
+        tab.doc.getState().select([id]);
+        return;
+      }
+      const file = event.dataTransfer.files[0];
+      if (file) void studio.openFile(file);
+    },
+    [flow, catalog, tab, studio],
+  );
+
+  const onNodeContextMenu = useCallback((event: ReactMouseEvent, node: StudioFlowNode) => {
+    event.preventDefault();
+    setMenu({ nodeId: node.id, x: event.clientX, y: event.clientY });
+  }, []);
+
+  return (
+    <div className="canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
+      <ReactFlow<StudioFlowNode>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={(c) => validity(c).ok}
+        onNodeDragStart={(e) => (dragKey.current = `drag:${e.timeStamp}:${Math.random()}`)}
+        onNodeContextMenu={onNodeContextMenu}
+        onPaneClick={() => setMenu(null)}
+        snapToGrid
+        snapGrid={SNAP}
+        colorMode="dark"
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Control", "Meta"]}
+        deleteKeyCode={["Delete", "Backspace"]}
+        minZoom={0.05}
+        maxZoom={3}
+        fitView
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
+        <MiniMap pannable zoomable ariaLabel="Mini map" nodeColor={(n) => (n.type === "fallback" ? "#c62828" : "#5c6bc0")} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+      {menu && <NodeContextMenu menu={menu} onClose={() => setMenu(null)} />}
+    </div>
+  );
+}
+
+export function snapPoint(p: Point): Point {
+  return { x: Math.round(p.x / SNAP[0]) * SNAP[0], y: Math.round(p.y / SNAP[1]) * SNAP[1] };
+}

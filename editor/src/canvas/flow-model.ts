@@ -1,0 +1,93 @@
+import { isLink, type Workflow, type WorkflowNode } from "@infix/graph";
+import type { Edge, Node } from "@xyflow/react";
+import type { CatalogIndex } from "../state/catalog.ts";
+import type { Size } from "../state/document-store.ts";
+
+/**
+ * The document → React Flow projection. Nodes and edges are derived, never stored: the
+ * workflow is the single source of truth. Unchanged nodes keep their object identity
+ * (immer shares untouched subtrees), so React Flow and the memoised node component skip them.
+ */
+
+type Layout = NonNullable<Workflow["editor"]>["nodes"][string];
+
+export interface StudioNodeData extends Record<string, unknown> {
+  node: WorkflowNode;
+  layout: Layout | undefined;
+}
+
+export type StudioFlowNode = Node<StudioNodeData, "studio" | "fallback">;
+
+interface CachedNode {
+  node: WorkflowNode;
+  layout: Layout | undefined;
+  selected: boolean;
+  size: Size | undefined;
+  known: boolean;
+  flow: StudioFlowNode;
+}
+
+const ORIGIN = { x: 0, y: 0 };
+
+/** Derives React Flow nodes, reusing the previous object for every node whose inputs, layout, selection and size are unchanged. */
+export class FlowNodeCache {
+  private cache = new Map<string, CachedNode>();
+
+  nodes(workflow: Workflow, selection: ReadonlySet<string>, measured: Readonly<Record<string, Size>>, catalog: CatalogIndex | undefined): StudioFlowNode[] {
+    const next = new Map<string, CachedNode>();
+    const result: StudioFlowNode[] = [];
+    for (const [id, node] of Object.entries(workflow.nodes)) {
+      const layout = workflow.editor?.nodes[id];
+      const selected = selection.has(id);
+      const size = measured[id];
+      const known = catalog ? catalog.schema(node.type) !== undefined : true;
+      const old = this.cache.get(id);
+      let entry: CachedNode;
+      if (old && old.node === node && old.layout === layout && old.selected === selected && old.size === size && old.known === known) {
+        entry = old;
+      } else {
+        const flow: StudioFlowNode = {
+          id,
+          type: known ? "studio" : "fallback",
+          position: layout?.position ?? ORIGIN,
+          data: { node, layout },
+          selected,
+          dragHandle: ".studio-node__header",
+          ...(size ? { measured: size } : {}),
+        };
+        entry = { node, layout, selected, size, known, flow };
+      }
+      next.set(id, entry);
+      result.push(entry.flow);
+    }
+    this.cache = next;
+    return result;
+  }
+}
+
+/** One edge per linked input; coloured by the source output's socket type. */
+export function deriveEdges(workflow: Pick<Workflow, "nodes">, catalog: CatalogIndex | undefined): Edge[] {
+  const edges: Edge[] = [];
+  for (const [target, node] of Object.entries(workflow.nodes)) {
+    for (const [input, value] of Object.entries(node.inputs)) {
+      if (!isLink(value)) continue;
+      const source = workflow.nodes[value.node];
+      const type = source ? catalog?.schema(source.type)?.outputs.find((o) => o.name === value.output)?.type : undefined;
+      const color = type && catalog ? catalog.color(type) : undefined;
+      edges.push({
+        id: edgeId(value.node, value.output, target, input),
+        source: value.node,
+        sourceHandle: value.output,
+        target,
+        targetHandle: input,
+        ...(color ? { style: { stroke: color, strokeWidth: 2 } } : {}),
+        data: { type },
+      });
+    }
+  }
+  return edges;
+}
+
+export function edgeId(source: string, output: string, target: string, input: string): string {
+  return `${source}:${output}->${target}:${input}`;
+}

@@ -1,0 +1,20 @@
+import "@xyflow/react/dist/style.css";
+import "./styles.css";
+import { createRoot } from "react-dom/client";
+import { createApiClient, readPageToken } from "./api/client.ts";
+import { connectSocket } from "./api/socket.ts";
+import { App } from "./App.tsx";
+import { startAutosave } from "./state/autosave.ts";
+import { Studio } from "./state/studio.ts";
+
+const studio = new Studio(createApiClient({ token: readPageToken() }));
+startAutosave(studio.store, localStorage);
+const socket = connectSocket();
+studio.attachSocket(socket, (listen) => {
+  socket.on("connect", () => listen(true));
+  socket.on("disconnect", () => listen(false));
+});
+void studio.init();
+// Exposed for the e2e tests and the frame-time benchmark, which drive the studio from the page.
+(window as unknown as { infixStudio: Studio }).infixStudio = studio;
+createRoot(document.getElementById("root")!).render(<App studio={studio} />);

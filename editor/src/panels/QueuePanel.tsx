@@ -1,0 +1,51 @@
+import type { JobSummary } from "@infix/protocol";
+import { formatMs } from "../canvas/StudioNode.tsx";
+import { useStudio, useStudioState } from "../state/react.ts";
+
+/** The server's queue: the running job, queued jobs (cancel, move to front) and recent history. */
+export function QueuePanel() {
+  const studio = useStudio();
+  const queue = useStudioState((s) => s.queue);
+  return (
+    <section className="queue-panel" aria-label="Queue">
+      <h2>
+        Queue {queue.paused && <span className="pill">paused</span>}
+        <button type="button" className="small" onClick={() => void (queue.paused ? studio.api.resumeQueue() : studio.api.pauseQueue())}>
+          {queue.paused ? "Resume" : "Pause"}
+        </button>
+      </h2>
+      {queue.jobs.length === 0 && <p className="muted">Nothing queued. Press Queue or Ctrl+Enter.</p>}
+      <ol className="queue-panel__jobs">
+        {queue.jobs.map((job) => (
+          <JobRow key={job.id} job={job} onCancel={() => void studio.cancel(job.id)} onFront={() => void studio.front(job.id)} />
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function JobRow({ job, onCancel, onFront }: { job: JobSummary; onCancel(): void; onFront(): void }) {
+  const took = job.startedAt && job.finishedAt ? formatMs(job.finishedAt - job.startedAt) : undefined;
+  return (
+    <li className={`job job--${job.status}`} data-job-id={job.id} data-status={job.status}>
+      <span className="job__label" title={job.id}>
+        {job.label ?? job.id.slice(0, 8)}
+      </span>
+      <span className="job__status">
+        {job.status}
+        {took ? ` · ${took}` : ""}
+      </span>
+      {job.error && <span className="job__error">{job.error.message}</span>}
+      {job.status === "queued" && (
+        <button type="button" className="small" onClick={onFront} aria-label={`Move ${job.label ?? job.id} to the front`}>
+          Front
+        </button>
+      )}
+      {(job.status === "queued" || job.status === "running") && (
+        <button type="button" className="small danger" onClick={onCancel} aria-label={`Cancel ${job.label ?? job.id}`}>
+          Cancel
+        </button>
+      )}
+    </li>
+  );
+}

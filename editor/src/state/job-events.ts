@@ -1,0 +1,102 @@
+import type { ServerToClientEvents, UiResultMessage } from "@infix/protocol";
+import type { StudioStore } from "./studio-store.ts";
+import type { Tab } from "./tabs.ts";
+
+/**
+ * Routes the server's socket events into the studio: queue state to the queue panel, node
+ * events to the live store of the tab that submitted the job, produced images to the gallery.
+ * Events can overtake the reply to POST /api/jobs, so events of a job not yet claimed by a
+ * tab are held and replayed when `claimJob` names its tab.
+ */
+
+/** The subset of a socket the router needs (so tests can drive it with a plain emitter). */
+export interface EventSource {
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): unknown;
+}
+
+export interface JobRouter {
+  /** Says which tab submitted `jobId`; replays that job's events received so far. */
+  claimJob(jobId: string, tabId: string): void;
+}
+
+/** Jobs whose early events are held; older unclaimed ones (other clients' jobs) are dropped. */
+const HELD_JOBS = 32;
+
+export function routeJobEvents(socket: EventSource, store: StudioStore): JobRouter {
+  const held = new Map<string, ((tab: Tab) => void)[]>();
+  const tabOf = (jobId: string): Tab | undefined => {
+    const tabId = store.getState().jobTabs[jobId];
+    return tabId ? store.getState().tabs.find((t) => t.id === tabId) : undefined;
+  };
+  const withTab = (jobId: string, apply: (tab: Tab) => void) => {
+    const tab = tabOf(jobId);
+    if (tab) return apply(tab);
+    if (store.getState().jobTabs[jobId]) return; // claimed by a tab since closed
+    const list = held.get(jobId) ?? [];
+    list.push(apply);
+    held.set(jobId, list);
+    if (held.size > HELD_JOBS) held.delete(held.keys().next().value as string);
+  };
+  const addImages = (tab: Tab, jobId: string, nodeId: string, ui: UiResultMessage | undefined) => {
+    if (!ui?.images?.length) return;
+    const at = Date.now();
+    const known = new Set(store.getState().gallery.map((g) => `${g.ref.folder}/${g.ref.name}`));
+    const added = ui.images.filter((ref) => !known.has(`${ref.folder}/${ref.name}`)).map((ref) => ({ ref, jobId, nodeId, tabId: tab.id, at }));
+    if (added.length) store.setState({ gallery: [...added, ...store.getState().gallery].slice(0, 200) });
+  };
+  const settle = (tab: Tab) => {
+    // Nodes the job never reached (not needed by its targets) stop showing as queued.
+    for (const [nodeId, state] of tab.live.entries()) {
+      if (state.status === "queued" || state.status === "running") tab.live.update(nodeId, { status: undefined, progress: undefined });
+    }
+  };
+
+  socket.on("queue", (queue) => store.setState({ queue }));
+  socket.on("job:state", (job) =>
+    withTab(job.id, (tab) => {
+      for (const [nodeId, state] of Object.entries(job.nodes)) {
+        tab.live.update(nodeId, { ...state, status: state.status === "pending" ? "queued" : state.status });
+        addImages(tab, job.id, nodeId, state.ui);
+      }
+    }),
+  );
+  socket.on("node:started", ({ jobId, nodeId }) => withTab(jobId, (tab) => tab.live.update(nodeId, { status: "running", progress: undefined, error: undefined })));
+  socket.on("node:cached", ({ jobId, nodeId, ui }) =>
+    withTab(jobId, (tab) => {
+      tab.live.update(nodeId, { status: "cached", ui, progress: undefined });
+      addImages(tab, jobId, nodeId, ui);
+    }),
+  );
+  socket.on("node:finished", ({ jobId, nodeId, ms, ui }) =>
+    withTab(jobId, (tab) => {
+      tab.live.update(nodeId, { status: "done", ms, ui, progress: undefined });
+      addImages(tab, jobId, nodeId, ui);
+    }),
+  );
+  socket.on("node:failed", ({ jobId, nodeId, error }) => withTab(jobId, (tab) => tab.live.update(nodeId, { status: "failed", error, progress: undefined })));
+  socket.on("progress", ({ jobId, nodeId, step, total }) => withTab(jobId, (tab) => tab.live.batch(nodeId, { progress: { step, total } })));
+  socket.on("preview", ({ jobId, nodeId, image }) => withTab(jobId, (tab) => tab.live.batch(nodeId, { preview: image })));
+  socket.on("job:succeeded", ({ jobId }) => withTab(jobId, settle));
+  socket.on("job:cancelled", ({ jobId }) =>
+    withTab(jobId, (tab) => {
+      settle(tab);
+      store.setState({ notice: { kind: "info", text: "Run cancelled." } });
+    }),
+  );
+  socket.on("job:failed", ({ jobId, error }) =>
+    withTab(jobId, (tab) => {
+      settle(tab);
+      store.setState({ notice: { kind: "error", text: error.message, problems: [error] } });
+    }),
+  );
+
+  return {
+    claimJob(jobId, tabId) {
+      store.setState({ jobTabs: { ...store.getState().jobTabs, [jobId]: tabId } });
+      const tab = tabOf(jobId);
+      const pending = held.get(jobId) ?? [];
+      held.delete(jobId);
+      if (tab) for (const apply of pending) apply(tab);
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import type { Problem, Workflow } from "@infix/graph";
+import type { ApiClient } from "../api/client.ts";
+import { indexCatalog } from "./catalog.ts";
+import { isDirty } from "./document-store.ts";
+import { routeJobEvents, type EventSource, type JobRouter } from "./job-events.ts";
+import { loadWorkflowJson } from "./load-workflow.ts";
+import { advanceSeeds } from "./operations.ts";
+import { activeTab, closeTab, createStudioStore, openInTab, type StudioStore } from "./studio-store.ts";
+import { createTab, tabTitle, type Tab } from "./tabs.ts";
+
+/**
+ * The studio's controller: what the toolbar, menus and shortcuts do. Talks to the server
+ * through the typed API client only; state lives in the studio store and the tab stores.
+ */
+export class Studio {
+  readonly store: StudioStore = createStudioStore();
+  private router?: JobRouter;
+  private clientId?: () => string | undefined;
+
+  constructor(readonly api: ApiClient) {}
+
+  get tab(): Tab {
+    return activeTab(this.store.getState());
+  }
+
+  /** Loads config and the node catalog; the canvas waits for the catalog. */
+  async init(): Promise<void> {
+    const [config, nodes] = await Promise.all([this.api.config(), this.api.nodes()]);
+    if (config.ok) this.store.setState({ config: config.value });
+    if (nodes.ok) this.store.setState({ catalog: indexCatalog(nodes.value), catalogError: undefined });
+    else this.store.setState({ catalogError: nodes.error.message });
+  }
+
+  /** Listens to the server's socket events. */
+  attachSocket(socket: EventSource & { id?: string }, onConnection?: (listen: (connected: boolean) => void) => void): void {
+    this.router = routeJobEvents(socket, this.store);
+    this.clientId = () => socket.id;
+    onConnection?.((connected) => this.store.setState({ connected }));
+  }
+
+  notify(kind: "info" | "error", text: string, problems?: Problem[]): void {
+    this.store.setState({ notice: { kind, text, problems } });
+  }
+
+  /** Queues the active tab's workflow (to `targets` for "run to here"); marks problems from a 400 on their nodes. */
+  async queue(targets?: string[], options: { front?: boolean } = {}): Promise<boolean> {
+    const tab = this.tab;
+    const doc = tab.doc.getState();
+    const workflow = doc.workflow;
+    tab.live.reset();
+    for (const [id, node] of Object.entries(workflow.nodes)) if (node.mode === "active") tab.live.update(id, { status: "queued" });
+    const result = await this.api.submitJob({
+      workflow,
+      targets,
+      front: options.front,
+      label: tabTitle(workflow, doc.savedName),
+      clientId: this.clientId?.(),
+    });
+    if (!result.ok) {
+      tab.live.reset();
+      for (const problem of result.error.problems) {
+        if (!problem.nodeId) continue;
+        tab.live.update(problem.nodeId, { problems: [...(tab.live.get(problem.nodeId).problems ?? []), problem] });
+      }
+      this.notify("error", result.error.problems.length ? `Cannot run: ${result.error.problems.map((p) => p.message).join(" · ")}` : result.error.message, result.error.problems);
+      return false;
+    }
+    this.router?.claimJob(result.value.job.id, tab.id);
+    this.store.setState({ notice: undefined });
+    // "Control after generate" (ComfyUI): seeds move on once the run is queued, so the next one differs.
+    const catalog = this.store.getState().catalog;
+    if (catalog) doc.apply("advance seeds", (draft) => advanceSeeds(draft, catalog.seedInputs), { coalesceKey: "advance-seeds" });
+    return true;
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    const r = await this.api.cancelJob(jobId);
+    if (!r.ok) this.notify("error", r.error.message);
+  }
+
+  async front(jobId: string): Promise<void> {
+    const r = await this.api.frontJob(jobId);
+    if (!r.ok) this.notify("error", r.error.message);
+    else this.store.setState({ queue: r.value });
+  }
+
+  newTab(): void {
+    const tab = createTab();
+    this.store.setState({ tabs: [...this.store.getState().tabs, tab], activeTabId: tab.id });
+  }
+
+  selectTab(tabId: string): void {
+    this.store.setState({ activeTabId: tabId });
+  }
+
+  closeTab(tabId: string): void {
+    closeTab(this.store, tabId);
+  }
+
+  /** Opens a parsed workflow; `dirty` when it did not come from a saved copy (a dropped file, a PNG). */
+  open(json: unknown, options: { savedName?: string; dirty?: boolean; title?: string } = {}): boolean {
+    const loaded = loadWorkflowJson(json);
+    if (!loaded.ok) {
+      this.notify("error", `Cannot open ${options.title ?? "workflow"}: ${loaded.problems.map((p) => p.message).join("; ")}`, loaded.problems);
+      return false;
+    }
+    openInTab(this.store, loaded.workflow, options);
+    this.markMissing(loaded.workflow);
+    return true;
+  }
+
+  /** Marks nodes whose type the server does not know (a missing pack or node package). */
+  private markMissing(workflow: Workflow): void {
+    const catalog = this.store.getState().catalog;
+    if (!catalog) return;
+    const missing = Object.entries(workflow.nodes).filter(([, n]) => !catalog.schema(n.type));
+    for (const [id, node] of missing) {
+      this.tab.live.update(id, { problems: [{ code: "unknown_node_type", nodeId: id, message: `Unknown node type ${node.type}: install the package or pack that provides it.` }] });
+    }
+    if (missing.length) this.notify("error", `${missing.length} node(s) have types this server does not know: ${[...new Set(missing.map(([, n]) => n.type))].join(", ")}.`);
+  }
+
+  async openExample(name: string): Promise<void> {
+    const r = await this.api.example(name);
+    if (r.ok) this.open(r.value, { dirty: true, title: name });
+    else this.notify("error", r.error.message);
+  }
+
+  async openSaved(name: string, version?: number): Promise<void> {
+    const r = version === undefined ? await this.api.workflow(name) : await this.api.workflowVersion(name, version);
+    if (r.ok) this.open(r.value, { savedName: name, title: name });
+    else this.notify("error", r.error.message);
+  }
+
+  /** Saves the active tab on the server under `name` (its saved name when omitted); each save is a new version. */
+  async save(name?: string): Promise<boolean> {
+    const doc = this.tab.doc.getState();
+    const target = name ?? doc.savedName;
+    if (!target) return false;
+    const workflow = doc.workflow;
+    const r = await this.api.saveWorkflow(target, { ...workflow, name: workflow.name ?? target });
+    if (!r.ok) {
+      this.notify("error", `Save failed: ${r.error.message}`);
+      return false;
+    }
+    if (this.tab.doc.getState().workflow === workflow) doc.markSaved(target);
+    else this.tab.doc.setState({ savedName: target });
+    this.notify("info", `Saved “${target}” (version ${r.value.versions}).`);
+    this.store.setState({ tabs: [...this.store.getState().tabs] });
+    return true;
+  }
+
+  /** Opens the workflow embedded in a PNG the studio produced. */
+  async openPng(file: Blob, title: string): Promise<void> {
+    const r = await this.api.workflowFromPng(file);
+    if (r.ok) this.open(r.value, { dirty: true, title });
+    else this.notify("error", `No workflow in ${title}: ${r.error.message}`);
+  }
+
+  /** Opens a dropped or chosen file: workflow JSON, or a PNG with an embedded workflow. */
+  async openFile(file: File): Promise<void> {
+    if (file.type === "image/png" || file.name.toLowerCase().endsWith(".png")) return this.openPng(file, file.name);
+    this.open(await readJson(file), { dirty: true, title: file.name });
+  }
+
+  dirtyTabs(): Tab[] {
+    return this.store.getState().tabs.filter((t) => isDirty(t.doc.getState()));
+  }
+}
+
+async function readJson(file: Blob): Promise<unknown> {
+  try {
+    return JSON.parse(await file.text());
+  } catch {
+    return undefined;
+  }
+}
