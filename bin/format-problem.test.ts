@@ -13,5 +13,7 @@ describe("formatProblem", () => {
     expect(formatProblem({ code: "node_error", message: "disk full", nodeId: "4" }, workflow)).toBe("node 4 (Final): disk full");
     expect(formatProblem({ code: "no_outputs", message: "nothing to run" })).toBe("nothing to run");
     expect(formatProblem({ code: "x", message: "m", nodeId: "9" }, workflow)).toBe("node 9: m");
+    const missingOutput = { code: "link_to_missing_output", message: "Node #2 has no output 'value'.", nodeId: "3", input: "a", expected: "sum", found: "value" };
+    expect(formatProblem(missingOutput, workflow)).toBe("node 3 (Sampler) input 'a': Node #2 has no output 'value'.");
   });
 });

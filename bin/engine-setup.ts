@@ -1,0 +1,68 @@
+import { resolve } from "node:path";
+import type { NodePackage, Resources } from "@infix/engine";
+import type { PackInfo } from "@infix/protocol";
+import type { WorkflowExecutor } from "../engine/src/execution/types.ts";
+import { OutputCache } from "../engine/src/cache/index.ts";
+import { Executor } from "../engine/src/execution/executor.ts";
+import { FileStore } from "../engine/src/files/file-store.ts";
+import { NodeRegistry } from "../engine/src/nodes/registry.ts";
+import { testNodePackage } from "../engine/src/testing/index.ts";
+import { mapResources } from "./map-resources.ts";
+
+/**
+ * Wires the engine and the node packages together: the one place that knows which node
+ * packages exist. Adding a package is one line here (or in blip-diffusion-nodes.ts).
+ */
+
+export interface EngineSetupOptions {
+  /** Holds input/, temp/ (and output/ unless `outputDir` is given). */
+  dataDir: string;
+  outputDir?: string;
+  /** Folder of model packs (INFIX_MODELS when absent). */
+  modelsDir?: string;
+  /** Only the engine's test nodes (no BLIP-Diffusion nodes, no model packs): for tests and editor e2e. */
+  testNodes?: boolean;
+  /** Output cache budget; default 2 GiB. */
+  cacheBudgetBytes?: number;
+  log?: (message: string) => void;
+}
+
+export interface EngineSetup {
+  registry: NodeRegistry;
+  resources: Resources;
+  executor: WorkflowExecutor;
+  cache: OutputCache;
+  files: FileStore;
+  /** Installed model packs, as /api/packs lists them. */
+  packs: () => Promise<PackInfo[]>;
+}
+
+export const DEFAULT_CACHE_BUDGET_BYTES = 2 * 1024 ** 3;
+
+/** Builds registry, resources, cache, file folders and executor from CLI options. */
+export async function createEngineSetup(options: EngineSetupOptions): Promise<EngineSetup> {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const dataDir = resolve(options.dataDir);
+  const files = await FileStore.open(FileStore.foldersUnder(dataDir, options.outputDir ? { output: resolve(options.outputDir) } : {}));
+  let packages: NodePackage[];
+  let resources: Resources;
+  let packs: () => Promise<PackInfo[]>;
+  if (options.testNodes) {
+    packages = [testNodePackage];
+    resources = mapResources();
+    packs = async () => [];
+  } else {
+    const { blipDiffusionNodes } = await import("./blip-diffusion-nodes.ts");
+    ({ packages, resources, packs } = await blipDiffusionNodes({ dataDir, modelsDir: options.modelsDir }));
+  }
+  const registry = new NodeRegistry(packages);
+  const cache = new OutputCache({ budgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES });
+  const executor = new Executor({
+    registry,
+    cache,
+    resources,
+    files: files.access(),
+    log: { info: (message) => log(message), warn: (message) => log(`warning: ${message}`) },
+  });
+  return { registry, resources, executor, cache, files, packs };
+}

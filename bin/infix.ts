@@ -1,0 +1,78 @@
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError } from "commander";
+import { createEngineSetup } from "./engine-setup.ts";
+import { runWorkflowFile } from "./run-command.ts";
+import { serve } from "./serve-command.ts";
+
+/** The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless. */
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError("a port is a whole number from 0 to 65535");
+  return port;
+}
+
+const program = new Command()
+  .name("infix")
+  .description("Node-based workflow studio for subject-driven image generation with BLIP-Diffusion")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("start the studio (editor + API) on this machine")
+  .option("--port <port>", "port to listen on (0 = any free port)", portNumber, 8188)
+  .option("--host <host>", "interface to bind (127.0.0.1 = this machine only)", "127.0.0.1")
+  .option("--data <dir>", "data folder: queue, saved workflows, input/output/temp files", "data")
+  .option("--output <dir>", "where saved images go (default <data>/output)")
+  .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
+  .option("--auth-token <token>", "require 'Authorization: Bearer <token>' on every API request and socket")
+  .option("--build-editor", "build the editor first if editor/dist is missing or stale")
+  .option("--test-nodes", "serve only the engine's test nodes (for tests; no model packs)")
+  .action(async (options: { port: number; host: string; data: string; output?: string; models?: string; authToken?: string; buildEditor?: boolean; testNodes?: boolean }) => {
+    const log = (line: string) => console.error(line);
+    const server = await serve(repoRoot, options, log);
+    const stop = () => {
+      log("stopping…");
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+program
+  .command("run")
+  .description("run a workflow headless and print where its outputs went")
+  .argument("<workflow>", "workflow JSON file")
+  .option("--output <dir>", "where saved images go", "output")
+  .option("--data <dir>", "data folder for input/ and temp/ files", "data")
+  .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
+  .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
+  .action(async (file: string, options: { output: string; data: string; models?: string; testNodes?: boolean }) => {
+    const setup = await createEngineSetup({ dataDir: options.data, outputDir: options.output, modelsDir: options.models, testNodes: options.testNodes });
+    const controller = new AbortController();
+    process.once("SIGINT", () => controller.abort(new Error("interrupted")));
+    process.exitCode = await runWorkflowFile(
+      file,
+      setup,
+      {
+        out: (line) => console.log(line),
+        err: (line, rewrite) => (rewrite ? process.stderr.write(`\r\x1b[2K${line}`) : process.stderr.write(`${line}\n`)),
+        isTty: process.stderr.isTTY === true,
+      },
+      controller.signal,
+    );
+    // onnxruntime and sharp keep worker threads; a finished run should not wait on them.
+    process.exit();
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`infix: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+}
