@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { InfixError } from "../graph/problem.ts";
+import { testNodePackage, testOptionsKey, testResources } from "../testing/index.ts";
+import type { NodeDefinition, NodePackage } from "./definition.ts";
+import { NodeRegistry } from "./registry.ts";
+
+const node = (type: string, extra: Partial<NodeDefinition> = {}): NodeDefinition => ({
+  schema: { type, version: 1, category: "x", title: type, description: "", inputs: [], outputs: [], isOutput: false },
+  run: async () => ({}),
+  ...extra,
+});
+const pkg = (name: string, nodes: NodeDefinition[]): NodePackage => ({ name, nodes, socketTypes: [] });
+
+function thrownProblem(build: () => unknown) {
+  try {
+    build();
+  } catch (error) {
+    if (error instanceof InfixError) return error.problem;
+    throw error;
+  }
+  throw new Error("expected an InfixError");
+}
+
+describe("NodeRegistry", () => {
+  it("finds each node type of its packages", () => {
+    const registry = new NodeRegistry([testNodePackage]);
+    expect(registry.get("AddInts")?.schema.title).toBe("Add");
+    expect(registry.get("Nope")).toBeUndefined();
+    expect(registry.types()).toContain("SlowCount");
+  });
+
+  it("rejects a node type defined twice, naming both packages", () => {
+    const problem = thrownProblem(() => new NodeRegistry([pkg("first", [node("Same")]), pkg("second", [node("Same")])]));
+    expect(problem).toMatchObject({ code: "duplicate_node_type", found: "Same" });
+    expect(problem.message).toContain("first and second");
+  });
+
+  it("rejects a schema that breaks the node schema rules", () => {
+    const bad = node("lowercase");
+    expect(thrownProblem(() => new NodeRegistry([pkg("p", [bad])])).code).toBe("invalid_node_schema");
+    const twice = node("Twice");
+    twice.schema.inputs.push({ name: "a", type: "INT" }, { name: "a", type: "INT" });
+    expect(thrownProblem(() => new NodeRegistry([pkg("p", [twice])])).message).toContain("input 'a' twice");
+  });
+
+  it("rejects dynamic options for an input that is not an ENUM", () => {
+    const wrong = node("Wrong", { dynamicOptions: { missing: () => [] } });
+    expect(thrownProblem(() => new NodeRegistry([pkg("p", [wrong])])).code).toBe("invalid_dynamic_options");
+  });
+
+  it("fills run-time ENUM options into the catalog from resources", () => {
+    const registry = new NodeRegistry([testNodePackage]);
+    const withOptions = registry.catalog(testResources([[testOptionsKey, ["a", "b"]]]));
+    const pick = withOptions.nodes.find((schema) => schema.type === "PickOption");
+    expect(pick?.inputs[0].widget).toMatchObject({ kind: "ENUM", options: ["a", "b"] });
+    // The definition's own schema is left alone.
+    expect(registry.get("PickOption")?.schema.inputs[0].widget).toMatchObject({ options: [] });
+    expect(registry.catalog(testResources()).nodes.find((schema) => schema.type === "PickOption")?.inputs[0].widget).toMatchObject({ options: [] });
+  });
+
+  it("serves the socket types of its packages, each once", () => {
+    const registry = new NodeRegistry([testNodePackage, { name: "again", nodes: [], socketTypes: testNodePackage.socketTypes }]);
+    const names = registry.catalog(testResources()).socketTypes.map((socketType) => socketType.name);
+    expect(names).toEqual([...new Set(names)]);
+    expect(names).toContain("IMAGE");
+  });
+});

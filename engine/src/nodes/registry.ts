@@ -1,0 +1,122 @@
+import { NodeSchemaSchema, type NodeCatalog, type NodeSchema, type SocketTypeInfo } from "../graph/node-schema.ts";
+import { InfixError } from "../graph/problem.ts";
+import type { NodeDefinition, NodePackage, Resources } from "./definition.ts";
+
+/**
+ * The node types a server knows: a list of packages, checked once at start-up. Duplicate
+ * types and malformed schemas stop the server with a message naming the package and node.
+ */
+export class NodeRegistry {
+  private readonly definitions = new Map<string, NodeDefinition>();
+  private readonly socketTypeList: SocketTypeInfo[] = [];
+
+  /**
+   * @throws InfixError `duplicate_node_type`, `invalid_node_schema` or `invalid_dynamic_options`
+   * @example const registry = new NodeRegistry([testNodePackage, blipDiffusionPackage]);
+   */
+  constructor(packages: readonly NodePackage[]) {
+    const owner = new Map<string, string>();
+    const socketTypes = new Map<string, SocketTypeInfo>();
+    for (const pkg of packages) {
+      for (const definition of pkg.nodes) {
+        const type = definition.schema?.type ?? "(no type)";
+        const parsed = NodeSchemaSchema.safeParse(definition.schema);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new InfixError({
+            code: "invalid_node_schema",
+            message: `Node type ${type} in package ${pkg.name} has an invalid schema at ${issue.path.join(".") || "(root)"}: ${issue.message}.`,
+            found: type,
+          });
+        }
+        checkSchemaShape(definition.schema, pkg.name);
+        const previous = owner.get(type);
+        if (previous !== undefined) {
+          throw new InfixError({
+            code: "duplicate_node_type",
+            message: `Node type ${type} is defined by both ${previous} and ${pkg.name}; rename one.`,
+            found: type,
+          });
+        }
+        for (const name of Object.keys(definition.dynamicOptions ?? {})) {
+          const input = definition.schema.inputs.find((candidate) => candidate.name === name);
+          if (input?.widget?.kind !== "ENUM") {
+            throw new InfixError({
+              code: "invalid_dynamic_options",
+              message: `Node type ${type} in package ${pkg.name} gives dynamic options for '${name}', which is not an ENUM input.`,
+              found: name,
+            });
+          }
+        }
+        owner.set(type, pkg.name);
+        this.definitions.set(type, definition);
+      }
+      for (const socketType of pkg.socketTypes) if (!socketTypes.has(socketType.name)) socketTypes.set(socketType.name, socketType);
+    }
+    this.socketTypeList = [...socketTypes.values()];
+  }
+
+  /** The definition of `type`, or undefined when no package provides it. */
+  get(type: string): NodeDefinition | undefined {
+    return this.definitions.get(type);
+  }
+
+  /** Every node type, in package order. */
+  types(): string[] {
+    return [...this.definitions.keys()];
+  }
+
+  socketTypes(): readonly SocketTypeInfo[] {
+    return this.socketTypeList;
+  }
+
+  /**
+   * The catalog GET /api/nodes serves, with ENUM options known only at run time (installed
+   * packs, ...) filled in from `resources`. A failing option source leaves that list empty,
+   * so validation then tells the user no option is available instead of crashing the server.
+   */
+  catalog(resources: Resources): NodeCatalog {
+    const nodes: NodeSchema[] = [];
+    for (const definition of this.definitions.values()) nodes.push(withDynamicOptions(definition, resources));
+    return { nodes, socketTypes: [...this.socketTypeList] };
+  }
+}
+
+function withDynamicOptions(definition: NodeDefinition, resources: Resources): NodeSchema {
+  const dynamic = definition.dynamicOptions;
+  if (!dynamic) return definition.schema;
+  return {
+    ...definition.schema,
+    inputs: definition.schema.inputs.map((input) => {
+      const source = dynamic[input.name];
+      if (!source || input.widget?.kind !== "ENUM") return input;
+      let options: string[];
+      try {
+        options = source(resources);
+      } catch {
+        options = [];
+      }
+      return { ...input, widget: { ...input.widget, options } };
+    }),
+  };
+}
+
+/** Rules zod's per-field schema cannot express: unique socket names. */
+function checkSchemaShape(schema: NodeSchema, packageName: string): void {
+  for (const [kind, sockets] of [
+    ["input", schema.inputs],
+    ["output", schema.outputs],
+  ] as const) {
+    const names = new Set<string>();
+    for (const socket of sockets) {
+      if (names.has(socket.name)) {
+        throw new InfixError({
+          code: "invalid_node_schema",
+          message: `Node type ${schema.type} in package ${packageName} declares ${kind} '${socket.name}' twice.`,
+          found: socket.name,
+        });
+      }
+      names.add(socket.name);
+    }
+  }
+}

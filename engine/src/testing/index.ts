@@ -1,0 +1,27 @@
+import type { NodePackage } from "../nodes/definition.ts";
+import { makeImage } from "./image.ts";
+import { rangeList, sumList } from "./lists.ts";
+import { addInts, intConstant } from "./numbers.ts";
+import { saveText, showValue } from "./output.ts";
+import { failNode, slowCount } from "./slow.ts";
+import { joinText, pickOption, readTextFile } from "./text.ts";
+
+/**
+ * Built-in node types for tests of the engine, the queue and the server: integers, text,
+ * a small image, slow work with progress and abort, lists, failures and output nodes.
+ * Not served in production.
+ */
+export const testNodePackage: NodePackage = {
+  name: "infix-testing",
+  nodes: [intConstant, addInts, joinText, readTextFile, pickOption, makeImage, slowCount, failNode, rangeList, sumList, showValue, saveText],
+  socketTypes: [
+    { name: "INT", color: "#6bbd63", description: "An integer." },
+    { name: "FLOAT", color: "#9ac46b", description: "A number." },
+    { name: "STRING", color: "#c9a45b", description: "Text." },
+    { name: "BOOLEAN", color: "#c46b6b", description: "True or false." },
+    { name: "IMAGE", color: "#64b5f6", description: "An image tensor [B,3,H,W] in [0,1]." },
+  ],
+};
+
+export { testOptionsKey } from "./text.ts";
+export { recordEvents, testFiles, testResources, type RecordedEvent } from "./harness.ts";
