@@ -1,11 +1,12 @@
 import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { floatTensor, SessionPool } from "@infix/engine";
+import { floatTensor, intTensor, SessionPool } from "@infix/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileDigestCache } from "./content-hash.ts";
 import { loadPack, PackLoadError, type PackProblem } from "./loader.ts";
 import { stubManifest, writeStubPack, type StubPackOptions } from "./testing/stub-pack.ts";
+import { ensureTinyPack } from "./tiny/index.ts";
 import type { PackManifest } from "./manifest.ts";
 
 let root: string;
@@ -174,5 +175,34 @@ describe("loadPack on a bad pack", () => {
     const problems = await problemsOf(dir);
     expect(problems.map((p) => p.code).sort()).toEqual(["missing-tokenizer", "unreadable-graph"]);
     expect(problems.find((p) => p.code === "missing-tokenizer")?.message).toBe("qformer_tokenizer/: the BERT tokenizer needs tokenizer.json, or vocab.txt");
+  });
+});
+
+describe("loadPack on the generated tiny pack", () => {
+  it("accepts it and runs its graphs through the pool with tokenizer output", async () => {
+    const pack = await loadPack(await ensureTinyPack(), { pool, id: "tiny", embedded: true });
+    const { manifest } = pack;
+    expect(pack.hasGraph("vae_encoder")).toBe(true);
+    const size = manifest.qformer.image_size;
+    const subject = (await pack.bertTokenizer()).encodeBatch(["dog"])[0];
+    const { ctx_embeddings } = await pack.run("qformer", {
+      pixel_values: floatTensor([1, 3, size, size], new Float32Array(3 * size * size).fill(0.5)),
+      input_ids: intTensor([1, subject.ids.length], subject.ids),
+      attention_mask: intTensor([1, subject.ids.length], subject.attentionMask),
+    });
+    expect(ctx_embeddings.dims).toEqual([1, manifest.num_query_tokens, manifest.text_hidden_size]);
+    expect(ctx_embeddings.data.every(Number.isFinite)).toBe(true);
+
+    const length = manifest.text_max_length - manifest.num_query_tokens;
+    const prompt = (await pack.clipTokenizer()).encode("a dog on the beach", { maxLength: length, padToMaxLength: true });
+    const { last_hidden_state } = await pack.run("text_encoder", {
+      input_ids: intTensor([1, length], prompt.ids),
+      ctx_embeddings,
+      ctx_begin_pos: intTensor([1], [manifest.ctx_begin_pos]),
+    });
+    expect(last_hidden_state.dims).toEqual([1, manifest.text_max_length, manifest.text_hidden_size]);
+
+    const { sample } = await pack.run("vae_decoder", { latent_sample: floatTensor([1, 4, 2, 2]) });
+    expect(sample.dims).toEqual([1, 3, 2 * manifest.vae.scale_factor, 2 * manifest.vae.scale_factor]);
   });
 });

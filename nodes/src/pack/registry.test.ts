@@ -66,12 +66,20 @@ describe("PackRegistry", () => {
   it("sees a repaired pack after refresh", async () => {
     const dir = join(root, "models2");
     await writeStubPack(join(dir, "later"), stubManifest(), { omit: ["vae_decoder.onnx"] });
-    const packs = new PackRegistry({ modelsDir: dir, pool });
+    const packs = new PackRegistry({ modelsDir: dir, pool, tinyPackDir: false });
     await expect(packs.get("later")).rejects.toBeInstanceOf(PackLoadError);
     await writeStubPack(join(dir, "later"), stubManifest());
     await expect(packs.get("later")).rejects.toBeInstanceOf(PackLoadError); // cached failure
     packs.refresh();
     await expect(packs.get("later")).resolves.toMatchObject({ id: "later" });
+  });
+
+  it("offers the generated tiny pack by default", async () => {
+    const packs = new PackRegistry({ modelsDir: join(root, "no-such-folder"), pool });
+    const listed = await packs.list();
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ id: "tiny", embedded: true, controlnets: ["canny"], attentionControl: true });
+    expect(listed[0].error).toBeUndefined();
   });
 
   it("reads the models folder from INFIX_MODELS and exposes a resource key", async () => {

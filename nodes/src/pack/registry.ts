@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { resourceKey, SessionPool } from "@infix/engine";
 import { FileDigestCache } from "./content-hash.ts";
 import { loadPack } from "./loader.ts";
+import { ensureTinyPack, TINY_PACK_ID } from "./tiny/index.ts";
 import type { ModelPack } from "./types.ts";
 
 /**
@@ -25,13 +26,13 @@ export interface PackListing {
   error?: string;
 }
 
-export const TINY_PACK_ID = "tiny";
+export { TINY_PACK_ID };
 
 export interface PackRegistryOptions {
   /** Folder holding one folder per pack; `INFIX_MODELS` from the environment when absent. */
   modelsDir?: string;
-  /** Makes (or finds) the embedded tiny pack and returns its folder; no tiny pack when absent. */
-  tinyPackDir?: () => Promise<string>;
+  /** Makes (or finds) the embedded tiny pack and returns its folder; `ensureTinyPack` by default, `false` for none. */
+  tinyPackDir?: (() => Promise<string>) | false;
   /** Shared by every pack, so one memory budget covers all their sessions. */
   pool?: SessionPool;
   /** Where file digests are remembered between runs (a JSON file); memory only when absent. */
@@ -117,7 +118,8 @@ export class PackRegistry {
   private async scanFolders(): Promise<Map<string, { dir: string; embedded: boolean }>> {
     const folders = new Map<string, { dir: string; embedded: boolean }>();
     this.shadowed = [];
-    if (this.options.tinyPackDir) folders.set(TINY_PACK_ID, { dir: await this.options.tinyPackDir(), embedded: true });
+    const tinyPackDir = this.options.tinyPackDir ?? (() => ensureTinyPack());
+    if (tinyPackDir) folders.set(TINY_PACK_ID, { dir: await tinyPackDir(), embedded: true });
     if (!this.modelsDir) return folders;
     let entries: string[];
     try {
