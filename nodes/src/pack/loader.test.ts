@@ -92,6 +92,14 @@ describe("loadPack on a good pack", () => {
     const half = stubManifest({ dtypes: { unet: "float16" } });
     await expect(loadPack(await stubPack(half), { pool })).resolves.toBeDefined();
   });
+
+  it("feeds a float16 graph float32 tensors and gives float32 back, rounded through half precision", async () => {
+    const pack = await loadPack(await stubPack(stubManifest({ dtypes: { vae_decoder: "float16" } })), { pool });
+    // The stub decoder is an Identity in float16: 0.1 comes back as the nearest half, 0.0999755859375.
+    const { sample } = await pack.run("vae_decoder", { latent_sample: floatTensor([1, 4, 1, 1], Float32Array.of(0.1, 1, -2, 65504)) });
+    expect(sample.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(sample.data)).toEqual([0.0999755859375, 1, -2, 65504]);
+  });
 });
 
 describe("loadPack on a bad pack", () => {
