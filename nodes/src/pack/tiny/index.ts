@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configFor, type TinyPackSize } from "./config.ts";
@@ -44,6 +44,18 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Temporary folders older than this are left over from a crashed writer. */
+const STALE_TEMP_MS = 10 * 60 * 1000;
+
+async function removeStaleTemporaryFolders(cacheDir: string): Promise<void> {
+  for (const entry of await readdir(cacheDir)) {
+    if (!entry.startsWith(".tmp-")) continue;
+    const path = join(cacheDir, entry);
+    const info = await stat(path).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(path, { recursive: true, force: true });
+  }
+}
+
 const pending = new Map<string, Promise<string>>();
 
 /**
@@ -64,6 +76,9 @@ export async function ensureTinyPack(options: EnsureTinyPackOptions = {}): Promi
   const job = (async () => {
     if (await exists(join(finalDir, "manifest.json"))) return finalDir;
     await mkdir(cacheDir, { recursive: true });
+    await removeStaleTemporaryFolders(cacheDir);
+    // A folder without its manifest is not a pack (the manifest is written last); replace it.
+    if (await exists(finalDir)) await rm(finalDir, { recursive: true, force: true });
     const tempDir = join(cacheDir, `.tmp-${size}-${process.pid}-${randomBytes(4).toString("hex")}`);
     try {
       await writeTinyPack(configFor(size), tempDir);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -113,5 +113,20 @@ describe("the tiny pack's graphs from disk", () => {
       }
     }
     for (const s of sessions.values()) await s.release();
+  });
+});
+
+describe("ensureTinyPack recovery", () => {
+  it("replaces a pack folder that lacks its manifest and clears stale temporary folders", async () => {
+    const dir = await ensureTinyPack({ cacheDir });
+    await unlink(join(dir, "manifest.json"));
+    const stale = join(cacheDir, ".tmp-tiny-1-dead");
+    await mkdir(stale);
+    await writeFile(join(stale, "unet.onnx"), "half");
+    const longAgo = new Date(Date.now() - 3600_000);
+    await utimes(stale, longAgo, longAgo);
+    expect(await ensureTinyPack({ cacheDir })).toBe(dir);
+    expect(JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")).format).toBe("blip-diffusion-onnx");
+    expect(await readdir(cacheDir)).not.toContain(".tmp-tiny-1-dead");
   });
 });
