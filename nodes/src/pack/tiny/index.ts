@@ -78,7 +78,8 @@ export async function ensureTinyPack(options: EnsureTinyPackOptions = {}): Promi
     await mkdir(cacheDir, { recursive: true });
     await removeStaleTemporaryFolders(cacheDir);
     // A folder without its manifest is not a pack (the manifest is written last); replace it.
-    if (await exists(finalDir)) await rm(finalDir, { recursive: true, force: true });
+    // (Checked again here: another process may have just renamed a complete pack into place.)
+    if ((await exists(finalDir)) && !(await exists(join(finalDir, "manifest.json")))) await rm(finalDir, { recursive: true, force: true });
     const tempDir = join(cacheDir, `.tmp-${size}-${process.pid}-${randomBytes(4).toString("hex")}`);
     try {
       await writeTinyPack(configFor(size), tempDir);
