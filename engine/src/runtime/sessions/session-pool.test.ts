@@ -57,6 +57,15 @@ function fakePool(budgetBytes: number) {
 
 const tick = () => new Promise((done) => setTimeout(done, 5));
 
+/** Waits until `condition` holds (the pool reads files before creating a session, so timing varies). */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in 10 s");
+    await tick();
+  }
+}
+
 describe("SessionPool with onnxruntime", () => {
   it("runs a float32 graph and returns the sums", async () => {
     const pool = new SessionPool();
@@ -145,7 +154,7 @@ describe("SessionPool lifecycle", () => {
   it("shares one creation among concurrent first requests", async () => {
     const { pool, created } = fakePool(1e9);
     const runs = [pool.run(addPath, {}), pool.run(addPath, {}), pool.run(addPath, {})];
-    await tick();
+    await until(() => created.length > 0 && created[0].pending.length === 3);
     expect(created).toHaveLength(1);
     created[0].finishAll();
     await Promise.all(runs);
@@ -161,9 +170,9 @@ describe("SessionPool lifecycle", () => {
     const { pool, created } = fakePool(1); // any two graphs exceed it
     // g1 runs and stays running while g2 loads: g1 must survive.
     const running = pool.run(graphs[0], {});
-    await tick();
+    await until(() => created.length === 1 && created[0].pending.length === 1);
     const second = pool.run(graphs[1], {});
-    await tick();
+    await until(() => created.length === 2 && created[1].pending.length === 1);
     expect(created.map((s) => s.released)).toEqual([false, false]);
     expect(pool.stats().sessionsLoaded).toBe(2);
     created[1].finishAll();
@@ -174,7 +183,7 @@ describe("SessionPool lifecycle", () => {
     expect(created[1].released).toBe(true);
     expect(created[0].released).toBe(false);
     const third = pool.run(graphs[2], {});
-    await tick();
+    await until(() => created.length === 3 && created[2].pending.length === 1);
     expect(created[0].released).toBe(true);
     created[2].finishAll();
     await third;
