@@ -1,0 +1,142 @@
+/**
+ * Euler sampling in σ space (Karras et al. 2022, Algorithm 2 without churn) and its
+ * ancestral variant (k-diffusion `sample_euler_ancestral`), as diffusers
+ * `EulerDiscreteScheduler` / `EulerAncestralDiscreteScheduler`:
+ * x0 = x − σ·ε, d = (x − x0)/σ, x_next = x + d·(σ_next − σ); ancestral splits σ_next into
+ * σ_down (deterministic) and σ_up (fresh noise).
+ */
+
+import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
+import { resolveSchedulerConfig, SchedulerConfigError, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
+import { eulerTimesteps } from "./sigma-timesteps.ts";
+import { indexForTimestep, interpolateSigmas, karrasSigmas, logSigmasOf, sigmaToTimestep, trainingSigmas } from "./sigmas.ts";
+import { SchedulerStepError, type NoiseSource, type Scheduler } from "./types.ts";
+import { alphasCumprodOf, checkSameLength } from "./variance-preserving.ts";
+
+const fr = Math.fround;
+
+export const EULER_DEFAULTS = { setAlphaToOne: false, timestepSpacing: "linspace", clipSample: false, skipPrkSteps: false } as const;
+
+export class EulerScheduler implements Scheduler {
+  readonly config: ResolvedSchedulerConfig;
+  readonly alphasCumprod: Float32Array;
+  readonly order = 1;
+  timesteps: Float64Array = new Float64Array(0);
+  /** [n + 1] float32 σ for each timestep, then 0. */
+  sigmas = new Float32Array(0);
+  private stepIndex: number | null = null;
+  private readonly trainSigmas: Float32Array;
+  private readonly scaled = new ReusableBuffer();
+  private readonly outputs = new PingPongBuffers();
+  private readonly noiseBuffer = new ReusableBuffer();
+
+  constructor(
+    raw: DiffusersSchedulerConfig,
+    readonly ancestral = false,
+  ) {
+    this.config = resolveSchedulerConfig(raw, EULER_DEFAULTS);
+    if (ancestral && this.config.useKarrasSigmas) {
+      throw new SchedulerConfigError("use_karras_sigmas", "false for Euler ancestral", true);
+    }
+    this.alphasCumprod = alphasCumprodOf(this.config);
+    this.trainSigmas = trainingSigmas(this.alphasCumprod);
+  }
+
+  get name(): string {
+    return this.ancestral ? "euler_ancestral" : "euler";
+  }
+
+  /** diffusers' `init_noise_sigma`: σ_max for linspace/trailing spacing, √(σ_max² + 1) for leading. */
+  get initNoiseSigma(): number {
+    let max = 0;
+    for (const s of this.sigmas) max = Math.max(max, s);
+    if (this.config.timestepSpacing !== "leading") return max;
+    return fr(Math.sqrt(fr(fr(max * max) + 1)));
+  }
+
+  setTimesteps(numSteps: number): void {
+    let timesteps = eulerTimesteps(this.config, numSteps, this.name);
+    let sigmas = interpolateSigmas(timesteps, this.trainSigmas);
+    if (this.config.useKarrasSigmas) {
+      const logSigmas = logSigmasOf(this.trainSigmas);
+      sigmas = karrasSigmas(sigmas[sigmas.length - 1], sigmas[0], numSteps);
+      timesteps = sigmas.map((s) => Math.fround(sigmaToTimestep(s, logSigmas)));
+    }
+    this.timesteps = timesteps;
+    this.sigmas = new Float32Array(sigmas.length + 1);
+    this.sigmas.set(sigmas);
+    this.stepIndex = null;
+  }
+
+  scaleModelInput(sample: Float32Array, t: number): Float32Array {
+    const sigma = this.sigmas[this.currentIndex(t)];
+    const divisor = fr(Math.sqrt(fr(fr(sigma * sigma) + 1)));
+    const out = this.scaled.take(sample.length);
+    for (let i = 0; i < sample.length; i++) out[i] = sample[i] / divisor;
+    return out;
+  }
+
+  step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): Float32Array {
+    checkSameLength(this.name, modelOutput, sample);
+    const index = this.currentIndex(t);
+    const sigma = this.sigmas[index];
+    const sigmaNext = this.sigmas[index + 1];
+    const out = this.outputs.take(sample.length);
+    const prediction = this.config.predictionType;
+    // v-prediction x0 = ε·(−σ/√(σ²+1)) + x/(σ²+1)
+    const sigmaSquaredPlusOne = fr(fr(sigma * sigma) + 1);
+    const vOutputCoeff = fr(-sigma / fr(Math.sqrt(sigmaSquaredPlusOne)));
+
+    let dt: number;
+    let sigmaUp = 0;
+    if (this.ancestral) {
+      const from2 = fr(sigma * sigma);
+      const to2 = fr(sigmaNext * sigmaNext);
+      sigmaUp = fr(Math.sqrt(fr(fr(to2 * fr(from2 - to2)) / from2)));
+      const sigmaDown = fr(Math.sqrt(fr(to2 - fr(sigmaUp * sigmaUp))));
+      dt = fr(sigmaDown - sigma);
+    } else {
+      dt = fr(sigmaNext - sigma);
+    }
+
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i];
+      const m = modelOutput[i];
+      let x0: number;
+      if (prediction === "epsilon") x0 = fr(x - fr(sigma * m));
+      else if (prediction === "sample") x0 = m;
+      else x0 = fr(fr(m * vOutputCoeff) + fr(x / sigmaSquaredPlusOne));
+      const derivative = fr(fr(x - x0) / sigma);
+      out[i] = fr(x + fr(derivative * dt));
+    }
+
+    if (this.ancestral) {
+      if (!noise) throw new SchedulerStepError(this.name, "ancestral steps draw fresh noise: pass a noise source");
+      const z = this.noiseBuffer.take(sample.length);
+      noise(z);
+      for (let i = 0; i < out.length; i++) out[i] = fr(out[i] + fr(z[i] * sigmaUp));
+    }
+    this.stepIndex = index + 1;
+    return out;
+  }
+
+  /** x0 + σ_t·ε (diffusers `add_noise` in σ space). */
+  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
+    if (original.length !== noise.length) throw new SchedulerStepError(this.name, `noise has ${noise.length} values, sample ${original.length}`);
+    const index = indexForTimestep(this.timesteps, t);
+    if (index < 0) throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
+    const sigma = this.sigmas[index];
+    const out = new Float32Array(original.length);
+    for (let i = 0; i < out.length; i++) out[i] = original[i] + fr(noise[i] * sigma);
+    return out;
+  }
+
+  private currentIndex(t: number): number {
+    if (this.stepIndex === null) {
+      const index = indexForTimestep(this.timesteps, t);
+      if (index < 0) throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
+      this.stepIndex = index;
+    }
+    return this.stepIndex;
+  }
+}

@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Writes engine/src/runtime/schedulers/scheduler-vectors.fixture.json: timestep lists,
+sigmas and a few full denoising steps on known inputs for each scheduler, computed with
+numpy from the formulas diffusers documents (DDIMScheduler, PNDMScheduler with
+skip_prk_steps, DDIMInverseScheduler / LAVIS backward_ddim, Euler(Ancestral)DiscreteScheduler,
+DPMSolverMultistepScheduler with solver_order 2 / midpoint). Tensors are float32 and every
+scalar expression is evaluated in float32, as diffusers does with 0-dim torch tensors.
+
+    /usr/bin/python3 tools/scheduler_vectors.py
+
+numpy only. If torch is importable too, the emulated torch.linspace / torch.cumprod used
+for the beta schedules are checked against the real ones before anything is written.
+"""
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+F = np.float32
+OUT = Path(__file__).resolve().parent.parent / "engine/src/runtime/schedulers/scheduler-vectors.fixture.json"
+SIZE = 48  # values per test tensor: enough to cover signs and magnitudes, small enough to store in full
+
+
+# ---------------------------------------------------------------- beta schedules
+
+def f32_fma(a, b, c):
+    # a*b is exact in double for float32 inputs; the double sum then rounds to float32.
+    # (Double rounding can only bite on exact float32 ties, which do not occur on these inputs.)
+    return F(float(a) * float(b) + float(c))
+
+
+def torch_linspace_f32(start, end, steps):
+    """torch.linspace(..., dtype=float32) on CPU (AVX2 build): see torch-linspace.ts."""
+    s, e = F(start), F(end)
+    step = F(F(e - s) / F(steps - 1))
+    half = steps // 2
+    out = np.zeros(steps, dtype=F)
+
+    def at(i):
+        return f32_fma(step, F(i), s) if i < half else f32_fma(-step, F(steps - i - 1), e)
+
+    i = 0
+    while i <= steps - 16:
+        base = at(i)
+        for lane in range(8):
+            out[i + lane] = F(base + F(F(lane) * step))
+        i += 8
+    while i < steps:
+        out[i] = at(i)
+        i += 1
+    return out
+
+
+def betas_for(cfg):
+    n = cfg["num_train_timesteps"]
+    kind = cfg["beta_schedule"]
+    if kind == "linear":
+        return torch_linspace_f32(cfg["beta_start"], cfg["beta_end"], n)
+    if kind == "scaled_linear":
+        r = torch_linspace_f32(cfg["beta_start"] ** 0.5, cfg["beta_end"] ** 0.5, n)
+        return (r * r).astype(F)
+    if kind == "squaredcos_cap_v2":
+        abar = lambda t: math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
+        return np.array([min(1 - abar((i + 1) / n) / abar(i / n), 0.999) for i in range(n)], dtype=F)
+    raise ValueError(kind)
+
+
+def alphas_cumprod_for(cfg):
+    alphas = (F(1) - betas_for(cfg)).astype(F)
+    # torch.cumprod on CPU accumulates in double, rounding each partial product to float32
+    return np.cumprod(alphas.astype(np.float64)).astype(F)
+
+
+def check_against_torch(cfgs):
+    try:
+        import torch
+    except ImportError:
+        return None
+    for cfg in cfgs:
+        n = cfg["num_train_timesteps"]
+        if cfg["beta_schedule"] == "linear":
+            ref = torch.linspace(cfg["beta_start"], cfg["beta_end"], n, dtype=torch.float32)
+        elif cfg["beta_schedule"] == "scaled_linear":
+            ref = torch.linspace(cfg["beta_start"] ** 0.5, cfg["beta_end"] ** 0.5, n, dtype=torch.float32) ** 2
+        else:
+            continue
+        assert np.array_equal(ref.numpy(), betas_for(cfg)), cfg
+        ac = torch.cumprod(1.0 - ref, dim=0).numpy()
+        assert np.array_equal(ac, alphas_cumprod_for(cfg)), cfg
+    return torch.__version__
+
+
+# ---------------------------------------------------------------- timestep lists
+
+def spaced_ascending(cfg, n):
+    N = cfg["num_train_timesteps"]
+    spacing = cfg["timestep_spacing"]
+    if spacing == "leading":
+        return (np.arange(0, n) * (N // n)).round().astype(np.int64) + cfg["steps_offset"]
+    if spacing == "trailing":
+        return np.round(np.arange(N, 0, -N / n))[::-1].astype(np.int64) - 1
+    return np.linspace(0, N - 1, n).round().astype(np.int64)
+
+
+def pndm_timesteps(cfg, n):
+    ts = spaced_ascending(cfg, n)
+    return np.concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1].copy()
+
+
+def ddim_timesteps(cfg, n):
+    return spaced_ascending(cfg, n)[::-1].copy()
+
+
+def euler_timesteps(cfg, n):
+    N = cfg["num_train_timesteps"]
+    spacing = cfg["timestep_spacing"]
+    if spacing == "linspace":
+        return np.linspace(0, N - 1, n, dtype=F)[::-1].copy().astype(np.float64)
+    if spacing == "leading":
+        return ((np.arange(0, n) * (N // n)).round()[::-1] + cfg["steps_offset"]).astype(F).astype(np.float64)
+    return (np.arange(N, 0, -N / n).round() - 1).astype(F).astype(np.float64)
+
+
+def dpm_timesteps(cfg, n):
+    N = cfg["num_train_timesteps"]
+    spacing = cfg["timestep_spacing"]
+    if spacing == "linspace":
+        return np.linspace(0, N - 1, n + 1).round()[::-1][:-1].copy().astype(np.int64)
+    if spacing == "leading":
+        return (np.arange(0, n + 1) * (N // (n + 1))).round()[::-1][:-1].astype(np.int64) + cfg["steps_offset"]
+    return np.arange(N, 0, -N / n).round().astype(np.int64) - 1
+
+
+def karras(sigma_min, sigma_max, n):
+    ramp = np.linspace(0, 1, n)
+    lo, hi = sigma_min ** (1 / 7.0), sigma_max ** (1 / 7.0)
+    return (hi + ramp * (lo - hi)) ** 7.0
+
+
+def sigma_to_t(sigma, log_sigmas):
+    log_sigma = np.log(max(sigma, 1e-10))
+    dists = log_sigma - log_sigmas.astype(np.float64)
+    low = int(np.cumsum(dists >= 0).argmax())
+    low = min(low, len(log_sigmas) - 2)
+    lo, hi = log_sigmas[low], log_sigmas[low + 1]
+    w = (float(lo) - log_sigma) / float(F(lo - hi))
+    w = min(max(w, 0.0), 1.0)
+    return (1 - w) * low + w * (low + 1)
+
+
+def train_sigmas(ac):
+    return np.sqrt(((F(1) - ac) / ac).astype(F)).astype(F)
+
+
+def f32_log(x):
+    return F(math.log(float(x))) if x > 0 else F(-np.inf)
+
+
+# ---------------------------------------------------------------- known inputs
+
+def tensor(seed, scale):
+    i = np.arange(SIZE, dtype=np.float64)
+    return (np.sin(i * 0.731 + seed * 1.37) * scale + np.cos(i * 0.193 * (seed + 1)) * 0.25).astype(F)
+
+
+def model_output(step):
+    return tensor(10 + step, 1.0)
+
+
+def noise(step):
+    return tensor(50 + step, 1.0)
+
+
+# ---------------------------------------------------------------- schedulers
+
+def ddim_run(cfg, n, steps, eta=0.0):
+    ac = alphas_cumprod_for(cfg)
+    final = F(1.0) if cfg["set_alpha_to_one"] else ac[0]
+    ts = ddim_timesteps(cfg, n)
+    x = tensor(0, 1.0)
+    ratio = cfg["num_train_timesteps"] // n
+    for k in range(steps):
+        t = int(ts[k])
+        eps_in = model_output(k)
+        a_t = ac[t]
+        a_prev = ac[t - ratio] if t - ratio >= 0 else final
+        b_t = F(1 - a_t)
+        if cfg["prediction_type"] == "epsilon":
+            x0 = ((x - np.sqrt(b_t) * eps_in) / np.sqrt(a_t)).astype(F)
+            eps = eps_in
+        else:  # v_prediction
+            x0 = (np.sqrt(a_t) * x - np.sqrt(b_t) * eps_in).astype(F)
+            eps = (np.sqrt(a_t) * eps_in + np.sqrt(b_t) * x).astype(F)
+        if cfg["clip_sample"]:
+            x0 = np.clip(x0, -1, 1)
+        var = F(F(F(1 - a_prev) / b_t) * F(1 - F(a_t / a_prev)))
+        std = F(F(eta) * np.sqrt(var))
+        direction = (np.sqrt(F(F(1 - a_prev) - F(std * std))) * eps).astype(F)
+        x = (np.sqrt(a_prev) * x0 + direction).astype(F)
+        if eta > 0:
+            x = (x + std * noise(k)).astype(F)
+    return ts, x
+
+
+def ddim_inverse_run(cfg, n, steps, formula):
+    ac = alphas_cumprod_for(cfg)
+    below = F(1.0) if cfg["set_alpha_to_one"] else ac[0]
+    ts = spaced_ascending(cfg, n)
+    ratio = cfg["num_train_timesteps"] // n
+    x = tensor(3, 0.8)
+    for k in range(steps):
+        t = int(ts[k])
+        s = min(t - ratio, cfg["num_train_timesteps"] - 1)
+        a_s = ac[s] if s >= 0 else below
+        a_t = ac[t]
+        eps = model_output(k)
+        if formula == "lavis":
+            c1 = F(F(1 / np.sqrt(a_s)) - F(1 / np.sqrt(a_t)))
+            c2 = F(np.sqrt(F(F(1 / a_t) - 1)) - np.sqrt(F(F(1 / a_s) - 1)))
+            x = (np.sqrt(a_t) * (c1 * x + c2 * eps).astype(F) + x).astype(F)
+        else:
+            x0 = ((x - np.sqrt(F(1 - a_s)) * eps) / np.sqrt(a_s)).astype(F)
+            x = (np.sqrt(a_t) * x0 + np.sqrt(F(1 - a_t)) * eps).astype(F)
+    return ts, x
+
+
+def pndm_run(cfg, n, steps):
+    ac = alphas_cumprod_for(cfg)
+    final = F(1.0) if cfg["set_alpha_to_one"] else ac[0]
+    ts = pndm_timesteps(cfg, n)
+    ratio = cfg["num_train_timesteps"] // n
+    x = tensor(1, 1.0)
+    ets, cur_sample, counter = [], None, 0
+    for k in range(steps):
+        t = int(ts[k])
+        out = model_output(k)
+        prev_t = t - ratio
+        if counter != 1:
+            ets = ets[-3:] + [out]
+        else:
+            prev_t, t = t, t + ratio
+        sample = x
+        if len(ets) == 1 and counter == 0:
+            eps, cur_sample = out, x
+        elif len(ets) == 1 and counter == 1:
+            eps = ((out + ets[-1]) / F(2)).astype(F)
+            sample, cur_sample = cur_sample, None
+        elif len(ets) == 2:
+            eps = ((F(3) * ets[-1] - ets[-2]) / F(2)).astype(F)
+        elif len(ets) == 3:
+            eps = ((F(23) * ets[-1] - F(16) * ets[-2] + F(5) * ets[-3]) / F(12)).astype(F)
+        else:
+            eps = (F(1 / 24) * (F(55) * ets[-1] - F(59) * ets[-2] + F(37) * ets[-3] - F(9) * ets[-4])).astype(F)
+        a_t = ac[t]
+        a_prev = ac[prev_t] if prev_t >= 0 else final
+        b_t, b_prev = F(1 - a_t), F(1 - a_prev)
+        coeff = np.sqrt(F(a_prev / a_t))
+        denom = F(F(a_t * np.sqrt(b_prev)) + np.sqrt(F(F(a_t * b_t) * a_prev)))
+        x = (coeff * sample - (F(a_prev - a_t) * eps) / denom).astype(F)
+        counter += 1
+    return ts, x
+
+
+def euler_setup(cfg, n):
+    ac = alphas_cumprod_for(cfg)
+    sig_train = train_sigmas(ac)
+    ts = euler_timesteps(cfg, n)
+    sig = np.interp(ts, np.arange(len(sig_train)), sig_train)
+    if cfg.get("use_karras_sigmas"):
+        logs = np.array([f32_log(s) for s in sig_train], dtype=F)
+        sig = karras(sig[-1], sig[0], n)
+        ts = np.array([sigma_to_t(s, logs) for s in sig]).astype(F).astype(np.float64)
+    sigmas = np.concatenate([sig, [0.0]]).astype(F)
+    return ts, sigmas
+
+
+def euler_run(cfg, n, steps, ancestral):
+    ts, sigmas = euler_setup(cfg, n)
+    smax = sigmas.max()
+    init_sigma = smax if cfg["timestep_spacing"] in ("linspace", "trailing") else np.sqrt(F(F(smax * smax) + 1))
+    x = (tensor(2, 1.0) * init_sigma).astype(F)
+    scaled_inputs = []
+    for k in range(steps):
+        s, s_next = sigmas[k], sigmas[k + 1]
+        scaled_inputs.append((x / np.sqrt(F(F(s * s) + 1))).astype(F))
+        out = model_output(k)
+        x0 = (x - s * out).astype(F)
+        d = ((x - x0) / s).astype(F)
+        if ancestral:
+            f2, t2 = F(s * s), F(s_next * s_next)
+            up = np.sqrt(F(F(t2 * F(f2 - t2)) / f2))
+            down = np.sqrt(F(t2 - F(up * up)))
+            x = (x + d * F(down - s)).astype(F)
+            x = (x + noise(k) * up).astype(F)
+        else:
+            x = (x + d * F(s_next - s)).astype(F)
+    return ts, sigmas, float(init_sigma), scaled_inputs[-1], x
+
+
+def alpha_sigma(s):
+    a = F(1 / np.sqrt(F(F(s * s) + 1)))
+    return a, F(s * a)
+
+
+def dpm_run(cfg, n, steps):
+    ac = alphas_cumprod_for(cfg)
+    sig_train = train_sigmas(ac)
+    ts = dpm_timesteps(cfg, n)
+    if cfg.get("use_karras_sigmas"):
+        logs = np.array([f32_log(s) for s in sig_train], dtype=F)
+        sig = karras(float(sig_train[0]), float(sig_train[-1]), n)
+        ts = np.array([sigma_to_t(s, logs) for s in sig]).round().astype(np.int64)
+    else:
+        sig = np.interp(ts, np.arange(len(sig_train)), sig_train)
+    sigmas = np.concatenate([sig, [0.0]]).astype(F)
+    x = tensor(4, 1.0)
+    outputs = []
+    for k in range(steps):
+        a_s, s_s = alpha_sigma(sigmas[k])
+        x0 = ((x - s_s * model_output(k)) / a_s).astype(F)
+        outputs.append(x0)
+        a_t, s_t = alpha_sigma(sigmas[k + 1])
+        lam = lambda a, s: F(f32_log(a) - f32_log(s))
+        h = F(lam(a_t, s_t) - lam(a_s, s_s))
+        coeff = F(a_t * F(F(math.exp(-float(h))) - 1))
+        last = k == len(ts) - 1
+        if k == 0 or last:
+            x = (F(s_t / s_s) * x - coeff * x0).astype(F)
+        else:
+            a_s1, s_s1 = alpha_sigma(sigmas[k - 1])
+            h0 = F(lam(a_s, s_s) - lam(a_s1, s_s1))
+            r0 = F(h0 / h)
+            d1 = (F(1 / r0) * (x0 - outputs[-2])).astype(F)
+            x = ((F(s_t / s_s) * x - coeff * x0).astype(F) - F(F(0.5) * coeff) * d1).astype(F)
+    return ts, sigmas, x
+
+
+def floats(a):
+    return [float(v) for v in np.asarray(a).reshape(-1)]
+
+
+def main():
+    sd = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+          "set_alpha_to_one": False, "steps_offset": 0, "prediction_type": "epsilon", "clip_sample": False}
+    lavis_ddim = {**sd, "steps_offset": 1, "timestep_spacing": "leading"}
+    linear = {"num_train_timesteps": 1000, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear",
+              "set_alpha_to_one": True, "steps_offset": 0, "prediction_type": "epsilon", "clip_sample": True}
+    cosine = {**linear, "beta_schedule": "squaredcos_cap_v2", "clip_sample": False}
+    torch_version = check_against_torch([sd, linear])
+
+    cases = []
+
+    def add(kind, config, options, **data):
+        cases.append({"scheduler": kind, "config": config, "options": options,
+                      **{k: (floats(v) if isinstance(v, np.ndarray) else v) for k, v in data.items()}})
+
+    for cfg in (sd, linear, cosine):
+        ac = alphas_cumprod_for(cfg)
+        cases.append({"scheduler": "schedule", "config": cfg, "options": {},
+                      "betas_at": {str(i): float(betas_for(cfg)[i]) for i in (0, 1, 499, 998, 999)},
+                      "alphas_cumprod_at": {str(i): float(ac[i]) for i in list(range(0, 1000, 37)) + [999]}})
+
+    for steps_total in (25, 50):
+        ts, x = pndm_run({**sd, "timestep_spacing": "leading"}, steps_total, 6)
+        add("pndm", {**sd, "skip_prk_steps": True}, {"steps": steps_total, "run": 6}, timesteps=ts, result=x)
+    ts, x = pndm_run({**sd, "timestep_spacing": "trailing"}, 30, 5)
+    add("pndm", {**sd, "skip_prk_steps": True, "timestep_spacing": "trailing"}, {"steps": 30, "run": 5}, timesteps=ts, result=x)
+
+    for cfg, eta in ((lavis_ddim, 0.0), (sd, 0.0), (linear, 0.0), (sd, 0.7), ({**sd, "timestep_spacing": "linspace"}, 0.0),
+                     ({**sd, "timestep_spacing": "trailing", "prediction_type": "v_prediction"}, 0.0)):
+        c = {**cfg, "timestep_spacing": cfg.get("timestep_spacing", "leading")}
+        ts, x = ddim_run(c, 50, 4, eta)
+        add("ddim", c, {"steps": 50, "run": 4, "eta": eta}, timesteps=ts, result=x)
+
+    for formula in ("lavis", "diffusers"):
+        ts, x = ddim_inverse_run(lavis_ddim, 50, 5, formula)
+        add("ddim_inverse", lavis_ddim, {"steps": 50, "run": 5, "formula": formula}, timesteps=ts, result=x)
+
+    for kind, cfg in (("euler", {**sd, "timestep_spacing": "linspace"}), ("euler", {**sd, "timestep_spacing": "leading", "steps_offset": 1}),
+                      ("euler", {**sd, "timestep_spacing": "linspace", "use_karras_sigmas": True}),
+                      ("euler_ancestral", {**sd, "timestep_spacing": "linspace"}), ("euler_ancestral", {**cosine, "timestep_spacing": "trailing"})):
+        ts, sigmas, init_sigma, scaled, x = euler_run(cfg, 30, 4, kind == "euler_ancestral")
+        add(kind, cfg, {"steps": 30, "run": 4}, timesteps=ts, sigmas=sigmas, init_noise_sigma=init_sigma,
+            last_scaled_input=scaled, result=x)
+
+    for cfg, steps_total, run in (({**sd, "timestep_spacing": "linspace"}, 20, 5), ({**sd, "timestep_spacing": "leading"}, 10, 10),
+                                  ({**sd, "timestep_spacing": "linspace", "use_karras_sigmas": True}, 25, 5),
+                                  ({**linear, "timestep_spacing": "trailing", "clip_sample": False}, 8, 8)):
+        ts, sigmas, x = dpm_run(cfg, steps_total, run)
+        add("dpmpp_2m_karras" if cfg.get("use_karras_sigmas") else "dpmpp_2m", cfg, {"steps": steps_total, "run": run},
+            timesteps=ts, sigmas=sigmas, result=x)
+
+    fixture = {
+        "generator": "tools/scheduler_vectors.py",
+        "numpy": np.__version__,
+        "beta_schedules_checked_against_torch": torch_version,
+        "inputs": "tensor(seed, scale)[i] = sin(0.731 i + 1.37 seed)·scale + cos(0.193 (seed+1) i)·0.25, float32, "
+                  f"{SIZE} values; sample: pndm seed 1, ddim 0, inverse 3 (scale 0.8), euler 2 (× init σ), dpm 4; "
+                  "model output at step k: seed 10 + k; noise at step k: seed 50 + k",
+        "size": SIZE,
+        "cases": cases,
+    }
+    OUT.write_text(json.dumps(fixture) + "\n")
+
+
+if __name__ == "__main__":
+    main()
