@@ -10,6 +10,7 @@ export * from "./problem-codes.ts";
 export * from "./parse.ts";
 export * from "./json-schema.ts";
 export * from "./connect.ts";
+export * from "./link-rules.ts";
 export * from "./widget-value.ts";
 export * from "./plan.ts";
 export * from "./validate.ts";
