@@ -19,3 +19,5 @@ export * from "./files/png-metadata.ts";
 export * from "./nodes/registry.ts";
 export * from "./cache/index.ts";
 export * from "./execution/index.ts";
+export * from "./runtime/schedulers/index.ts";
+export * from "./runtime/noise/torch-generator.ts";
