@@ -52,7 +52,13 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
     resources = mapResources();
     packs = async () => [];
   } else {
-    const { blipDiffusionNodes } = await import("./blip-diffusion-nodes.ts");
+    let blipDiffusionNodes: typeof import("./blip-diffusion-nodes.ts").blipDiffusionNodes;
+    try {
+      ({ blipDiffusionNodes } = await import("./blip-diffusion-nodes.ts"));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`the BLIP-Diffusion nodes could not be loaded (${reason}); --test-nodes starts with the engine's test nodes only`, { cause: error });
+    }
     ({ packages, resources, packs } = await blipDiffusionNodes({ dataDir, modelsDir: options.modelsDir }));
   }
   const registry = new NodeRegistry(packages);
