@@ -26,7 +26,11 @@ function syntheticWorkflow(): Workflow {
   const adds = NODE_COUNT - CONSTANTS - OUTPUTS;
   for (let i = CONSTANTS; i < CONSTANTS + adds; i++) {
     const sum = (id: number) => ({ node: `n${id}`, output: id < CONSTANTS ? "value" : "sum" });
-    nodes[`n${i}`] = { type: "AddInts", mode: "active", inputs: { a: sum(i - 1), b: i % 3 === 0 ? sum(i - 7) : i % 11 } };
+    nodes[`n${i}`] = {
+      type: "AddInts",
+      mode: "active",
+      inputs: { a: sum(i - 1), b: i % 3 === 0 ? sum(i - 7) : i % 11 },
+    };
   }
   for (let k = 0; k < OUTPUTS; k++) {
     const source = CONSTANTS + Math.floor(((k + 1) * adds) / OUTPUTS) - 1;
@@ -54,7 +58,13 @@ export async function benchEngine(options: { runs?: number } = {}): Promise<void
   const runs = options.runs ?? 11;
   const registry = new NodeRegistry([testNodePackage]);
   const makeExecutor = (cache: OutputCache) =>
-    new Executor({ registry, cache, resources: testResources(), files: testFiles("/nonexistent"), log: { info() {}, warn() {} } });
+    new Executor({
+      registry,
+      cache,
+      resources: testResources(),
+      files: testFiles("/nonexistent"),
+      log: { info() {}, warn() {} },
+    });
   const workflow = syntheticWorkflow();
   const edited = structuredClone(workflow);
   const changedId = `n${CONSTANTS + 500}`;
@@ -96,7 +106,9 @@ export async function benchEngine(options: { runs?: number } = {}): Promise<void
   console.log(`engine: ${NODE_COUNT}-node synthetic graph, median of ${runs}`);
   console.log(`  cold run            ${median(cold).toFixed(1)} ms  (${ranCold} nodes ran, ${perNode(median(cold))})`);
   console.log(`  fully cached re-run ${median(cached).toFixed(2)} ms  (0 nodes ran, ${perNode(median(cached))})`);
-  console.log(`  one widget changed  ${median(incremental).toFixed(1)} ms  (${ranIncremental} nodes ran: #${changedId} and its descendants)`);
+  console.log(
+    `  one widget changed  ${median(incremental).toFixed(1)} ms  (${ranIncremental} nodes ran: #${changedId} and its descendants)`,
+  );
   console.log(`  validate + plan     ${median(validate).toFixed(2)} ms  (${perNode(median(validate))})`);
 }
 

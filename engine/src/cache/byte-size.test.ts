@@ -10,7 +10,9 @@ describe("byteSizeOf", () => {
 
   it("counts a buffer shared by several views once", () => {
     const buffer = new ArrayBuffer(1024);
-    expect(byteSizeOf([new Uint8Array(buffer, 0, 10), new Float32Array(buffer)])).toBe(byteSizeOf([new Uint8Array(8), new Uint8Array(8)]) - 16 + 1024);
+    expect(byteSizeOf([new Uint8Array(buffer, 0, 10), new Float32Array(buffer)])).toBe(
+      byteSizeOf([new Uint8Array(8), new Uint8Array(8)]) - 16 + 1024,
+    );
   });
 
   it("counts strings at two bytes a character", () => {

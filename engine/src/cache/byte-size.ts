@@ -55,7 +55,10 @@ export function byteSizeOf(value: unknown): number {
       }
       continue;
     }
-    if (item instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && item instanceof SharedArrayBuffer)) {
+    if (
+      item instanceof ArrayBuffer ||
+      (typeof SharedArrayBuffer !== "undefined" && item instanceof SharedArrayBuffer)
+    ) {
       total += item.byteLength;
       continue;
     }

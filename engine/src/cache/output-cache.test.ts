@@ -11,7 +11,15 @@ describe("OutputCache", () => {
     cache.set("a", value);
     expect(cache.get("a")).toBe(value);
     expect(cache.get("b")).toBeUndefined();
-    expect(cache.stats()).toEqual({ entries: 1, bytes: 10, budgetBytes: 1000, hits: 1, misses: 1, evictions: 0, rejected: 0 });
+    expect(cache.stats()).toEqual({
+      entries: 1,
+      bytes: 10,
+      budgetBytes: 1000,
+      hits: 1,
+      misses: 1,
+      evictions: 0,
+      rejected: 0,
+    });
   });
 
   it("evicts the least recently used entries first to stay under the budget", () => {

@@ -38,7 +38,8 @@ export class OutputCache<V = unknown> {
   private rejected = 0;
 
   constructor(options: OutputCacheOptions) {
-    if (!(options.budgetBytes >= 0)) throw new RangeError(`cache budget must be a non-negative number of bytes, got ${options.budgetBytes}`);
+    if (!(options.budgetBytes >= 0))
+      throw new RangeError(`cache budget must be a non-negative number of bytes, got ${options.budgetBytes}`);
     this.budget = options.budgetBytes;
     this.sizeOf = options.sizeOf ?? byteSizeOf;
   }
@@ -78,6 +79,7 @@ export class OutputCache<V = unknown> {
     return true;
   }
 
+  /** Removes `key`; true when it was held. */
   delete(key: string): boolean {
     const slot = this.slots.get(key);
     if (!slot) return false;
@@ -94,7 +96,8 @@ export class OutputCache<V = unknown> {
 
   /** Changes the budget, evicting at once if the entries no longer fit. */
   setBudget(budgetBytes: number): void {
-    if (!(budgetBytes >= 0)) throw new RangeError(`cache budget must be a non-negative number of bytes, got ${budgetBytes}`);
+    if (!(budgetBytes >= 0))
+      throw new RangeError(`cache budget must be a non-negative number of bytes, got ${budgetBytes}`);
     this.budget = budgetBytes;
     this.evictToFit(budgetBytes);
   }
@@ -104,6 +107,7 @@ export class OutputCache<V = unknown> {
     return [...this.slots.keys()];
   }
 
+  /** Entry count, bytes held, budget and lifetime counters, as GET /api/cache reports them. */
   stats(): OutputCacheStats {
     return {
       entries: this.slots.size,

@@ -35,7 +35,12 @@ function setup(budgetBytes = 64 * 1024 * 1024) {
   });
   const run = async (workflow: Workflow, options: { targets?: string[]; signal?: AbortSignal } = {}) => {
     const recorder = recordEvents();
-    const result = await executor.execute({ workflow, targets: options.targets, signal: options.signal ?? new AbortController().signal, events: recorder.events });
+    const result = await executor.execute({
+      workflow,
+      targets: options.targets,
+      signal: options.signal ?? new AbortController().signal,
+      events: recorder.events,
+    });
     return { ...result, log: recorder.log };
   };
   return { cache, executor, run };
@@ -90,7 +95,10 @@ describe("Executor: running", () => {
 
   it("accepts a run-time option and passes it on", async () => {
     const { run } = setup();
-    const workflow = workflowOf({ pick: { type: "PickOption", inputs: { choice: "green" } }, show: { type: "ShowValue", inputs: { value: link("pick", "choice") } } });
+    const workflow = workflowOf({
+      pick: { type: "PickOption", inputs: { choice: "green" } },
+      show: { type: "ShowValue", inputs: { value: link("pick", "choice") } },
+    });
     expect((await run(workflow)).ui.show).toEqual({ text: ["green"] });
   });
 
@@ -110,14 +118,21 @@ describe("Executor: running", () => {
 
   it("reports progress and previews from inside a node", async () => {
     const { run } = setup();
-    const workflow = workflowOf({ slow: { type: "SlowCount", inputs: { steps: 3, step_ms: 0 } }, show: { type: "ShowValue", inputs: { value: link("slow", "count") } } });
+    const workflow = workflowOf({
+      slow: { type: "SlowCount", inputs: { steps: 3, step_ms: 0 } },
+      show: { type: "ShowValue", inputs: { value: link("slow", "count") } },
+    });
     const result = await run(workflow);
     expect(result.log.filter(([name]) => name === "progress")).toEqual([
       ["progress", "slow", 1, 3],
       ["progress", "slow", 2, 3],
       ["progress", "slow", 3, 3],
     ]);
-    expect(result.log.find(([name]) => name === "preview")).toEqual(["preview", "slow", { width: 1, height: 1, rgb: new Uint8Array([3, 0, 0]) }]);
+    expect(result.log.find(([name]) => name === "preview")).toEqual([
+      "preview",
+      "slow",
+      { width: 1, height: 1, rgb: new Uint8Array([3, 0, 0]) },
+    ]);
   });
 });
 
@@ -155,7 +170,10 @@ describe("Executor: caching", () => {
   it("re-runs a file-reading node when the file's content changes, not when it stays", async () => {
     const { run } = setup();
     const file = join(root, "input", "note.txt");
-    const workflow = workflowOf({ read: { type: "ReadTextFile", inputs: { file: "note.txt" } }, show: { type: "ShowValue", inputs: { value: link("read", "text") } } });
+    const workflow = workflowOf({
+      read: { type: "ReadTextFile", inputs: { file: "note.txt" } },
+      show: { type: "ShowValue", inputs: { value: link("read", "text") } },
+    });
     await writeFile(file, "first");
     expect((await run(workflow)).ui.show).toEqual({ text: ["first"] });
     expect((await run(workflow)).ran).toEqual([]);
@@ -167,7 +185,10 @@ describe("Executor: caching", () => {
 
   it("fails the reading node cleanly when its cache-key material cannot be read", async () => {
     const { run } = setup();
-    const workflow = workflowOf({ read: { type: "ReadTextFile", inputs: { file: "missing.txt" } }, show: { type: "ShowValue", inputs: { value: link("read", "text") } } });
+    const workflow = workflowOf({
+      read: { type: "ReadTextFile", inputs: { file: "missing.txt" } },
+      show: { type: "ShowValue", inputs: { value: link("read", "text") } },
+    });
     const result = await run(workflow);
     expect(result.status).toBe("failed");
     expect(result.error).toMatchObject({ code: "node_error", nodeId: "read" });
@@ -190,7 +211,10 @@ describe("Executor: caching", () => {
 
   it("still runs downstream nodes when an output is too big to cache", async () => {
     const { run, cache } = setup(1_000);
-    const workflow = workflowOf({ img: { type: "MakeImage", inputs: { width: 64, height: 64 } }, show: { type: "ShowValue", inputs: { value: link("img", "image") } } });
+    const workflow = workflowOf({
+      img: { type: "MakeImage", inputs: { width: 64, height: 64 } },
+      show: { type: "ShowValue", inputs: { value: link("img", "image") } },
+    });
     const result = await run(workflow);
     expect(result.ui.show).toEqual({ text: ["tensor [1,3,64,64]"] });
     expect(cache.stats().rejected).toBe(1);
@@ -302,7 +326,9 @@ describe("Executor: mute and bypass", () => {
     workflow.nodes.right.mode = "muted";
     const result = await run(workflow);
     expect(result.status).toBe("failed");
-    expect(result.problems).toEqual([expect.objectContaining({ code: "link_to_muted_node", nodeId: "join", input: "b", found: "right" })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ code: "link_to_muted_node", nodeId: "join", input: "b", found: "right" }),
+    ]);
   });
 });
 

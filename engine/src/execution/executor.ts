@@ -6,7 +6,16 @@ import { InfixError, toProblem, type Problem } from "../graph/problem.ts";
 import { describeNode } from "../graph/problem-codes.ts";
 import { validateAndPlan, type ExtraValidator, type ValidationReport } from "../graph/validate.ts";
 import type { Literal, Workflow } from "../graph/workflow.ts";
-import type { FileAccess, Logger, NodeDefinition, NodeInputs, NodeOutputs, Resources, RunContext, UiResult } from "../nodes/definition.ts";
+import type {
+  FileAccess,
+  Logger,
+  NodeDefinition,
+  NodeInputs,
+  NodeOutputs,
+  Resources,
+  RunContext,
+  UiResult,
+} from "../nodes/definition.ts";
 import type { NodeRegistry } from "../nodes/registry.ts";
 import { fanOutInputs, joinFanOutOutputs, mergeUi, type HeldInput } from "./fan-out.ts";
 import type { ExecuteRequest, ExecutionEvents, ExecutionResult, WorkflowExecutor } from "./types.ts";
@@ -162,7 +171,13 @@ export class Executor implements WorkflowExecutor {
       const definition = this.definitionOf(planned);
       if (!definition.cacheKeyExtra) continue;
       try {
-        extras.set(id, await definition.cacheKeyExtra(literalInputs(planned), { files: this.options.files, resources: this.options.resources }));
+        extras.set(
+          id,
+          await definition.cacheKeyExtra(literalInputs(planned), {
+            files: this.options.files,
+            resources: this.options.resources,
+          }),
+        );
       } catch (error) {
         throw new NodeStepError(id, toProblem(error, id));
       }
@@ -173,7 +188,12 @@ export class Executor implements WorkflowExecutor {
   private definitionOf(planned: PlannedNode): NodeDefinition {
     const definition = this.options.registry.get(planned.node.type);
     // Validation has passed, so every planned node's type is registered.
-    if (!definition) throw new InfixError({ code: "unknown_node_type", message: `no node type ${planned.node.type}`, nodeId: planned.id });
+    if (!definition)
+      throw new InfixError({
+        code: "unknown_node_type",
+        message: `no node type ${planned.node.type}`,
+        nodeId: planned.id,
+      });
     return definition;
   }
 
@@ -251,7 +271,10 @@ function gatherInputs(
     if (source.kind === "value") inputs[name] = { value: source.value, isList: false };
     else if (source.kind === "link") {
       const upstream = held.get(source.node) as CachedNodeResult;
-      inputs[name] = { value: upstream.outputs[source.output], isList: listOutputs.get(source.node)?.(source.output) ?? false };
+      inputs[name] = {
+        value: upstream.outputs[source.output],
+        isList: listOutputs.get(source.node)?.(source.output) ?? false,
+      };
     } else inputs[name] = { value: undefined, isList: false };
   }
   return inputs;

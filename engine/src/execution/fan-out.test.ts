@@ -9,7 +9,13 @@ describe("fanOutInputs", () => {
   ];
 
   it("runs once with the values as they are when no list arrives", () => {
-    expect(fanOutInputs(specs, { a: { value: 1, isList: false }, b: { value: 2, isList: false }, all: { value: 3, isList: false } })).toEqual({
+    expect(
+      fanOutInputs(specs, {
+        a: { value: 1, isList: false },
+        b: { value: 2, isList: false },
+        all: { value: 3, isList: false },
+      }),
+    ).toEqual({
       runs: [{ a: 1, b: 2, all: [3] }],
       fansOut: false,
     });
@@ -30,7 +36,9 @@ describe("fanOutInputs", () => {
   });
 
   it("makes no runs when a mapped list is empty", () => {
-    expect(fanOutInputs(specs, { a: { value: [], isList: true }, b: { value: [1, 2], isList: true } }).runs).toEqual([]);
+    expect(fanOutInputs(specs, { a: { value: [], isList: true }, b: { value: [1, 2], isList: true } }).runs).toEqual(
+      [],
+    );
   });
 });
 
@@ -40,13 +48,21 @@ describe("joinFanOutOutputs", () => {
       { name: "x", type: "INT" },
       { name: "xs", type: "INT", list: true },
     ];
-    expect(joinFanOutOutputs(specs, [{ x: 1, xs: [1, 2] }, { x: 2, xs: [3] }])).toEqual({ x: [1, 2], xs: [1, 2, 3] });
+    expect(
+      joinFanOutOutputs(specs, [
+        { x: 1, xs: [1, 2] },
+        { x: 2, xs: [3] },
+      ]),
+    ).toEqual({ x: [1, 2], xs: [1, 2, 3] });
   });
 });
 
 describe("mergeUi", () => {
   it("appends images and text", () => {
     const image = { folder: "output" as const, name: "a.png", width: 1, height: 1 };
-    expect(mergeUi(mergeUi(undefined, { text: ["a"] }), { text: ["b"], images: [image] })).toEqual({ text: ["a", "b"], images: [image] });
+    expect(mergeUi(mergeUi(undefined, { text: ["a"] }), { text: ["b"], images: [image] })).toEqual({
+      text: ["a", "b"],
+      images: [image],
+    });
   });
 });

@@ -14,7 +14,10 @@ export interface HeldInput {
 }
 
 /** One run's inputs, per item of the fan-out; a single entry when nothing fans out. */
-export function fanOutInputs(specs: readonly InputSpec[], held: Readonly<Record<string, HeldInput>>): { runs: NodeInputs[]; fansOut: boolean } {
+export function fanOutInputs(
+  specs: readonly InputSpec[],
+  held: Readonly<Record<string, HeldInput>>,
+): { runs: NodeInputs[]; fansOut: boolean } {
   const mapped = specs.filter((spec) => !spec.acceptsList && held[spec.name]?.isList);
   const whole: NodeInputs = {};
   for (const spec of specs) {
@@ -45,7 +48,9 @@ export function fanOutInputs(specs: readonly InputSpec[], held: Readonly<Record<
 export function joinFanOutOutputs(specs: readonly OutputSpec[], results: readonly NodeOutputs[]): NodeOutputs {
   const joined: NodeOutputs = {};
   for (const spec of specs) {
-    joined[spec.name] = spec.list ? results.flatMap((result) => result[spec.name] as unknown[]) : results.map((result) => result[spec.name]);
+    joined[spec.name] = spec.list
+      ? results.flatMap((result) => result[spec.name] as unknown[])
+      : results.map((result) => result[spec.name]);
   }
   return joined;
 }

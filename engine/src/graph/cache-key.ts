@@ -36,7 +36,10 @@ export function nodeCacheKey(planned: PlannedNode, upstreamKey: (nodeId: string)
 }
 
 /** Keys of every ordered node in a plan; `extras` holds `cacheKeyExtra` results by node id. */
-export function computeCacheKeys(plan: ExecutionPlan, extras: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+export function computeCacheKeys(
+  plan: ExecutionPlan,
+  extras: ReadonlyMap<string, string> = new Map(),
+): Map<string, string> {
   const keys = new Map<string, string>();
   const upstream = (id: string): string => {
     const key = keys.get(id);

@@ -28,7 +28,13 @@ const save: NodeSchema = {
   outputs: [],
   isOutput: true,
 };
-const anySource: NodeSchema = { ...save, type: "Any", title: "Any", outputs: [{ name: "value", type: "*" }], isOutput: false };
+const anySource: NodeSchema = {
+  ...save,
+  type: "Any",
+  title: "Any",
+  outputs: [{ name: "value", type: "*" }],
+  isOutput: false,
+};
 
 describe("canConnect", () => {
   it("accepts an output into an input of the same type", () => {
@@ -49,7 +55,10 @@ describe("canConnect", () => {
 
   it("names a missing output or input", () => {
     expect(canConnect(sampler, "nope", save, "images")).toEqual({ ok: false, reason: "Sampler has no output 'nope'" });
-    expect(canConnect(sampler, "latent", save, "nope")).toEqual({ ok: false, reason: "Save Image has no input 'nope'" });
+    expect(canConnect(sampler, "latent", save, "nope")).toEqual({
+      ok: false,
+      reason: "Save Image has no input 'nope'",
+    });
   });
 
   it("socketTypesMatch is symmetric only through '*'", () => {

@@ -19,14 +19,24 @@ describe("fnv1a64", () => {
   });
 
   it("agrees with a BigInt reference on ASCII, multi-byte and astral text", () => {
-    const samples = ["hello world", "é", "日本語のテキスト", "emoji 🎨🖌️", "\u0000\u007f\u0080\u07ff\u0800\uffff", "lone \ud800 x", "{\"a\":1}"];
+    const samples = [
+      "hello world",
+      "é",
+      "日本語のテキスト",
+      "emoji 🎨🖌️",
+      "\u0000\u007f\u0080\u07ff\u0800\uffff",
+      "lone \ud800 x",
+      '{"a":1}',
+    ];
     for (const text of samples) expect(fnv1a64(text)).toBe(referenceFnv1a64(text));
   });
 });
 
 describe("canonicalJson", () => {
   it("sorts keys at every level and drops undefined fields", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, "x"], c: undefined, b: null } })).toBe('{"a":{"b":null,"d":[1,"x"]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, "x"], c: undefined, b: null } })).toBe(
+      '{"a":{"b":null,"d":[1,"x"]},"b":1}',
+    );
   });
 
   it("gives the same text for objects built in different key orders", () => {
@@ -37,7 +47,9 @@ describe("canonicalJson", () => {
 describe("hashValue", () => {
   it("is a fixed value for a fixed input (stable across processes and releases)", () => {
     // Pinned: if this changes, every cache key in every saved cache changes.
-    expect(hashValue({ type: "Add", inputs: { a: 1, b: 2 } })).toBe(referenceFnv1a64('{"inputs":{"a":1,"b":2},"type":"Add"}'));
+    expect(hashValue({ type: "Add", inputs: { a: 1, b: 2 } })).toBe(
+      referenceFnv1a64('{"inputs":{"a":1,"b":2},"type":"Add"}'),
+    );
   });
 
   it("changes when any value changes", () => {

@@ -20,13 +20,19 @@ describe("canLink", () => {
   });
 
   it("refuses a link that would close a cycle, saying which way it runs", () => {
-    expect(canLink(chain(), lookup, "c", "sum", "a", "a")).toEqual({ ok: false, reason: "this link would make a cycle: #c already depends on #a" });
+    expect(canLink(chain(), lookup, "c", "sum", "a", "a")).toEqual({
+      ok: false,
+      reason: "this link would make a cycle: #c already depends on #a",
+    });
   });
 
   it("refuses a node feeding itself, unknown nodes and socket type mismatches", () => {
     expect(canLink(chain(), lookup, "a", "sum", "a", "b").ok).toBe(false);
     expect(canLink(chain(), lookup, "zz", "sum", "a", "b")).toEqual({ ok: false, reason: "node #zz does not exist" });
-    expect(canLink(chain(), lookup, "a", "sum", "save", "images")).toEqual({ ok: false, reason: "INT output 'sum' cannot feed IMAGE input 'images'" });
+    expect(canLink(chain(), lookup, "a", "sum", "save", "images")).toEqual({
+      ok: false,
+      reason: "INT output 'sum' cannot feed IMAGE input 'images'",
+    });
   });
 });
 

@@ -27,7 +27,8 @@ export function canLink(
   if (!targetSchema) return invalid(`node type '${target.type}' is unknown`);
   const sockets = canConnect(sourceSchema, outputName, targetSchema, inputName);
   if (!sockets.ok) return sockets;
-  if (dependsOn(workflow, sourceId, targetId)) return invalid(`this link would make a cycle: #${sourceId} already depends on #${targetId}`);
+  if (dependsOn(workflow, sourceId, targetId))
+    return invalid(`this link would make a cycle: #${sourceId} already depends on #${targetId}`);
   return VALID;
 }
 

@@ -46,7 +46,12 @@ describe("parseWorkflow on the saved files", () => {
     const result = parseWorkflow(read("v1/editor-extras.json"));
     if (!result.ok) throw new Error("must load");
     expect(result.workflow.editor).toMatchObject({ snapToGrid: true, openPanels: ["queue", "history"] });
-    expect(result.workflow.editor?.nodes.a).toEqual({ position: { x: 10.5, y: -4 }, size: { width: 200, height: 120 }, collapsed: true, color: "#334" });
+    expect(result.workflow.editor?.nodes.a).toEqual({
+      position: { x: 10.5, y: -4 },
+      size: { width: 200, height: 120 },
+      collapsed: true,
+      color: "#334",
+    });
   });
 });
 
@@ -60,25 +65,38 @@ describe("parseWorkflow on bad input", () => {
 
   it("rejects a version from the future, naming it", () => {
     const result = parseWorkflow({ format: "infix-workflow", version: WORKFLOW_VERSION + 1, nodes: {} });
-    expect(result.ok ? null : result.problems[0]).toMatchObject({ code: "unsupported_version", found: String(WORKFLOW_VERSION + 1) });
+    expect(result.ok ? null : result.problems[0]).toMatchObject({
+      code: "unsupported_version",
+      found: String(WORKFLOW_VERSION + 1),
+    });
   });
 
   it("reports schema errors with the node and input they are in", () => {
-    const result = parseWorkflow({ format: "infix-workflow", version: 1, nodes: { n7: { type: "X", inputs: { a: { node: "" } } } } });
+    const result = parseWorkflow({
+      format: "infix-workflow",
+      version: 1,
+      nodes: { n7: { type: "X", inputs: { a: { node: "" } } } },
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems[0]).toMatchObject({ code: "invalid_workflow", nodeId: "n7", input: "a" });
   });
 
   it("reports a broken v0 file against the v0 schema", () => {
-    const result = parseWorkflow({ format: "infix-workflow", version: 0, nodes: [{ id: "1", type: "X", inputs: { a: ["only-one"] } }] });
+    const result = parseWorkflow({
+      format: "infix-workflow",
+      version: 0,
+      nodes: [{ id: "1", type: "X", inputs: { a: ["only-one"] } }],
+    });
     expect(result.ok ? null : result.problems[0].message).toMatch(/workflow version 0/);
   });
 });
 
 describe("engine/workflow.schema.json", () => {
   it("is up to date with the zod schema (run `npx tsx tools/write-workflow-schema.ts`)", () => {
-    const published = JSON.parse(readFileSync(fileURLToPath(new URL("../../workflow.schema.json", import.meta.url)), "utf8"));
+    const published = JSON.parse(
+      readFileSync(fileURLToPath(new URL("../../workflow.schema.json", import.meta.url)), "utf8"),
+    );
     expect(published).toEqual(workflowJsonSchema());
   });
 

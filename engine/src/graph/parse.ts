@@ -28,7 +28,12 @@ export function parseWorkflow(json: unknown): ParseResult {
   }
   const version = (json as { version?: unknown }).version;
   if (typeof version !== "number" || !Number.isInteger(version) || version < 0) {
-    return fail({ code: "invalid_workflow", message: "The workflow has no valid integer \"version\".", input: "version", found: String(version) });
+    return fail({
+      code: "invalid_workflow",
+      message: 'The workflow has no valid integer "version".',
+      input: "version",
+      found: String(version),
+    });
   }
   if (version > WORKFLOW_VERSION) {
     return fail({
@@ -47,7 +52,9 @@ export function parseWorkflow(json: unknown): ParseResult {
   }
   const parsed = WorkflowSchema.safeParse(document);
   if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.error.issues, WORKFLOW_VERSION) };
-  return version < WORKFLOW_VERSION ? { ok: true, workflow: parsed.data, migratedFrom: version } : { ok: true, workflow: parsed.data };
+  return version < WORKFLOW_VERSION
+    ? { ok: true, workflow: parsed.data, migratedFrom: version }
+    : { ok: true, workflow: parsed.data };
 }
 
 /** The text to save: plain JSON, two-space indented; `parseWorkflow(JSON.parse(text))` gives the workflow back. */

@@ -27,7 +27,14 @@ describe("planExecution", () => {
 
   it("needs only what the targets read", () => {
     expect(planExecution(diamond(), lookup, ["left"]).order).toEqual(["one", "left"]);
-    expect([...planExecution(diamond(), lookup).nodes.keys()].sort()).toEqual(["join", "left", "one", "right", "show", "two"]);
+    expect([...planExecution(diamond(), lookup).nodes.keys()].sort()).toEqual([
+      "join",
+      "left",
+      "one",
+      "right",
+      "show",
+      "two",
+    ]);
   });
 
   it("takes every active output node as the default targets", () => {
@@ -46,7 +53,12 @@ describe("planExecution", () => {
     });
     const plan = planExecution(workflow, lookup);
     expect(plan.order).toEqual(["img", "save"]);
-    expect(plan.nodes.get("save")?.inputs.images).toEqual({ kind: "link", node: "img", output: "image", via: ["blur2", "blur1"] });
+    expect(plan.nodes.get("save")?.inputs.images).toEqual({
+      kind: "link",
+      node: "img",
+      output: "image",
+      via: ["blur2", "blur1"],
+    });
   });
 
   it("resolves a bypassed node's literal to the consumer as a value", () => {
@@ -54,7 +66,11 @@ describe("planExecution", () => {
       add: { type: "AddInts", mode: "bypassed", inputs: { a: 7 } },
       show: { type: "ShowValue", inputs: { value: link("add", "sum") } },
     });
-    expect(resolveInput(workflow, lookup, "show", { name: "value", type: "*" })).toEqual({ kind: "value", value: 7, isDefault: false });
+    expect(resolveInput(workflow, lookup, "show", { name: "value", type: "*" })).toEqual({
+      kind: "value",
+      value: 7,
+      isDefault: false,
+    });
   });
 
   it("finds each cycle and leaves its nodes out of the order", () => {
@@ -72,7 +88,8 @@ describe("planExecution", () => {
 
   it("handles a long chain without recursion limits", () => {
     const nodes: Parameters<typeof workflowOf>[0] = { n0: { type: "IntConstant" } };
-    for (let i = 1; i < 20_000; i++) nodes[`n${i}`] = { type: "AddInts", inputs: { a: link(`n${i - 1}`, i === 1 ? "value" : "sum") } };
+    for (let i = 1; i < 20_000; i++)
+      nodes[`n${i}`] = { type: "AddInts", inputs: { a: link(`n${i - 1}`, i === 1 ? "value" : "sum") } };
     nodes.show = { type: "ShowValue", inputs: { value: link("n19999", "sum") } };
     const plan = planExecution(workflowOf(nodes), lookup);
     expect(plan.order.length).toBe(20_001);
@@ -81,18 +98,30 @@ describe("planExecution", () => {
 });
 
 describe("cache keys", () => {
-  const keysOf = (workflow: Workflow, extras?: Map<string, string>) => computeCacheKeys(planExecution(workflow, lookup), extras);
+  const keysOf = (workflow: Workflow, extras?: Map<string, string>) =>
+    computeCacheKeys(planExecution(workflow, lookup), extras);
 
   it("are the same for the same workflow built separately", () => {
     expect(keysOf(diamond())).toEqual(keysOf(diamond()));
   });
 
   it("are pinned for a fixed node, so they stay stable across processes and releases", () => {
-    const keys = keysOf(workflowOf({ one: { type: "IntConstant", inputs: { value: 1 } }, show: { type: "ShowValue", inputs: { value: link("one", "value") } } }));
+    const keys = keysOf(
+      workflowOf({
+        one: { type: "IntConstant", inputs: { value: 1 } },
+        show: { type: "ShowValue", inputs: { value: link("one", "value") } },
+      }),
+    );
     // The key material is this exact canonical JSON, hashed with FNV-1a 64 (hash.test.ts checks the hash itself).
     const material = '{"extra":null,"inputs":{"value":{"value":1}},"type":"IntConstant","version":1}';
     expect(keys.get("one")).toBe(fnv1a64(material));
-    expect(keys.get("show")).toBe(fnv1a64(`{"extra":null,"inputs":{"value":{"from":"${fnv1a64(material)}","output":"value"}},"type":"ShowValue","version":1}`));
+    // Pinned literal (computed with an independent BigInt FNV-1a): a change here invalidates every saved key.
+    expect(keys.get("one")).toBe("c5aaf2197c991966");
+    expect(keys.get("show")).toBe(
+      fnv1a64(
+        `{"extra":null,"inputs":{"value":{"from":"${fnv1a64(material)}","output":"value"}},"type":"ShowValue","version":1}`,
+      ),
+    );
   });
 
   it("change for the edited node and its descendants only", () => {
@@ -114,8 +143,14 @@ describe("cache keys", () => {
   });
 
   it("treat a left-out widget like its default", () => {
-    const explicit = workflowOf({ n: { type: "IntConstant", inputs: { value: 0 } }, s: { type: "ShowValue", inputs: { value: link("n", "value") } } });
-    const implicit = workflowOf({ n: { type: "IntConstant" }, s: { type: "ShowValue", inputs: { value: link("n", "value") } } });
+    const explicit = workflowOf({
+      n: { type: "IntConstant", inputs: { value: 0 } },
+      s: { type: "ShowValue", inputs: { value: link("n", "value") } },
+    });
+    const implicit = workflowOf({
+      n: { type: "IntConstant" },
+      s: { type: "ShowValue", inputs: { value: link("n", "value") } },
+    });
     expect(keysOf(implicit)).toEqual(keysOf(explicit));
   });
 
@@ -128,7 +163,10 @@ describe("cache keys", () => {
   });
 
   it("do not change when a bypassed node is added in the path", () => {
-    const direct = workflowOf({ img: { type: "MakeImage" }, save: { type: "SaveImage", inputs: { images: link("img", "image") } } });
+    const direct = workflowOf({
+      img: { type: "MakeImage" },
+      save: { type: "SaveImage", inputs: { images: link("img", "image") } },
+    });
     const bypassed = workflowOf({
       img: { type: "MakeImage" },
       blur: { type: "Blur", mode: "bypassed", inputs: { image: link("img", "image") } },

@@ -13,9 +13,14 @@ import { isLink, type Literal, type Workflow, type WorkflowNode } from "./workfl
 export type SchemaLookup = (type: string) => NodeSchema | undefined;
 
 /** Accepts a catalog as a list, a map by type, or a lookup function. */
-export function schemaLookup(catalog: readonly NodeSchema[] | ReadonlyMap<string, NodeSchema> | SchemaLookup): SchemaLookup {
+export function schemaLookup(
+  catalog: readonly NodeSchema[] | ReadonlyMap<string, NodeSchema> | SchemaLookup,
+): SchemaLookup {
   if (typeof catalog === "function") return catalog;
-  const byType = catalog instanceof Map ? catalog : new Map((catalog as readonly NodeSchema[]).map((schema) => [schema.type, schema]));
+  const byType =
+    catalog instanceof Map
+      ? catalog
+      : new Map((catalog as readonly NodeSchema[]).map((schema) => [schema.type, schema]));
   return (type) => byType.get(type);
 }
 
@@ -182,7 +187,11 @@ export function planExecution(workflow: Workflow, lookup: SchemaLookup, targets?
 }
 
 /** Kahn's algorithm; among ready nodes the earliest in the document goes first, so order is deterministic. */
-function topologicalOrder(documentOrder: readonly string[], nodes: ReadonlyMap<string, PlannedNode>, skip: ReadonlySet<string>): string[] {
+function topologicalOrder(
+  documentOrder: readonly string[],
+  nodes: ReadonlyMap<string, PlannedNode>,
+  skip: ReadonlySet<string>,
+): string[] {
   const rank = new Map(documentOrder.map((id, index) => [id, index]));
   const waitingOn = new Map<string, number>();
   const dependents = new Map<string, string[]>();

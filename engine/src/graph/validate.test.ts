@@ -16,8 +16,13 @@ describe("validateWorkflow", () => {
   });
 
   it("reports unknown_node_type on a needed node", () => {
-    const workflow = workflowOf({ x: { type: "Teleport" }, save: { type: "ShowValue", inputs: { value: link("x", "out") } } });
-    expect(validateWorkflow(workflow, testCatalog)).toEqual([expect.objectContaining({ code: "unknown_node_type", nodeId: "x", found: "Teleport" })]);
+    const workflow = workflowOf({
+      x: { type: "Teleport" },
+      save: { type: "ShowValue", inputs: { value: link("x", "out") } },
+    });
+    expect(validateWorkflow(workflow, testCatalog)).toEqual([
+      expect.objectContaining({ code: "unknown_node_type", nodeId: "x", found: "Teleport" }),
+    ]);
   });
 
   it("reports missing_input naming the node, input and expected type", () => {
@@ -37,8 +42,13 @@ describe("validateWorkflow", () => {
   });
 
   it("reports unknown_input for a value the schema has no input for", () => {
-    const workflow = workflowOf({ n: { type: "IntConstant", inputs: { value: 1, colour: "red" } }, s: { type: "ShowValue", inputs: { value: link("n", "value") } } });
-    expect(validateWorkflow(workflow, testCatalog)).toEqual([expect.objectContaining({ code: "unknown_input", nodeId: "n", input: "colour" })]);
+    const workflow = workflowOf({
+      n: { type: "IntConstant", inputs: { value: 1, colour: "red" } },
+      s: { type: "ShowValue", inputs: { value: link("n", "value") } },
+    });
+    expect(validateWorkflow(workflow, testCatalog)).toEqual([
+      expect.objectContaining({ code: "unknown_input", nodeId: "n", input: "colour" }),
+    ]);
   });
 
   it("reports link_to_missing_node and link_to_missing_output", () => {
@@ -50,7 +60,13 @@ describe("validateWorkflow", () => {
     const problems = validateWorkflow(workflow, testCatalog);
     expect(problems).toEqual([
       expect.objectContaining({ code: "link_to_missing_node", nodeId: "a", input: "images", found: "ghost" }),
-      expect.objectContaining({ code: "link_to_missing_output", nodeId: "b", input: "images", expected: "image", found: "picture" }),
+      expect.objectContaining({
+        code: "link_to_missing_output",
+        nodeId: "b",
+        input: "images",
+        expected: "image",
+        found: "picture",
+      }),
     ]);
   });
 
@@ -61,7 +77,13 @@ describe("validateWorkflow", () => {
       save: { type: "SaveImage", inputs: { images: link("enc", "latent") } },
     });
     const [problem] = validateWorkflow(workflow, testCatalog);
-    expect(problem).toMatchObject({ code: "type_mismatch", nodeId: "save", input: "images", expected: "IMAGE", found: "LATENT" });
+    expect(problem).toMatchObject({
+      code: "type_mismatch",
+      nodeId: "save",
+      input: "images",
+      expected: "IMAGE",
+      found: "LATENT",
+    });
     expect(problem.message).toContain("LATENT output 'latent' cannot feed IMAGE input 'images'");
   });
 
@@ -93,11 +115,26 @@ describe("validateWorkflow", () => {
   it("checks widget defaults too (an empty FILE default means no file chosen)", () => {
     const catalog = testCatalog.map((schema) =>
       schema.type === "Settings"
-        ? { ...schema, inputs: schema.inputs.map((input) => (input.name === "picture" ? { ...input, widget: { kind: "FILE" as const, default: "", folder: "input" as const, accept: [".png"] } } : input)) }
+        ? {
+            ...schema,
+            inputs: schema.inputs.map((input) =>
+              input.name === "picture"
+                ? {
+                    ...input,
+                    widget: { kind: "FILE" as const, default: "", folder: "input" as const, accept: [".png"] },
+                  }
+                : input,
+            ),
+          }
         : schema,
     );
-    const workflow = workflowOf({ s: { type: "Settings" }, show: { type: "ShowValue", inputs: { value: link("s", "prompt") } } });
-    expect(validateWorkflow(workflow, catalog)).toEqual([expect.objectContaining({ code: "empty_string", input: "picture" })]);
+    const workflow = workflowOf({
+      s: { type: "Settings" },
+      show: { type: "ShowValue", inputs: { value: link("s", "prompt") } },
+    });
+    expect(validateWorkflow(workflow, catalog)).toEqual([
+      expect.objectContaining({ code: "empty_string", input: "picture" }),
+    ]);
   });
 
   it("reports a cycle once per node in it, naming the whole cycle", () => {
@@ -117,7 +154,10 @@ describe("validateWorkflow", () => {
   });
 
   it("reports a node linked to itself as a cycle", () => {
-    const workflow = workflowOf({ a: { type: "AddInts", inputs: { a: link("a", "sum") } }, show: { type: "ShowValue", inputs: { value: link("a", "sum") } } });
+    const workflow = workflowOf({
+      a: { type: "AddInts", inputs: { a: link("a", "sum") } },
+      show: { type: "ShowValue", inputs: { value: link("a", "sum") } },
+    });
     expect(codes(validateWorkflow(workflow, testCatalog))).toEqual(["cycle"]);
   });
 
@@ -130,7 +170,10 @@ describe("validateWorkflow", () => {
   });
 
   it("reports no_outputs when nothing would run", () => {
-    const workflow = workflowOf({ n: { type: "IntConstant" }, show: { type: "ShowValue", mode: "muted", inputs: { value: link("n", "value") } } });
+    const workflow = workflowOf({
+      n: { type: "IntConstant" },
+      show: { type: "ShowValue", mode: "muted", inputs: { value: link("n", "value") } },
+    });
     expect(codes(validateWorkflow(workflow, testCatalog))).toEqual(["no_outputs"]);
   });
 
@@ -181,11 +224,16 @@ describe("validateWorkflow", () => {
   });
 
   it("runs extra validators (node hooks) on nodes whose values passed, reporting invalid_value", () => {
-    const workflow = workflowOf({ img: { type: "MakeImage", inputs: { width: 12 } }, save: { type: "SaveImage", inputs: { images: link("img", "image") } } });
+    const workflow = workflowOf({
+      img: { type: "MakeImage", inputs: { width: 12 } },
+      save: { type: "SaveImage", inputs: { images: link("img", "image") } },
+    });
     const problems = validateWorkflow(workflow, testCatalog, {
       extraValidators: [
         ({ nodeId, schema, values }) =>
-          schema.type !== "MakeImage" || (values.width as number) % 8 === 0 ? [] : [{ code: "invalid_value", message: "width must be a multiple of 8", nodeId, input: "width" }],
+          schema.type !== "MakeImage" || (values.width as number) % 8 === 0
+            ? []
+            : [{ code: "invalid_value", message: "width must be a multiple of 8", nodeId, input: "width" }],
       ],
     });
     expect(problems).toEqual([expect.objectContaining({ code: "invalid_value", nodeId: "img", input: "width" })]);
@@ -198,6 +246,10 @@ describe("validateWorkflow", () => {
       c: { type: "ShowValue", inputs: { value: link("b", "x") } },
       d: { type: "ShowValue", inputs: { value: link("zz", "x") } },
     });
-    expect(codes(validateWorkflow(workflow, testCatalog))).toEqual(["missing_input", "unknown_node_type", "link_to_missing_node"]);
+    expect(codes(validateWorkflow(workflow, testCatalog))).toEqual([
+      "missing_input",
+      "unknown_node_type",
+      "link_to_missing_node",
+    ]);
   });
 });

@@ -51,7 +51,11 @@ export function validateWorkflow(
 }
 
 /** As `validateWorkflow`, also returning the plan it built, so the executor plans once. */
-export function validateAndPlan(workflow: Workflow, lookup: SchemaLookup, options: ValidateOptions = {}): ValidationReport {
+export function validateAndPlan(
+  workflow: Workflow,
+  lookup: SchemaLookup,
+  options: ValidateOptions = {},
+): ValidationReport {
   const problems: Problem[] = [];
   const scopeAll = options.scope === "all";
   let targets = options.targets;
@@ -61,7 +65,11 @@ export function validateAndPlan(workflow: Workflow, lookup: SchemaLookup, option
     for (const id of targets) {
       const node = workflow.nodes[id];
       if (!node) {
-        problems.push({ code: "unknown_target", message: `There is no node #${id} to run; pick another node.`, nodeId: id });
+        problems.push({
+          code: "unknown_target",
+          message: `There is no node #${id} to run; pick another node.`,
+          nodeId: id,
+        });
       } else if (node.mode !== "active") {
         problems.push({
           code: "inactive_target",
@@ -97,7 +105,12 @@ export function validateAndPlan(workflow: Workflow, lookup: SchemaLookup, option
   return { problems, plan };
 }
 
-function checkNode(planned: PlannedNode, lookup: SchemaLookup, workflow: Workflow, extraValidators: readonly ExtraValidator[]): Problem[] {
+function checkNode(
+  planned: PlannedNode,
+  lookup: SchemaLookup,
+  workflow: Workflow,
+  extraValidators: readonly ExtraValidator[],
+): Problem[] {
   const { id, node, schema } = planned;
   if (!schema) {
     return [

@@ -8,7 +8,12 @@ import type { Literal } from "./workflow.ts";
 
 export type WidgetCheck =
   | { ok: true }
-  | { ok: false; code: "wrong_value_type" | "out_of_range" | "not_an_option" | "empty_string"; expected: string; found: string };
+  | {
+      ok: false;
+      code: "wrong_value_type" | "out_of_range" | "not_an_option" | "empty_string";
+      expected: string;
+      found: string;
+    };
 
 const OK: WidgetCheck = Object.freeze({ ok: true });
 const MAX_SEED = Number.MAX_SAFE_INTEGER; // seeds live in [0, 2^53)
@@ -18,13 +23,22 @@ function describeLiteral(value: Literal): string {
 }
 
 function wrongType(expected: string, value: Literal): WidgetCheck {
-  return { ok: false, code: "wrong_value_type", expected, found: `${value === null ? "null" : typeof value} ${describeLiteral(value)}` };
+  return {
+    ok: false,
+    code: "wrong_value_type",
+    expected,
+    found: `${value === null ? "null" : typeof value} ${describeLiteral(value)}`,
+  };
 }
 
 function checkRange(value: number, min: number | undefined, max: number | undefined): WidgetCheck {
   if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
     const expected =
-      min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
+      min !== undefined && max !== undefined
+        ? `between ${min} and ${max}`
+        : min !== undefined
+          ? `at least ${min}`
+          : `at most ${max}`;
     return { ok: false, code: "out_of_range", expected, found: String(value) };
   }
   return OK;
@@ -51,17 +65,24 @@ export function checkWidgetValue(widget: Widget, value: Literal): WidgetCheck {
       return typeof value === "boolean" ? OK : wrongType("true or false", value);
     case "STRING":
       if (typeof value !== "string") return wrongType("text", value);
-      if (widget.nonEmpty && value.trim() === "") return { ok: false, code: "empty_string", expected: "non-empty text", found: '""' };
+      if (widget.nonEmpty && value.trim() === "")
+        return { ok: false, code: "empty_string", expected: "non-empty text", found: '""' };
       return OK;
     case "ENUM":
       if (typeof value !== "string") return wrongType("one of the listed options", value);
       if (!widget.options.includes(value)) {
-        return { ok: false, code: "not_an_option", expected: widget.options.join(", ") || "(no options available)", found: value };
+        return {
+          ok: false,
+          code: "not_an_option",
+          expected: widget.options.join(", ") || "(no options available)",
+          found: value,
+        };
       }
       return OK;
     case "FILE":
       if (typeof value !== "string") return wrongType("a file name", value);
-      if (value.trim() === "") return { ok: false, code: "empty_string", expected: `a file from the ${widget.folder} folder`, found: '""' };
+      if (value.trim() === "")
+        return { ok: false, code: "empty_string", expected: `a file from the ${widget.folder} folder`, found: '""' };
       return OK;
   }
 }

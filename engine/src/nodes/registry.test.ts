@@ -30,7 +30,9 @@ describe("NodeRegistry", () => {
   });
 
   it("rejects a node type defined twice, naming both packages", () => {
-    const problem = thrownProblem(() => new NodeRegistry([pkg("first", [node("Same")]), pkg("second", [node("Same")])]));
+    const problem = thrownProblem(
+      () => new NodeRegistry([pkg("first", [node("Same")]), pkg("second", [node("Same")])]),
+    );
     expect(problem).toMatchObject({ code: "duplicate_node_type", found: "Same" });
     expect(problem.message).toContain("first and second");
   });
@@ -55,11 +57,16 @@ describe("NodeRegistry", () => {
     expect(pick?.inputs[0].widget).toMatchObject({ kind: "ENUM", options: ["a", "b"] });
     // The definition's own schema is left alone.
     expect(registry.get("PickOption")?.schema.inputs[0].widget).toMatchObject({ options: [] });
-    expect(registry.catalog(testResources()).nodes.find((schema) => schema.type === "PickOption")?.inputs[0].widget).toMatchObject({ options: [] });
+    expect(
+      registry.catalog(testResources()).nodes.find((schema) => schema.type === "PickOption")?.inputs[0].widget,
+    ).toMatchObject({ options: [] });
   });
 
   it("serves the socket types of its packages, each once", () => {
-    const registry = new NodeRegistry([testNodePackage, { name: "again", nodes: [], socketTypes: testNodePackage.socketTypes }]);
+    const registry = new NodeRegistry([
+      testNodePackage,
+      { name: "again", nodes: [], socketTypes: testNodePackage.socketTypes },
+    ]);
     const names = registry.catalog(testResources()).socketTypes.map((socketType) => socketType.name);
     expect(names).toEqual([...new Set(names)]);
     expect(names).toContain("IMAGE");

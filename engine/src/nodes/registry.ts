@@ -51,7 +51,8 @@ export class NodeRegistry {
         owner.set(type, pkg.name);
         this.definitions.set(type, definition);
       }
-      for (const socketType of pkg.socketTypes) if (!socketTypes.has(socketType.name)) socketTypes.set(socketType.name, socketType);
+      for (const socketType of pkg.socketTypes)
+        if (!socketTypes.has(socketType.name)) socketTypes.set(socketType.name, socketType);
     }
     this.socketTypeList = [...socketTypes.values()];
   }
@@ -66,6 +67,7 @@ export class NodeRegistry {
     return [...this.definitions.keys()];
   }
 
+  /** The socket types the packages declare, each name once (the first package's wins). */
   socketTypes(): readonly SocketTypeInfo[] {
     return this.socketTypeList;
   }

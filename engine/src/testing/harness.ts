@@ -20,7 +20,8 @@ export function testResources(entries: [ResourceKey<unknown>, unknown][] = []): 
 function inside(folder: string, name: string): string {
   const path = resolve(folder, name);
   const rel = relative(folder, path);
-  if (rel.startsWith("..") || isAbsolute(rel) || isAbsolute(name)) throw new Error(`file name '${name}' leaves its folder`);
+  if (rel.startsWith("..") || isAbsolute(rel) || isAbsolute(name))
+    throw new Error(`file name '${name}' leaves its folder`);
   return path;
 }
 

@@ -20,14 +20,18 @@ export const makeImage: NodeDefinition = {
   validate(values) {
     const problems: string[] = [];
     for (const name of ["width", "height"]) {
-      if (typeof values[name] === "number" && (values[name] as number) % 8 !== 0) problems.push(`${name} must be a multiple of 8`);
+      if (typeof values[name] === "number" && (values[name] as number) % 8 !== 0)
+        problems.push(`${name} must be a multiple of 8`);
     }
     return problems;
   },
   async run(inputs) {
     const width = inputs.width as number;
     const height = inputs.height as number;
-    const image: FloatTensor = floatTensor([1, 3, height, width], new Float32Array(3 * height * width).fill(inputs.value as number));
+    const image: FloatTensor = floatTensor(
+      [1, 3, height, width],
+      new Float32Array(3 * height * width).fill(inputs.value as number),
+    );
     return { image };
   },
 };

@@ -13,7 +13,20 @@ import { joinText, pickOption, readTextFile } from "./text.ts";
  */
 export const testNodePackage: NodePackage = {
   name: "infix-testing",
-  nodes: [intConstant, addInts, joinText, readTextFile, pickOption, makeImage, slowCount, failNode, rangeList, sumList, showValue, saveText],
+  nodes: [
+    intConstant,
+    addInts,
+    joinText,
+    readTextFile,
+    pickOption,
+    makeImage,
+    slowCount,
+    failNode,
+    rangeList,
+    sumList,
+    showValue,
+    saveText,
+  ],
   socketTypes: [
     { name: "INT", color: "#6bbd63", description: "An integer." },
     { name: "FLOAT", color: "#9ac46b", description: "A number." },

@@ -44,7 +44,10 @@ export const saveText: NodeDefinition = {
     isOutput: true,
   },
   async run(inputs, ctx) {
-    const file = await ctx.files.writeOutput(`${inputs.filename_prefix as string}.txt`, new TextEncoder().encode(inputs.text as string));
+    const file = await ctx.files.writeOutput(
+      `${inputs.filename_prefix as string}.txt`,
+      new TextEncoder().encode(inputs.text as string),
+    );
     ctx.show({ text: [`${file.folder}/${file.name}`] });
     return {};
   },

@@ -32,7 +32,9 @@ export const readTextFile: NodeDefinition = {
     category: "testing/text",
     title: "Read Text File",
     description: "Reads a UTF-8 text file from the input folder.",
-    inputs: [{ name: "file", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: [".txt"] } }],
+    inputs: [
+      { name: "file", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: [".txt"] } },
+    ],
     outputs: [{ name: "text", type: "STRING" }],
     isOutput: false,
   },

@@ -33,7 +33,12 @@ export function migrateV0ToV1(document: WorkflowV0): unknown {
     for (const [name, value] of Object.entries(node.inputs)) {
       inputs[name] = Array.isArray(value) ? { node: value[0], output: value[1] } : value;
     }
-    nodes[node.id] = { type: node.type, mode: node.muted ? "muted" : "active", inputs, ...(node.title !== undefined && { title: node.title }) };
+    nodes[node.id] = {
+      type: node.type,
+      mode: node.muted ? "muted" : "active",
+      inputs,
+      ...(node.title !== undefined && { title: node.title }),
+    };
     if (node.pos) layout[node.id] = { position: { x: node.pos[0], y: node.pos[1] } };
   }
   return {
