@@ -74,7 +74,7 @@ function Workspace({ onHelp }: { onHelp(): void }) {
         case "save":
           return void saveActive(studio, false);
         case "fitView":
-          return void flow.fitView({ duration: 200 });
+          return void flow.fitView({ duration: 200, maxZoom: 1 });
         case "palette":
           return search.current?.focus();
         case "help":

@@ -179,6 +179,7 @@ export function FlowCanvas() {
         minZoom={0.05}
         maxZoom={3}
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} />

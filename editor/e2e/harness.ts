@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type BrowserContext } from "playwright-core";
+
+/**
+ * What the browser tests run against: the editor built once, the real `infix serve` on
+ * 127.0.0.1 with a fresh data folder, and Debian's chromium with a new empty profile.
+ */
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const CHROMIUM = "/usr/bin/chromium";
+export const resultsDir = join(repoRoot, "test-results");
+
+/** Why browser tests cannot run here, or undefined when they can. Missing chromium only skips outside CI. */
+export function browserSkipReason(): string | undefined {
+  if (existsSync(CHROMIUM)) return undefined;
+  if (process.env.CI) throw new Error(`${CHROMIUM} is missing; CI must install Debian's chromium for the editor e2e tests.`);
+  return `editor e2e tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`;
+}
+
+let built: Promise<void> | undefined;
+
+/** Builds editor/dist once per test process. */
+export function buildEditor(): Promise<void> {
+  built ??= (async () => {
+    const { build } = await import("vite");
+    await build({ configFile: join(repoRoot, "editor/vite.config.ts"), logLevel: "warn" });
+  })();
+  return built;
+}
+
+export interface RunningServer {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `infix serve --port 0` (test nodes unless `realNodes`) with a temp data folder; resolves once it prints its URL. */
+export async function startServer(options: { realNodes?: boolean; dataDir?: string } = {}): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "infix-e2e-")));
+  const args = [join(repoRoot, "bin/infix.mjs"), "serve", "--port", "0", "--data", dataDir, ...(options.realNodes ? [] : ["--test-nodes"])];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`infix serve did not start in 90 s:\n${log}`)), 90_000);
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /running at (http:\/\/\S+)/.exec(log);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`infix serve exited with ${code}:\n${log}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Chromium headless with a new empty profile and nothing that phones home. */
+export async function launchBrowser(): Promise<Browser> {
+  const profile = await mkdtemp(join(tmpdir(), "infix-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}

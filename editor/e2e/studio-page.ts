@@ -1,0 +1,121 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { resultsDir } from "./harness.ts";
+
+/** Page object for the studio: what a person does, named as they would say it. */
+export class StudioPage {
+  constructor(readonly page: Page, readonly url: string) {}
+
+  async open(): Promise<void> {
+    await this.page.goto(this.url);
+    await this.page.locator(".palette__entry").first().waitFor();
+    await this.page.locator(".connection.is-up").waitFor();
+  }
+
+  get notice(): Locator {
+    return this.page.getByTestId("notice");
+  }
+
+  node(id: string): Locator {
+    return this.page.locator(`.react-flow__node[data-id="${id}"]`);
+  }
+
+  nodesOfType(type: string): Locator {
+    return this.page.locator(`.studio-node[data-node-type="${type}"]`);
+  }
+
+  status(id: string): Locator {
+    return this.node(id).locator(".studio-node");
+  }
+
+  async nodeIds(): Promise<string[]> {
+    return this.page.locator(".react-flow__node").evaluateAll((els) => els.map((e) => e.getAttribute("data-id") ?? ""));
+  }
+
+  async searchPalette(query: string): Promise<string[]> {
+    await this.page.getByLabel("Search nodes").fill(query);
+    return this.page.locator(".palette__entry").allTextContents();
+  }
+
+  /** Double-clicks a palette entry; returns the new node's id. */
+  async addNode(type: string): Promise<string> {
+    const before = new Set(await this.nodeIds());
+    await this.page.getByLabel("Search nodes").fill("");
+    await this.page.locator(`.palette__entry[data-node-type="${type}"]`).dblclick();
+    await this.page.waitForFunction((n) => document.querySelectorAll(".react-flow__node").length > n, before.size);
+    return (await this.nodeIds()).find((id) => !before.has(id))!;
+  }
+
+  /** Drags from an output handle to an input handle with the mouse. */
+  async connect(from: string, output: string, to: string, input: string): Promise<void> {
+    const source = this.node(from).locator(`.react-flow__handle.source[data-handleid="${output}"]`);
+    const target = this.node(to).locator(`.react-flow__handle.target[data-handleid="${input}"]`);
+    const a = (await source.boundingBox())!;
+    const b = (await target.boundingBox())!;
+    await this.page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await this.page.mouse.down();
+    await this.page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+    await this.page.mouse.up();
+  }
+
+  edgeCount(): Promise<number> {
+    return this.page.locator(".react-flow__edge").count();
+  }
+
+  /** Clicks a number widget and types a value, as a person would. */
+  async typeNumber(nodeId: string, input: string, value: string): Promise<void> {
+    const row = this.node(nodeId).locator(`[data-input="${input}"]`);
+    await row.getByRole("spinbutton").click();
+    const field = row.locator("input");
+    await field.fill(value);
+    await field.press("Enter");
+  }
+
+  numberValue(nodeId: string, input: string): Promise<string | null> {
+    return this.node(nodeId).locator(`[data-input="${input}"] [role="spinbutton"]`).textContent();
+  }
+
+  async queue(): Promise<void> {
+    await this.page.getByTestId("queue-button").click();
+  }
+
+  async waitForStatus(nodeId: string, status: string, timeout = 30_000): Promise<void> {
+    await this.page.locator(`.react-flow__node[data-id="${nodeId}"] .studio-node[data-status="${status}"]`).waitFor({ timeout });
+  }
+
+  async statusOf(nodeId: string): Promise<string | null> {
+    return this.status(nodeId).getAttribute("data-status");
+  }
+
+  async shortcut(keys: string): Promise<void> {
+    await this.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await this.page.keyboard.press(keys);
+  }
+
+  /** Drops a file on the canvas the way a file manager would. */
+  async dropFile(name: string, mime: string, bytes: Uint8Array): Promise<void> {
+    const data = Array.from(bytes);
+    const transfer = await this.page.evaluateHandle(
+      ({ name, mime, data }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(data)], name, { type: mime }));
+        return dt;
+      },
+      { name, mime, data },
+    );
+    await this.page.locator(".react-flow__pane").dispatchEvent("drop", { dataTransfer: transfer });
+  }
+
+  /** Opens a workflow through the toolbar's Upload button. */
+  async uploadWorkflow(name: string, json: unknown): Promise<void> {
+    await this.page.getByLabel("Upload a workflow file").setInputFiles({ name, mimeType: "application/json", buffer: Buffer.from(JSON.stringify(json)) });
+  }
+
+  async screenshot(name: string): Promise<string> {
+    await mkdir(resultsDir, { recursive: true });
+    const path = join(resultsDir, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+}

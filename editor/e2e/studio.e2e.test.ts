@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserSkipReason, buildEditor, launchBrowser, startServer, type Browser, type RunningServer } from "./harness.ts";
+import { StudioPage } from "./studio-page.ts";
+import { countingWorkflow } from "./workflows.ts";
+
+const skip = browserSkipReason();
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
+if (skip) console.warn(skip);
+
+describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let studio: StudioPage;
+
+  beforeAll(async () => {
+    await buildEditor();
+    server = await startServer();
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    page.on("dialog", (d) => void d.accept("e2e-saved"));
+    studio = new StudioPage(page, server.url);
+    await studio.open();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("lists the catalog in the palette and searches it by name and category", async () => {
+    expect(await studio.searchPalette("slow count")).toEqual(["Slow Count"]);
+    expect(await studio.searchPalette("testing/numbers")).toEqual(["Add", "Integer"]);
+    await studio.screenshot("01-empty-studio");
+  });
+
+  it("adds nodes from the palette, connects matching sockets and refuses a wrong one with the reason", async () => {
+    const image = await studio.addNode("MakeImage");
+    const add = await studio.addNode("AddInts");
+    await studio.page.evaluate(([a, b]) => {
+      const s = (window as unknown as { infixStudio: { tab: { doc: { getState(): { apply(l: string, r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void): void } } } } }).infixStudio;
+      s.tab.doc.getState().apply("place", (d) => {
+        d.editor.nodes[a].position = { x: 0, y: 0 };
+        d.editor.nodes[b].position = { x: 400, y: 0 };
+      });
+    }, [image, add]);
+    await studio.shortcut("f");
+    await studio.connect(image, "image", add, "a");
+    await eventually(() => studio.notice.textContent()).toContain("IMAGE output 'image' cannot feed INT input 'a'");
+    expect(await studio.edgeCount()).toBe(0);
+    await studio.screenshot("02-refused-connection");
+
+    const constant = await studio.addNode("IntConstant");
+    await studio.page.evaluate((c) => {
+      const s = (window as unknown as { infixStudio: { tab: { doc: { getState(): { apply(l: string, r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void): void } } } } }).infixStudio;
+      s.tab.doc.getState().apply("place", (d) => void (d.editor.nodes[c].position = { x: 0, y: 250 }));
+    }, constant);
+    await studio.shortcut("f");
+    await studio.connect(constant, "value", add, "a");
+    await eventually(() => studio.edgeCount()).toBe(1);
+    // The linked input hides its widget.
+    expect(await studio.node(add).locator('[data-input="a"] [role="spinbutton"]').count()).toBe(0);
+    expect(await studio.node(add).locator('[data-input="b"] [role="spinbutton"]').count()).toBe(1);
+  });
+
+  it("runs a workflow with live progress, then re-runs only what a changed widget feeds", async () => {
+    await studio.uploadWorkflow("counting.json", countingWorkflow());
+    await studio.node("slow").waitFor();
+    await studio.shortcut("f");
+    await studio.queue();
+    await studio.page.locator('.react-flow__node[data-id="slow"] [role="progressbar"]').waitFor({ timeout: 20_000 });
+    await studio.screenshot("03-running-with-progress");
+    await studio.waitForStatus("show", "done");
+    expect(await studio.node("show").locator(".studio-node__text").textContent()).toBe("17");
+    expect(await studio.statusOf("slow")).toBe("done");
+    await studio.screenshot("04-run-done");
+
+    await studio.typeNumber("const", "value", "30");
+    expect(await studio.numberValue("const", "value")).toBe("30");
+    await studio.page.keyboard.press("Control+Enter");
+    await studio.waitForStatus("show", "done");
+    expect(await studio.node("show").locator(".studio-node__text").textContent()).toBe("42");
+    expect(await studio.statusOf("slow")).toBe("cached");
+    expect(await studio.statusOf("const")).toBe("done");
+    expect(await studio.statusOf("add")).toBe("done");
+    await studio.screenshot("05-rerun-cached");
+  });
+
+  it("refuses a typed value outside the widget's range and keeps the old one", async () => {
+    await studio.node("const").locator('[data-input="value"] [role="spinbutton"]').click();
+    const field = studio.node("const").locator('[data-input="value"] input');
+    await field.fill("2000000");
+    await eventually(() => studio.node("const").locator('[role="alert"]').first().textContent()).toContain("between -1000000 and 1000000");
+    await field.press("Escape");
+    expect(await studio.numberValue("const", "value")).toBe("30");
+  });
+
+  it("undoes and redoes a widget edit and a deletion", async () => {
+    await studio.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await studio.page.keyboard.press("Control+z");
+    expect(await studio.numberValue("const", "value")).toBe("5");
+    await studio.page.keyboard.press("Control+Shift+Z");
+    expect(await studio.numberValue("const", "value")).toBe("30");
+
+    await studio.node("show").locator(".studio-node__header").click();
+    await studio.page.keyboard.press("Delete");
+    await eventually(() => studio.node("show").count()).toBe(0);
+    await studio.page.keyboard.press("Control+z");
+    await eventually(() => studio.node("show").count()).toBe(1);
+    await eventually(() => studio.edgeCount()).toBe(3);
+  });
+
+  it("marks validation problems from the server on the offending node and input", async () => {
+    await studio.node("add").locator(".studio-node__header").click();
+    await studio.page.keyboard.press("Delete");
+    await studio.queue();
+    await eventually(() => studio.node("show").locator(".studio-node__problem").count()).toBeGreaterThan(0);
+    expect(await studio.node("show").locator('[data-input="value"]').getAttribute("class")).toContain("is-invalid");
+    await studio.screenshot("06-validation-problem");
+    await studio.page.keyboard.press("Control+z");
+    await eventually(() => studio.node("add").count()).toBe(1);
+  });
+
+  it("saves on the server, and after a reload restores the open tab", async () => {
+    await studio.page.getByRole("button", { name: "Save", exact: true }).click();
+    await eventually(() => studio.notice.textContent()).toContain("Saved “e2e-saved”");
+    await studio.typeNumber("const", "value", "7");
+    expect(await studio.page.locator('.tab.is-active [aria-label="unsaved changes"]').count()).toBe(1);
+    await studio.page.waitForTimeout(600); // autosave debounce
+    await studio.page.reload();
+    await studio.node("const").waitFor();
+    expect(await studio.numberValue("const", "value")).toBe("7");
+    expect(await studio.page.locator(".tab.is-active").textContent()).toContain("e2e-saved");
+
+    await studio.page.getByRole("button", { name: "Open…" }).click();
+    await studio.page.locator('[data-saved="e2e-saved"]').waitFor();
+    await studio.screenshot("07-open-dialog");
+    await studio.page.locator('[data-saved="e2e-saved"]').click();
+    await eventually(() => studio.numberValue("const", "value")).toBe("30");
+  });
+
+  it("copies nodes with their internal links and pastes them into another tab", async () => {
+    await studio.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await studio.page.keyboard.press("Control+a");
+    const copied = await studio.page.evaluate(() => {
+      const dt = new DataTransfer();
+      window.dispatchEvent(new ClipboardEvent("copy", { clipboardData: dt }));
+      return dt.getData("text/plain");
+    });
+    expect(JSON.parse(copied).format).toBe("infix-workflow");
+    await studio.page.getByLabel("New tab").click();
+    await eventually(() => studio.page.locator(".react-flow__node").count()).toBe(0);
+    await studio.page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.setData("text/plain", text);
+      window.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt }));
+    }, copied);
+    await eventually(() => studio.page.locator(".react-flow__node").count()).toBe(4);
+    await eventually(() => studio.edgeCount()).toBe(3);
+    expect((await studio.page.locator(".tab").count())).toBeGreaterThanOrEqual(2);
+  });
+
+  it("mutes and bypasses the selected node with Ctrl+M and Ctrl+B", async () => {
+    const first = (await studio.nodeIds())[0];
+    await studio.node(first).locator(".studio-node__header").click();
+    await studio.page.keyboard.press("Control+m");
+    await eventually(() => studio.status(first).getAttribute("class")).toContain("mode-muted");
+    await studio.page.keyboard.press("Control+b");
+    await eventually(() => studio.status(first).getAttribute("class")).toContain("mode-bypassed");
+    await studio.page.keyboard.press("Control+b");
+    await eventually(() => studio.status(first).getAttribute("class")).toContain("mode-active");
+  });
+
+  it("loads an example from the menu and marks node types this server lacks", async () => {
+    await studio.page.getByRole("button", { name: "Examples ▾" }).click();
+    await studio.page.locator("[data-example]").first().click();
+    await eventually(() => studio.page.locator(".studio-node--unknown").count()).toBeGreaterThan(0);
+    await eventually(() => studio.notice.textContent()).toContain("types this server does not know");
+    await studio.screenshot("08-example-unknown-types");
+  });
+
+  it("opens a workflow JSON dropped on the canvas, and shows the shortcuts help", async () => {
+    await studio.dropFile("dropped.json", "application/json", new TextEncoder().encode(JSON.stringify({ ...countingWorkflow(), name: "dropped" })));
+    await eventually(() => studio.page.locator(".tab.is-active").textContent()).toContain("dropped");
+    await studio.node("slow").waitFor();
+    await studio.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await studio.page.keyboard.press("?");
+    await studio.page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
+    expect(await studio.page.locator(".shortcuts tr").count()).toBeGreaterThan(10);
+    await studio.screenshot("09-help");
+    await studio.page.keyboard.press("Escape");
+  });
+});

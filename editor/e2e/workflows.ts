@@ -1,0 +1,20 @@
+/** Workflows of the engine's test nodes for the browser tests (built here, not committed as fixtures). */
+
+const at = (x: number, y: number) => ({ position: { x, y } });
+
+/** Slow Count (progress) and a constant feed Add Ints, shown by Show. */
+export function countingWorkflow(steps = 12, stepMs = 120) {
+  return {
+    format: "infix-workflow",
+    version: 1,
+    name: "e2e counting",
+    nodes: {
+      slow: { type: "SlowCount", mode: "active", inputs: { steps, step_ms: stepMs } },
+      const: { type: "IntConstant", mode: "active", inputs: { value: 5 } },
+      add: { type: "AddInts", mode: "active", inputs: { a: { node: "slow", output: "count" }, b: { node: "const", output: "value" } } },
+      show: { type: "ShowValue", mode: "active", inputs: { value: { node: "add", output: "sum" } } },
+    },
+    packs: [],
+    editor: { nodes: { slow: at(0, 0), const: at(0, 220), add: at(330, 60), show: at(640, 80) }, groups: [], notes: [] },
+  };
+}
