@@ -1,17 +1,16 @@
 import { floatTensor } from "@infix/engine";
-import type { FloatTensor, IntTensor, PreviewImage } from "@infix/engine";
+import type { FloatTensor, IntTensor, NoiseSource, PreviewImage, Scheduler } from "@infix/engine";
 import { latentToPreview } from "../latent/latent-preview.ts";
 import { runGraphOutputs } from "../model/pack-input.ts";
 import type { ModelPack } from "../pack/types.ts";
 import type { AttentionControl, ControlHint, UnetCallInfo } from "../sockets.ts";
 import { combineGuidance, usesGuidance } from "./guidance.ts";
-import type { SamplingScheduler } from "./scheduler-adapter.ts";
 import { attentionControlInputs, identityAttentionControl, zeroControlResiduals } from "./unet-feeds.ts";
 
 /** Everything one sampling run needs; latents and embeddings already have B rows. */
 export interface DenoiseRequest {
   pack: ModelPack;
-  scheduler: SamplingScheduler;
+  scheduler: Scheduler;
   /** [B,C,h,w] the starting latents (noise × init sigma, or the noised input for img2img). */
   latents: FloatTensor;
   /** Timesteps to run, in order. */
@@ -24,6 +23,8 @@ export interface DenoiseRequest {
   control?: ControlHint;
   attentionControl?: AttentionControl;
   signal: AbortSignal;
+  /** Noise for stochastic scheduler steps (ancestral samplers): the seed's generator, continued. */
+  stepNoise?: NoiseSource;
   onStep?(step: number, total: number, latents: FloatTensor): void;
 }
 
@@ -73,13 +74,14 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
     const outputs = await runGraphOutputs(pack, "unet", feeds, ["out_sample"], signal);
     const prediction = outputs.out_sample;
     const noise = guided ? combineGuidance(prediction.data, guidanceScale, guidedOutput) : prediction.data;
-    latents = scheduler.step(noise, t, latents);
+    latents = scheduler.step(noise, t, latents, request.stepNoise);
     if (request.attentionControl?.observe && outputs.cross_attn_lowres) {
       request.attentionControl.observe(outputs.cross_attn_lowres, floatTensor(request.latents.dims, latents), call);
     }
     request.onStep?.(step + 1, total, { dims: request.latents.dims, data: latents });
   }
-  return floatTensor(request.latents.dims, latents);
+  // The scheduler owns the buffer it returned (it alternates two); keep a copy.
+  return floatTensor(request.latents.dims, latents.slice());
 }
 
 /** [A; B] along the batch axis. */

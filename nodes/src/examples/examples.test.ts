@@ -1,0 +1,72 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Executor, NodeRegistry, OutputCache, WorkflowSchema } from "@infix/engine";
+import type { ExecutionEvents, Workflow } from "@infix/engine";
+import { writeExamplePictures } from "../../../examples/draw-subjects.ts";
+import { createNodeResources, nodePackage } from "../index.ts";
+import { createTestContext } from "../testing/test-context.ts";
+
+/**
+ * Runs every example workflow of examples/ with the executor on the tiny pack, with its
+ * pictures drawn into the input folder. Sizes and step counts are shrunk (same graph, same
+ * node types) so the whole set runs in seconds on a shared CPU.
+ */
+const examplesDir = fileURLToPath(new URL("../../../examples/", import.meta.url));
+const exampleFiles = readdirSync(examplesDir).filter((name) => name.endsWith(".json")).sort();
+
+function shrink(workflow: Workflow): Workflow {
+  for (const node of Object.values(workflow.nodes)) {
+    if (node.type === "EmptyLatent") Object.assign(node.inputs, { width: 32, height: 32 });
+    if (node.type === "Sampler") Object.assign(node.inputs, { steps: 2 });
+  }
+  return workflow;
+}
+
+const silent: ExecutionEvents = {
+  nodeStarted: () => undefined,
+  nodeCached: () => undefined,
+  nodeFinished: () => undefined,
+  nodeFailed: () => undefined,
+  progress: () => undefined,
+  preview: () => undefined,
+};
+
+let executor: Executor;
+const ctx = createTestContext();
+
+beforeAll(async () => {
+  await writeExamplePictures(join(ctx.root, "input", "examples"), 32);
+  const resources = await createNodeResources({ modelsDir: join(ctx.root, "no-models") });
+  executor = new Executor({ registry: new NodeRegistry([nodePackage]), cache: new OutputCache({ budgetBytes: 256 * 1024 ** 2 }), resources, files: ctx.files, log: ctx.log });
+});
+
+describe("example workflows", () => {
+  it("are all here", () => {
+    expect(exampleFiles).toEqual(["image-to-image.json", "multi-image-subject.json", "subject-interpolation.json", "zero-shot-generation.json"]);
+  });
+
+  for (const file of exampleFiles) {
+    it(`${file} validates and runs on the tiny pack, saving a picture`, async () => {
+      const workflow = shrink(WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, file), "utf8"))));
+      expect(workflow.name).toBeTruthy();
+      expect(Object.keys(workflow.editor?.nodes ?? {}).sort()).toEqual(Object.keys(workflow.nodes).sort());
+      expect(executor.validate(workflow)).toEqual([]);
+      const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+      expect(result.error).toBeUndefined();
+      expect(result.status).toBe("succeeded");
+      const saved = result.ui.save?.images ?? [];
+      expect(saved.length).toBeGreaterThan(0);
+      expect(saved[0]).toMatchObject({ folder: "output" });
+    });
+  }
+
+  it("re-runs only the Sampler and what follows after a seed change", async () => {
+    const workflow = shrink(WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "zero-shot-generation.json"), "utf8"))));
+    await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+    workflow.nodes.sampler.inputs.seed = 4321;
+    const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+    expect(result.ran.sort()).toEqual(["decode", "sampler", "save"]);
+  });
+});

@@ -1,0 +1,86 @@
+import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
+import { SessionPool } from "@infix/engine";
+import { loadImageNode } from "./image/load-image.ts";
+import { loadImagesNode } from "./image/load-images.ts";
+import { previewImageNode } from "./image/preview-image.ts";
+import { saveImageNode } from "./image/save-image.ts";
+import { emptyLatentNode } from "./latent/empty-latent.ts";
+import { vaeDecodeNode } from "./latent/vae-decode.ts";
+import { vaeEncodeNode } from "./latent/vae-encode.ts";
+import { loadModelPackNode } from "./model/load-model-pack.ts";
+import { refreshPackIds } from "./model/pack-options.ts";
+import { PackRegistry, PACKS } from "./pack/registry.ts";
+import { ensureTinyPack } from "./pack/tiny/index.ts";
+import { samplerNode } from "./sampling/sampler.ts";
+import { SOCKET_TYPES } from "./sockets.ts";
+import { loadSubjectNode } from "./subject/load-subject.ts";
+import { qformerEncodeNode } from "./subject/qformer-encode.ts";
+import { saveSubjectNode } from "./subject/save-subject.ts";
+import { subjectMixNode } from "./subject/subject-mix.ts";
+import { subjectPromptNode } from "./text/subject-prompt-node.ts";
+import { textEncodeNode } from "./text/text-encode.ts";
+
+/** Every BLIP-Diffusion node type, in palette order. */
+export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
+  loadModelPackNode,
+  loadImageNode,
+  loadImagesNode,
+  qformerEncodeNode,
+  subjectMixNode,
+  saveSubjectNode,
+  loadSubjectNode,
+  subjectPromptNode,
+  textEncodeNode,
+  emptyLatentNode,
+  samplerNode,
+  vaeDecodeNode,
+  vaeEncodeNode,
+  previewImageNode,
+  saveImageNode,
+];
+
+/** The package the server entry registers: node types and the socket types they introduce. */
+export const nodePackage: NodePackage = { name: "blip-diffusion", nodes: NODE_DEFINITIONS, socketTypes: SOCKET_TYPES };
+
+export interface NodeResourceOptions {
+  /** Folder of model packs (one folder each); INFIX_MODELS when absent. */
+  modelsDir?: string;
+  /** onnxruntime session settings shared by every pack (execution provider, threads, memory budget). */
+  sessionOptions?: SessionPoolOptions;
+  /** Makes (or finds) the embedded tiny pack and returns its folder; `ensureTinyPack` by default, `null` for no tiny pack. */
+  tinyPackDir?: (() => Promise<string>) | null;
+  /** Where pack file digests are remembered between runs. */
+  digestCacheFile?: string;
+}
+
+/** Resources for the nodes, plus the registry for the server's /api/packs. */
+export interface NodeResources extends Resources {
+  readonly packs: PackRegistry;
+}
+
+/**
+ * Builds what the nodes need at run time — the model-pack registry under `PACKS` — and
+ * lists the packs once so Load Model Pack's options are ready when the schemas are served.
+ * @example const resources = await createNodeResources({ modelsDir: "data/models" });
+ */
+export async function createNodeResources(options: NodeResourceOptions = {}): Promise<NodeResources> {
+  const packs = new PackRegistry({
+    modelsDir: options.modelsDir,
+    pool: new SessionPool(options.sessionOptions),
+    tinyPackDir: options.tinyPackDir === null ? undefined : (options.tinyPackDir ?? (() => ensureTinyPack())),
+    digestCacheFile: options.digestCacheFile,
+  });
+  await refreshPackIds(packs).catch(() => undefined);
+  const values = new Map<string, unknown>([[PACKS.id, packs]]);
+  return {
+    packs,
+    get<T>(key: ResourceKey<T>): T {
+      if (!values.has(key.id)) throw new Error(`no resource "${key.id}" in the BLIP-Diffusion node resources`);
+      return values.get(key.id) as T;
+    },
+    has: (key) => values.has(key.id),
+  };
+}
+
+export { PACKS } from "./pack/registry.ts";
+export type * from "./sockets.ts";

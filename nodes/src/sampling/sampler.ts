@@ -1,0 +1,116 @@
+import { floatTensor, img2imgTimesteps, TorchGenerator } from "@infix/engine";
+import type { FloatTensor, NodeDefinition } from "@infix/engine";
+import { inputError, intInput, numberInput, optionalTaggedInput, stringInput, taggedInput } from "../inputs.ts";
+import { packInput } from "../model/pack-input.ts";
+import type { AttentionControl, Conditioning, ControlHint, LatentBatch } from "../sockets.ts";
+import { denoise, stepPreview } from "./denoise.ts";
+import { createSamplingScheduler, DEFAULT_SCHEDULER, SAMPLER_SCHEDULERS } from "./schedulers.ts";
+
+/** Repeats a [1,...] conditioning to B rows, or passes a [B,...] one; an error otherwise. */
+function conditioningRows(conditioning: Conditioning, batch: number, input: string): FloatTensor {
+  const [rows, ...rest] = conditioning.embedding.dims;
+  if (rows === batch) return conditioning.embedding;
+  if (rows !== 1) throw inputError(input, `"${input}" has ${rows} rows but the latent batch has ${batch}; use one prompt or one per latent.`, `1 or ${batch} rows`, String(rows));
+  const size = conditioning.embedding.data.length;
+  const data = new Float32Array(size * batch);
+  for (let b = 0; b < batch; b++) data.set(conditioning.embedding.data, b * size);
+  return floatTensor([batch, ...rest], data);
+}
+
+/**
+ * Sampler: denoises latents with the pack's UNet under classifier-free guidance.
+ * denoise = 1 starts from seeded noise × init_noise_sigma (diffusers `prepare_latents`);
+ * denoise < 1 noises the input latents to the starting timestep (img2img `get_timesteps`,
+ * `add_noise`) and runs the remaining steps.
+ */
+export const samplerNode: NodeDefinition = {
+  schema: {
+    type: "Sampler",
+    version: 1,
+    category: "sampling",
+    title: "Sampler",
+    description: "Denoises latents with the UNet, guided by the positive and negative conditioning. Lower denoise keeps more of the input latents (image-to-image).",
+    inputs: [
+      { name: "pack", type: "MODEL_PACK" },
+      { name: "positive", type: "CONDITIONING" },
+      { name: "negative", type: "CONDITIONING" },
+      { name: "latent", type: "LATENT" },
+      { name: "seed", type: "INT", widget: { kind: "SEED", default: 88888 } },
+      { name: "steps", type: "INT", widget: { kind: "INT", default: 25, min: 1, max: 200 } },
+      { name: "cfg", type: "FLOAT", label: "guidance scale", widget: { kind: "FLOAT", default: 7.5, min: 0, max: 30, step: 0.1 } },
+      { name: "scheduler", type: "STRING", widget: { kind: "ENUM", default: DEFAULT_SCHEDULER, options: [...SAMPLER_SCHEDULERS] } },
+      { name: "denoise", type: "FLOAT", widget: { kind: "FLOAT", default: 1, min: 0, max: 1, step: 0.01 } },
+      { name: "control", type: "CONTROL", optional: true },
+      { name: "attention_control", type: "ATTENTION_CONTROL", optional: true },
+    ],
+    outputs: [{ name: "latent", type: "LATENT" }],
+    isOutput: false,
+  },
+  validate(values) {
+    const problems: string[] = [];
+    if (typeof values.scheduler === "string" && !SAMPLER_SCHEDULERS.includes(values.scheduler)) {
+      problems.push(`Unknown scheduler "${values.scheduler}"; choose one of ${SAMPLER_SCHEDULERS.join(", ")}.`);
+    }
+    if (typeof values.denoise === "number" && !(values.denoise >= 0 && values.denoise <= 1)) problems.push(`denoise ${values.denoise} must be between 0 and 1.`);
+    return problems;
+  },
+  async run(inputs, ctx) {
+    const pack = packInput(inputs);
+    const positive = taggedInput<Conditioning>(inputs, "positive", "CONDITIONING");
+    const negative = taggedInput<Conditioning>(inputs, "negative", "CONDITIONING");
+    const latent = taggedInput<LatentBatch>(inputs, "latent", "LATENT");
+    const seed = intInput(inputs, "seed", 0);
+    const steps = intInput(inputs, "steps", 1);
+    const cfg = numberInput(inputs, "cfg");
+    const schedulerName = stringInput(inputs, "scheduler");
+    const strength = numberInput(inputs, "denoise");
+    if (strength < 0 || strength > 1) throw inputError("denoise", `denoise ${strength} must be between 0 and 1.`, "0..1", String(strength));
+    const control = optionalTaggedInput<ControlHint>(inputs, "control", "CONTROL");
+    const attentionControl = optionalTaggedInput<AttentionControl>(inputs, "attention_control", "ATTENTION_CONTROL");
+
+    const scheduler = createSamplingScheduler(schedulerName, pack.manifest.scheduler, steps);
+    if (typeof scheduler === "string") throw inputError("scheduler", scheduler, SAMPLER_SCHEDULERS.join(" | "), schedulerName);
+    const dims = latent.samples.dims;
+    const batch = dims[0];
+    if (strength === 0) return { latent };
+    // One generator for the starting noise and, after it, any noise a stochastic scheduler step draws (diffusers passes the same generator on).
+    const generator = new TorchGenerator(seed);
+    const noise = generator.randn(dims);
+    let timesteps: readonly number[];
+    let startLatents: Float32Array;
+    if (strength >= 1) {
+      // diffusers prepare_latents: noise scaled by the scheduler's initial sigma; the input latents only give the shape.
+      timesteps = Array.from(scheduler.timesteps);
+      const sigma = Math.fround(scheduler.initNoiseSigma);
+      startLatents = noise.map((v) => v * sigma);
+    } else {
+      // diffusers img2img: keep the last int(steps·strength) timesteps and noise the input latents to the first.
+      const { timesteps: kept, noiseTimestep } = img2imgTimesteps(scheduler, steps, strength);
+      if (noiseTimestep === null) return { latent };
+      timesteps = Array.from(kept);
+      startLatents = scheduler.addNoise(latent.samples.data, noise, noiseTimestep);
+    }
+
+    const previewBuffer = new Uint8Array(dims[2] * dims[3] * 3);
+    ctx.progress(0, timesteps.length);
+    const samples = await denoise({
+      pack,
+      scheduler,
+      latents: floatTensor(dims, startLatents),
+      timesteps,
+      positive: conditioningRows(positive, batch, "positive"),
+      negative: conditioningRows(negative, batch, "negative"),
+      guidanceScale: cfg,
+      control,
+      attentionControl,
+      signal: ctx.signal,
+      stepNoise: (out) => generator.fillNormal(out),
+      onStep(step, total, current) {
+        ctx.progress(step, total);
+        ctx.preview(stepPreview(current, previewBuffer));
+      },
+    });
+    const result: LatentBatch = { type: "LATENT", samples, noiseMask: latent.noiseMask };
+    return { latent: result };
+  },
+};
