@@ -2,16 +2,20 @@ import { join, resolve } from "node:path";
 import type { NodePackage, Resources } from "@infix/engine";
 import type { PackInfo } from "@infix/protocol";
 import { createNodeResources, nodePackage } from "@infix/nodes";
+import { writeExamplePictures } from "../examples/draw-subjects.ts";
 
 /**
  * The BLIP-Diffusion node package and its resources (model-pack registry, which offers the
  * generated tiny pack by default). Loaded lazily by engine-setup so `--test-nodes` runs never touch onnxruntime.
  */
-export async function blipDiffusionNodes(options: { dataDir: string; modelsDir?: string }): Promise<{
+export async function blipDiffusionNodes(options: { dataDir: string; inputDir: string; modelsDir?: string }): Promise<{
   packages: NodePackage[];
   resources: Resources;
   packs: () => Promise<PackInfo[]>;
 }> {
+  // The example workflows read pictures drawn by code (nothing downloaded, no binaries
+  // committed); drawing is deterministic, so rewriting them on each start is harmless.
+  await writeExamplePictures(join(options.inputDir, "examples"));
   const resources = await createNodeResources({
     modelsDir: options.modelsDir ? resolve(options.modelsDir) : undefined,
     digestCacheFile: join(options.dataDir, "pack-digests.json"),

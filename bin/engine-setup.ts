@@ -59,7 +59,7 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`the BLIP-Diffusion nodes could not be loaded (${reason}); --test-nodes starts with the engine's test nodes only`, { cause: error });
     }
-    ({ packages, resources, packs } = await blipDiffusionNodes({ dataDir, modelsDir: options.modelsDir }));
+    ({ packages, resources, packs } = await blipDiffusionNodes({ dataDir, inputDir: files.folders.input, modelsDir: options.modelsDir }));
   }
   const registry = new NodeRegistry(packages);
   const cache = new OutputCache({ budgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES });
