@@ -176,4 +176,22 @@ describe("JobQueue", () => {
     await until(() => queue.state().jobs.length === 3 && queue.state().jobs.every((j) => j.status === "succeeded"));
     expect(executor.started).toEqual(["n0", "n1", "n2", "n3", "n4", "n5"]);
   });
+
+  it("compacts the journal so it stays proportional to the live state, losing nothing", async () => {
+    const executor = new ScriptedExecutor();
+    const path = join(dir, "compact.jsonl");
+    const queue = new JobQueue({ executor, journalPath: path, historyLimit: 5 });
+    for (let i = 0; i < 120; i++) submitOk(queue, { [`n${i}`]: "Ok" });
+    await until(() => queue.state().jobs.length === 5 && queue.state().jobs.every((j) => j.status === "succeeded"));
+    queue.pause();
+    const kept = queue.state().jobs.map((j) => j.id);
+    await queue.close();
+    // 120 jobs × (queued, running, finished, deleted) = 480 appends without compaction.
+    const lines = readFileSync(path, "utf8").trim().split("\n").length;
+    expect(lines).toBeLessThan(250);
+    const reopened = new JobQueue({ executor, journalPath: path, historyLimit: 5 });
+    queues.push(reopened);
+    expect(reopened.state()).toMatchObject({ paused: true });
+    expect(reopened.state().jobs.map((j) => j.id)).toEqual(kept);
+  });
 });
