@@ -181,8 +181,11 @@ describe("JobQueue", () => {
     const executor = new ScriptedExecutor();
     const path = join(dir, "compact.jsonl");
     const queue = new JobQueue({ executor, journalPath: path, historyLimit: 5 });
-    for (let i = 0; i < 120; i++) submitOk(queue, { [`n${i}`]: "Ok" });
-    await until(() => queue.state().jobs.length === 5 && queue.state().jobs.every((j) => j.status === "succeeded"));
+    for (let i = 0; i < 120; i++) {
+      const id = submitOk(queue, { [`n${i}`]: "Ok" });
+      await until(() => queue.get(id)?.status === "succeeded");
+    }
+    expect(queue.state().jobs).toHaveLength(5);
     queue.pause();
     const kept = queue.state().jobs.map((j) => j.id);
     await queue.close();
