@@ -21,3 +21,4 @@ export * from "./cache/index.ts";
 export * from "./execution/index.ts";
 export * from "./runtime/schedulers/index.ts";
 export * from "./runtime/noise/torch-generator.ts";
+export * from "./runtime/npy/index.ts";

@@ -1,0 +1,3 @@
+export { decodeNpy, encodeNpy, NpyFormatError, readNpyFile, writeNpyFile } from "./npy.ts";
+export type { NpyArray, NpyErrorCode } from "./npy.ts";
+export type { NpyHeader } from "./npy-header.ts";
