@@ -32,9 +32,13 @@ program
   .option("--test-nodes", "serve only the engine's test nodes (for tests; no model packs)")
   .action(async (options: { port: number; host: string; data: string; output?: string; models?: string; authToken?: string; buildEditor?: boolean; testNodes?: boolean }) => {
     const log = (line: string) => console.error(line);
+    // A stray rejection in a node or a library must not take the studio down with the queue in it.
+    process.on("unhandledRejection", (reason) => log(`unhandled error (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
     const server = await serve(repoRoot, options, log);
     const stop = () => {
       log("stopping…");
+      // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
+      setTimeout(() => process.exit(1), 10_000).unref();
       server.close().then(
         () => process.exit(0),
         () => process.exit(1),
