@@ -186,3 +186,21 @@ describe("VAE Decode and VAE Encode", () => {
     expect(await runNodeFailure(vaeEncodeNode, { pack, images }, ctx)).toMatchObject({ input: "images", found: "32×30" });
   });
 });
+
+describe("Sampler input checks", () => {
+  it("names the input when the conditioning comes from a pack of another width", async () => {
+    const wide: Conditioning = { ...positive, embedding: floatTensor([1, 77, 768]) };
+    const problem = await runNodeFailure(samplerNode, { pack, positive: wide, negative, latent: await emptyLatent(), steps: 1, scheduler: "ddim" }, ctx);
+    expect(problem).toMatchObject({ input: "positive", expected: "[B,77,32]", found: "[1,77,768]" });
+  });
+
+  it("repeats a one-row conditioning over a latent batch of two; row 0 equals the batch-one run", async () => {
+    const two = await sample({ steps: 2, cfg: 3, scheduler: "ddim" }, await emptyLatent(2));
+    const one = await sample({ steps: 2, cfg: 3, scheduler: "ddim" }, await emptyLatent(1));
+    expect(two.samples.dims).toEqual([2, 4, 4, 4]);
+    // torch's randn fills 16-value blocks in order, so the first 64 values of [2,4,4,4] noise are [1,4,4,4]'s.
+    expect(maxDifference(two.samples.data.subarray(0, 64), one.samples.data)).toBeLessThan(1e-4);
+    // Different noise per row (one randn over [2,4,4,4]) gives different rows.
+    expect(maxDifference(two.samples.data.subarray(0, 64), two.samples.data.subarray(64))).toBeGreaterThan(1e-3);
+  });
+});

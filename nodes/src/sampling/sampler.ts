@@ -72,6 +72,21 @@ export const samplerNode: NodeDefinition = {
     if (typeof scheduler === "string") throw inputError("scheduler", scheduler, SAMPLER_SCHEDULERS.join(" | "), schedulerName);
     const dims = latent.samples.dims;
     const batch = dims[0];
+    const { latent_channels: channels } = pack.manifest.vae;
+    if (dims.length !== 4 || dims[1] !== channels) {
+      throw inputError("latent", `The latent is [${dims.join(",")}] but this pack's UNet takes [B,${channels},h,w]; make it with this pack's Empty Latent or VAE Encode.`, `[B,${channels},h,w]`, `[${dims.join(",")}]`);
+    }
+    for (const [name, conditioning] of [
+      ["positive", positive],
+      ["negative", negative],
+    ] as const) {
+      const found = conditioning.embedding.dims;
+      if (found[1] !== pack.manifest.text_max_length || found[2] !== pack.manifest.text_hidden_size) {
+        const expected = `[B,${pack.manifest.text_max_length},${pack.manifest.text_hidden_size}]`;
+        throw inputError(name, `"${name}" is [${found.join(",")}] but this pack's UNet needs ${expected}; encode it with the same model pack.`, expected, `[${found.join(",")}]`);
+      }
+      if (conditioning.packHash !== pack.hash) ctx.log.warn(`"${name}" was encoded with another model pack than the Sampler's.`);
+    }
     if (strength === 0) return { latent };
     // One generator for the starting noise and, after it, any noise a stochastic scheduler step draws (diffusers passes the same generator on).
     const generator = new TorchGenerator(seed);
