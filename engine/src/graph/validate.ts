@@ -118,6 +118,7 @@ function checkNode(
         code: "unknown_node_type",
         message: `${describeNode(id, node)} has type '${node.type}', which this server does not know; install its node package or delete it.`,
         nodeId: id,
+        expected: "a node type this server provides",
         found: node.type,
       },
     ];
