@@ -5,6 +5,8 @@ import { loadImagesNode } from "./image/load-images.ts";
 import { previewImageNode } from "./image/preview-image.ts";
 import { saveImageNode } from "./image/save-image.ts";
 import { emptyLatentNode } from "./latent/empty-latent.ts";
+import { loadLatentNode } from "./latent/load-latent.ts";
+import { saveLatentNode } from "./latent/save-latent.ts";
 import { vaeDecodeNode } from "./latent/vae-decode.ts";
 import { vaeEncodeNode } from "./latent/vae-encode.ts";
 import { loadModelPackNode } from "./model/load-model-pack.ts";
@@ -35,6 +37,8 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   samplerNode,
   vaeDecodeNode,
   vaeEncodeNode,
+  saveLatentNode,
+  loadLatentNode,
   previewImageNode,
   saveImageNode,
 ];
