@@ -197,4 +197,14 @@ describe("JobQueue", () => {
     expect(reopened.state()).toMatchObject({ paused: true });
     expect(reopened.state().jobs.map((j) => j.id)).toEqual(kept);
   });
+
+  it("coalesces queue snapshots in a burst, and the last one is current", async () => {
+    const { queue, events } = openQueue();
+    queue.pause();
+    for (let i = 0; i < 20; i++) submitOk(queue, { [`n${i}`]: "Ok" });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const snapshots = events.filter((e) => e.name === "queue").map((e) => e.payload as { jobs: unknown[] });
+    expect(snapshots.length).toBeLessThanOrEqual(3);
+    expect(snapshots.at(-1)?.jobs).toHaveLength(20);
+  });
 });

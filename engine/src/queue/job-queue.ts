@@ -59,6 +59,12 @@ export class JobQueue {
   private closed = false;
   private readonly progressThrottle: LatestPerKeyThrottle<{ jobId: string; nodeId: string; step: number; total: number }>;
   private readonly previewThrottle: LatestPerKeyThrottle<{ jobId: string; nodeId: string; image: PreviewImage }>;
+  /**
+   * The queue snapshot goes out at most every 50 ms: it lists every job, and a burst of
+   * submissions would otherwise send it (and serialise it per socket) several times per job.
+   * The value is computed when sent, so the snapshot is never stale.
+   */
+  private readonly queueThrottle = new LatestPerKeyThrottle<() => QueueState>(50, (_key, state) => this.emit({ name: "queue", payload: state() }));
 
   /** Opens the queue from its journal: queued jobs keep their order, a job that was running is marked failed. */
   constructor(options: JobQueueOptions) {
@@ -200,6 +206,7 @@ export class JobQueue {
     await this.runningDone;
     this.progressThrottle.clear();
     this.previewThrottle.clear();
+    this.queueThrottle.clear();
     this.journal.close();
   }
 
@@ -208,9 +215,8 @@ export class JobQueue {
       this.paused = paused;
       this.append({ type: "paused", paused });
     }
-    const state = this.state();
-    this.emit({ name: "queue", payload: state });
-    return state;
+    this.emitQueue();
+    return this.state();
   }
 
   /** Starts the next queued job when nothing runs and the queue is not paused. */
@@ -331,7 +337,7 @@ export class JobQueue {
   }
 
   private emitQueue(): void {
-    this.emit({ name: "queue", payload: this.state() });
+    this.queueThrottle.push("queue", () => this.state());
   }
 
   private emit(event: QueueEvent): void {
