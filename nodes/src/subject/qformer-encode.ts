@@ -30,7 +30,7 @@ export async function encodeSubjectImages(
   for (let start = 0; start < images.length; start += QFORMER_CHUNK) {
     const chunk = images.slice(start, start + QFORMER_CHUNK);
     const rows = chunk.length;
-    const pixelValues = await qformerPixelValues(chunk, pack.manifest, mode);
+    const pixelValues = qformerPixelValues(chunk, pack.manifest, mode);
     const repeat = (values: number[]) => Array.from({ length: rows }, () => values).flat();
     const embedding = await runGraph(
       pack,

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { floatTensor, intTensor, resizeImage, resizeShortestSideAndCenterCrop } from "@infix/engine";
+import { centerCropShortestSide, floatTensor, intTensor, resizeBicubicPil } from "@infix/engine";
 import type { FloatTensor, RgbImage } from "@infix/engine";
 import { writeExamplePictures } from "../../../examples/draw-subjects.ts";
 import { loadImageNode } from "../image/load-image.ts";
@@ -43,7 +43,8 @@ function normalise(image: RgbImage, mean: readonly number[], std: readonly numbe
 /** The scripted reference: the pack's qformer.onnx on one picture and a category. */
 async function referenceEmbedding(image: RgbImage, category: string, mode: "squash" | "center_crop"): Promise<FloatTensor> {
   const { image_size: size, image_mean: mean, image_std: std } = pack.manifest.qformer;
-  const resized = mode === "squash" ? await resizeImage(image, size, size, "cubic") : await resizeShortestSideAndCenterCrop(image, size, "cubic");
+  // Pillow-exact BICUBIC (the runtime's port, tested byte-equal to Pillow) as diffusers and LAVIS resize.
+  const resized = mode === "squash" ? resizeBicubicPil(image, size, size) : centerCropShortestSide(image, size);
   const tokens = (await pack.bertTokenizer()).encode(category);
   const outputs = await pack.run("qformer", {
     pixel_values: normalise(resized, mean, std),
