@@ -2,7 +2,9 @@
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
 import { benchPacks } from "./packs.ts";
+import { benchSchedulers } from "./schedulers.ts";
 
 await benchEngine();
 await benchPacks();
+await benchSchedulers();
 await benchGeneration();

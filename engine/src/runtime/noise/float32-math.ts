@@ -29,15 +29,14 @@ export function fmaF32(a: number, b: number, c: number): number {
   const p = a * b;
   const s = p + c;
   const r = Math.fround(s);
-  if (r === s) return r;
+  // s sits on a float32 tie exactly when r + 2(s − r) is the neighbouring float32; otherwise r is right.
+  const d = s - r;
+  if (d === 0) return r;
+  const other = r + 2 * d;
+  if (Math.fround(other) !== other) return r;
+  // A tie in double: TwoSum's error term says on which side the exact a·b + c lies.
   const bb = s - p;
   const err = p - (s - bb) + (c - bb);
   if (err === 0) return r;
-  // Neighbouring float32 on the other side of s from r.
-  const rBits = float32Bits(r);
-  const awayFromZero = Math.abs(s) > Math.abs(r);
-  const other = float32FromBits(awayFromZero ? rBits + 1 : rBits - 1);
-  if (s !== (r + other) / 2) return r;
-  // s is a tie only because of the double rounding: the exact sum lies on err's side.
   return err > 0 ? Math.max(r, other) : Math.min(r, other);
 }

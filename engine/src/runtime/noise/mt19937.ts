@@ -41,14 +41,17 @@ export class Mt19937 {
     return y >>> 0;
   }
 
+  /** The reference generation step, split in three loops so no index needs a modulo. */
   private twist(): void {
     const s = this.state;
-    for (let i = 0; i < STATE_SIZE; i++) {
-      const y = (s[i] & UPPER_MASK) | (s[(i + 1) % STATE_SIZE] & LOWER_MASK);
-      let next = s[(i + SHIFT_SIZE) % STATE_SIZE] ^ (y >>> 1);
-      if (y & 1) next ^= MATRIX_A;
-      s[i] = next >>> 0;
-    }
+    const mix = (upper: number, lower: number, far: number) => {
+      const y = (upper & UPPER_MASK) | (lower & LOWER_MASK);
+      return (far ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0)) >>> 0;
+    };
+    let i = 0;
+    for (; i < STATE_SIZE - SHIFT_SIZE; i++) s[i] = mix(s[i], s[i + 1], s[i + SHIFT_SIZE]);
+    for (; i < STATE_SIZE - 1; i++) s[i] = mix(s[i], s[i + 1], s[i + SHIFT_SIZE - STATE_SIZE]);
+    s[STATE_SIZE - 1] = mix(s[STATE_SIZE - 1], s[0], s[SHIFT_SIZE - 1]);
     this.index = 0;
   }
 }
