@@ -17,7 +17,7 @@ import { PingPongBuffers } from "./buffers.ts";
 import { resolveSchedulerConfig, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
 import { DDIM_DEFAULTS } from "./ddim.ts";
 import { SchedulerStepError, type Scheduler } from "./types.ts";
-import { addNoiseVariancePreserving, alphaAt, alphasCumprodOf, ascendingTimesteps, checkSameLength, sqrtF32 } from "./variance-preserving.ts";
+import { addNoiseVariancePreserving, alphaAt, alphasCumprodOf, ascendingTimesteps, checkSameLength, checkTrainingTimestep, sqrtF32 } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 
@@ -62,6 +62,7 @@ export class DdimInverseScheduler implements Scheduler {
   step(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
     checkSameLength(this.name, modelOutput, sample);
     if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
+    checkTrainingTimestep(this.name, t, this.config.numTrainTimesteps);
     const fromT = Math.min(t - this.stepRatio, this.config.numTrainTimesteps - 1);
     const alphaFrom = alphaAt(this.alphasCumprod, fromT, this.belowZeroAlpha);
     const alphaTo = this.alphasCumprod[t];

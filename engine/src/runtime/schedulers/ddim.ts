@@ -13,6 +13,7 @@ import {
   alphasCumprodOf,
   ascendingTimesteps,
   checkSameLength,
+  checkTrainingTimestep,
   sqrtF32,
 } from "./variance-preserving.ts";
 
@@ -58,6 +59,7 @@ export class DdimScheduler implements Scheduler {
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): Float32Array {
     checkSameLength(this.name, modelOutput, sample);
     if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
+    checkTrainingTimestep(this.name, t, this.config.numTrainTimesteps);
     const prevT = t - this.stepRatio;
     const alphaT = this.alphasCumprod[t];
     const alphaPrev = alphaAt(this.alphasCumprod, prevT, this.finalAlphaCumprod);

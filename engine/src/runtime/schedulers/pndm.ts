@@ -13,7 +13,7 @@
 import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
 import { resolveSchedulerConfig, SchedulerConfigError, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
 import { SchedulerStepError, type Scheduler } from "./types.ts";
-import { addNoiseVariancePreserving, alphaAt, alphasCumprodOf, ascendingTimesteps, checkSameLength, sqrtF32 } from "./variance-preserving.ts";
+import { addNoiseVariancePreserving, alphaAt, alphasCumprodOf, ascendingTimesteps, checkSameLength, checkTrainingTimestep, sqrtF32 } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 const ONE_24TH = fr(1 / 24);
@@ -74,6 +74,7 @@ export class PndmScheduler implements Scheduler {
   step(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
     checkSameLength(this.name, modelOutput, sample);
     if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
+    checkTrainingTimestep(this.name, t, this.config.numTrainTimesteps);
     const n = sample.length;
     let timestep = t;
     let prevTimestep = t - this.stepRatio;

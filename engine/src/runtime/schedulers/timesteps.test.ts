@@ -79,3 +79,13 @@ describe("img2img timesteps for a denoise strength (diffusers get_timesteps)", (
     expect(() => img2imgTimesteps(scheduler, 10, 0)).toThrow(/strength must be in \(0, 1\]/);
   });
 });
+
+describe("step guards", () => {
+  it("refuses a timestep that is not a training timestep, saying what to pass", () => {
+    const scheduler = createScheduler("ddim", sd);
+    scheduler.setTimesteps(10);
+    const x = new Float32Array(2);
+    expect(() => scheduler.step(x, 1000, x)).toThrow(/ddim: timestep 1000 is not an integer in \[0, 1000\)/);
+    expect(() => createScheduler("pndm", sd).step(x, 10, x)).toThrow(/setTimesteps/);
+  });
+});

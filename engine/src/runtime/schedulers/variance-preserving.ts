@@ -73,3 +73,10 @@ export function checkSameLength(name: string, modelOutput: Float32Array, sample:
     throw new SchedulerStepError(name, `model output has ${modelOutput.length} values but the sample has ${sample.length}`);
   }
 }
+
+/** Checks `t` is an integer training timestep, so ᾱ[t] exists. */
+export function checkTrainingTimestep(name: string, t: number, total: number): void {
+  if (!(Number.isInteger(t) && t >= 0 && t < total)) {
+    throw new SchedulerStepError(name, `timestep ${t} is not an integer in [0, ${total}); pass one of scheduler.timesteps`);
+  }
+}
