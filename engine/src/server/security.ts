@@ -18,14 +18,18 @@ export interface SecurityPolicy {
   csrfToken: string;
   /** When set, every /api request and socket needs `Authorization: Bearer <authToken>`. */
   authToken?: string;
-  /** Acceptable Host header values (`host:port`), or null to accept any (non-loopback binds). */
-  allowedHosts: () => Set<string> | null;
+  /** Whether a Host header is acceptable (see {@link hostPolicy}). */
+  hostAllowed: (hostHeader: string) => boolean;
 }
 
-/** The Host values a loopback-bound server answers to; null when bound elsewhere. */
-export function loopbackHosts(host: string, port: number): Set<string> | null {
-  if (!["127.0.0.1", "localhost", "::1"].includes(host)) return null;
-  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+/**
+ * Which Host headers a server bound to `host` answers: for a loopback bind only loopback names
+ * (any port, so a dev proxy on another port still works; rebinding is about the name), for any
+ * other bind every name (the operator chose to be reachable, and --auth-token guards it).
+ */
+export function hostPolicy(host: string): (hostHeader: string) => boolean {
+  if (!["127.0.0.1", "localhost", "::1"].includes(host)) return () => true;
+  return (hostHeader) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(hostHeader);
 }
 
 /** Constant-time string comparison (tokens must not leak through timing). */
@@ -39,8 +43,7 @@ export function sameSecret(given: string | undefined, expected: string): boolean
 /** Why a request (HTTP or the socket.io handshake) is refused, or null when it may pass. */
 export function checkRequest(policy: SecurityPolicy, req: IncomingMessage, kind: "read" | "write" | "socket" | "page"): string | null {
   const host = req.headers.host ?? "";
-  const allowed = policy.allowedHosts();
-  if (allowed && !allowed.has(host.toLowerCase())) return `requests must address this server as localhost (Host '${host}' refused)`;
+  if (!policy.hostAllowed(host)) return `requests must address this server as localhost (Host '${host}' refused)`;
   const origin = req.headers.origin;
   if ((kind === "write" || kind === "socket") && origin !== undefined && origin !== `http://${host}`) {
     return "cross-origin requests are refused";

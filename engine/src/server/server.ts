@@ -17,7 +17,7 @@ import { fileRoutes } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
-import { checkRequest, checkSocketAuth, loopbackHosts, securityMiddleware, type SecurityPolicy } from "./security.ts";
+import { checkRequest, checkSocketAuth, hostPolicy, securityMiddleware, type SecurityPolicy } from "./security.ts";
 import { bridgeQueueToSockets, type InfixSocketServer } from "./socket-bridge.ts";
 
 export interface ServerOptions {
@@ -88,8 +88,8 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
     maxUploadBytes,
   };
 
-  let port = options.port ?? DEFAULT_PORT;
-  const policy: SecurityPolicy = { csrfToken: token, authToken: options.authToken, allowedHosts: () => loopbackHosts(host, port) };
+  const requestedPort = options.port ?? DEFAULT_PORT;
+  const policy: SecurityPolicy = { csrfToken: token, authToken: options.authToken, hostAllowed: hostPolicy(host) };
 
   const app = express();
   app.disable("x-powered-by");
@@ -122,12 +122,12 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
-    http.listen(port, host, () => {
+    http.listen(requestedPort, host, () => {
       http.off("error", reject);
       resolve();
     });
   });
-  port = (http.address() as AddressInfo).port;
+  const port = (http.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
 
   let closing: Promise<void> | undefined;
