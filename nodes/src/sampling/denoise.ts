@@ -23,6 +23,11 @@ export interface DenoiseRequest {
   control?: ControlHint;
   attentionControl?: AttentionControl;
   signal: AbortSignal;
+  /**
+   * Inpainting: where `mask` ([B,1,h,w]) is 0 the result keeps `original`, re-noised to each
+   * next timestep with `noise` (the diffusers legacy inpaint blend), so only masked areas change.
+   */
+  keep?: { original: Float32Array; noise: Float32Array; mask: FloatTensor };
   /** Noise for stochastic scheduler steps (ancestral samplers): the seed's generator, continued. */
   stepNoise?: NoiseSource;
   onStep?(step: number, total: number, latents: FloatTensor): void;
@@ -47,6 +52,7 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
   const sampleTensor = floatTensor([rows, channels, height, width], modelInput);
   const timestepData = new Float32Array(rows);
   const guidedOutput = new Float32Array(batch * perRow);
+  const blended = new Float32Array(batch * perRow);
   const residuals = manifest.unet.controlnet_residuals > 0 ? zeroControlResiduals(manifest, rows, height, width) : {};
   const identity = manifest.unet.attention_control ? attentionControlInputs(identityAttentionControl(rows, tokens), rows, tokens) : {};
 
@@ -75,6 +81,7 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
     const prediction = outputs.out_sample;
     const noise = guided ? combineGuidance(prediction.data, guidanceScale, guidedOutput) : prediction.data;
     latents = scheduler.step(noise, t, latents, request.stepNoise);
+    if (request.keep) latents = blendKept(request.keep, latents, step + 1 < total ? timesteps[step + 1] : null, scheduler, blended, channels);
     if (request.attentionControl?.observe && outputs.cross_attn_lowres) {
       request.attentionControl.observe(outputs.cross_attn_lowres, floatTensor(request.latents.dims, latents), call);
     }
@@ -82,6 +89,26 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
   }
   // The scheduler owns the buffer it returned (it alternates two); keep a copy.
   return floatTensor(request.latents.dims, latents.slice());
+}
+
+/** mask·latents + (1 − mask)·kept, with kept the original noised to `nextTimestep` (or clean after the last step). */
+function blendKept(
+  keep: NonNullable<DenoiseRequest["keep"]>,
+  latents: Float32Array,
+  nextTimestep: number | null,
+  scheduler: Scheduler,
+  out: Float32Array,
+  channels: number,
+): Float32Array {
+  const kept = nextTimestep === null ? keep.original : scheduler.addNoise(keep.original, keep.noise, nextTimestep);
+  const plane = keep.mask.dims[2] * keep.mask.dims[3];
+  const perRow = channels * plane;
+  for (let i = 0; i < out.length; i++) {
+    const row = Math.floor(i / perRow);
+    const m = keep.mask.data[row * plane + (i % plane)];
+    out[i] = m * latents[i] + (1 - m) * kept[i];
+  }
+  return out;
 }
 
 /** [A; B] along the batch axis. */

@@ -204,3 +204,26 @@ describe("Sampler input checks", () => {
     expect(maxDifference(two.samples.data.subarray(0, 64), two.samples.data.subarray(64))).toBeGreaterThan(1e-3);
   });
 });
+
+describe("Sampler noise mask", () => {
+  it("changes only where the mask is 1 and returns the original latents where it is 0", async () => {
+    const original = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));
+    // Per 4×4 plane: left two columns 1 (denoise), right two 0 (keep).
+    const mask = floatTensor([1, 1, 4, 4], Float32Array.from({ length: 16 }, (_, p) => (p % 4 < 2 ? 1 : 0)));
+    const input: LatentBatch = { type: "LATENT", samples: floatTensor([1, 4, 4, 4], original), noiseMask: mask };
+    const result = await sample({ steps: 4, cfg: 2, scheduler: "ddim", denoise: 0.5 }, input);
+    let changed = 0;
+    for (let i = 0; i < 64; i++) {
+      if (i % 4 < 2) changed = Math.max(changed, Math.abs(result.samples.data[i] - original[i]));
+      else expect(result.samples.data[i]).toBe(original[i]);
+    }
+    expect(changed).toBeGreaterThan(1e-3);
+    expect(result.noiseMask).toBe(mask);
+  });
+
+  it("refuses a mask of another size, naming the latent input", async () => {
+    const input: LatentBatch = { type: "LATENT", samples: floatTensor([1, 4, 4, 4]), noiseMask: floatTensor([1, 1, 8, 8]) };
+    const problem = await runNodeFailure(samplerNode, { pack, positive, negative, latent: input, steps: 2, scheduler: "ddim" }, ctx);
+    expect(problem).toMatchObject({ input: "latent", expected: "[1,1,4,4]", found: "[1,1,8,8]" });
+  });
+});

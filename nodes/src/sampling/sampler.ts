@@ -17,6 +17,21 @@ function conditioningRows(conditioning: Conditioning, batch: number, input: stri
   return floatTensor([batch, ...rest], data);
 }
 
+/** The latent's noise mask as [B,1,h,w], checked against the latent's shape. */
+function noiseMaskFor(latent: LatentBatch, input: string): FloatTensor {
+  const mask = latent.noiseMask as FloatTensor;
+  const [batch, , height, width] = latent.samples.dims;
+  const dims = mask.dims;
+  const rows = dims[0];
+  if (dims.length !== 4 || dims[1] !== 1 || dims[2] !== height || dims[3] !== width || (rows !== batch && rows !== 1)) {
+    throw inputError(input, `The latent's noise mask is [${dims.join(",")}] but the latents need [${batch},1,${height},${width}].`, `[${batch},1,${height},${width}]`, `[${dims.join(",")}]`);
+  }
+  if (rows === batch) return mask;
+  const data = new Float32Array(batch * height * width);
+  for (let b = 0; b < batch; b++) data.set(mask.data, b * height * width);
+  return floatTensor([batch, 1, height, width], data);
+}
+
 /**
  * Sampler: denoises latents with the pack's UNet under classifier-free guidance.
  * denoise = 1 starts from seeded noise × init_noise_sigma (diffusers `prepare_latents`);
@@ -120,6 +135,7 @@ export const samplerNode: NodeDefinition = {
       attentionControl,
       signal: ctx.signal,
       stepNoise: (out) => generator.fillNormal(out),
+      keep: latent.noiseMask ? { original: latent.samples.data, noise, mask: noiseMaskFor(latent, "latent") } : undefined,
       onStep(step, total, current) {
         ctx.progress(step, total);
         ctx.preview(stepPreview(current, previewBuffer));
