@@ -69,3 +69,20 @@ describe("Load Images", () => {
     expect(problem.message).toMatch(/holds no PNG, JPEG or WebP pictures/);
   });
 });
+
+describe("Load Images with a file list", () => {
+  it("loads the listed files in the given order instead of the folder", async () => {
+    const ctx = await contextWithPictures();
+    const { images } = (await runNode(loadImagesNode, { folder: "", files: "subjects/kettle.png,\n subjects/dog.png\n" }, ctx)) as { images: ImageBatch[] };
+    const kettle = (await runNode(loadImageNode, { image: "subjects/kettle.png" }, ctx)).image as ImageBatch;
+    expect(images).toHaveLength(2);
+    expect(images[0].sourceHashes).toEqual(kettle.sourceHashes);
+  });
+
+  it("names the files input when a listed file is missing", async () => {
+    const ctx = createTestContext();
+    const problem = await runNodeFailure(loadImagesNode, { folder: "", files: "nope.png" }, ctx);
+    expect(problem).toMatchObject({ input: "files" });
+    expect(problem.message).toMatch(/Cannot read "nope.png"/);
+  });
+});

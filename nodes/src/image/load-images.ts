@@ -15,8 +15,27 @@ async function listPictures(dir: string): Promise<string[]> {
     .sort();
 }
 
-function folderInput(inputs: NodeInputs): string {
-  return stringInput(inputs, "folder", { nonEmpty: true }).replace(/\/+$/, "");
+/** The `files` input as a list of names: one per line or comma-separated, blanks dropped. */
+function listedFiles(value: unknown): string[] {
+  return typeof value === "string"
+    ? value
+        .split(/[\n,]/)
+        .map((name) => name.trim())
+        .filter((name) => name !== "")
+    : [];
+}
+
+/** The files to load: the listed ones, or every picture of the folder. */
+async function picturesToLoad(inputs: NodeInputs, resolveInput: (name: string) => string): Promise<{ input: string; names: string[] }> {
+  const listed = listedFiles(inputs.files);
+  if (listed.length > 0) return { input: "files", names: listed };
+  const folder = stringInput(inputs, "folder").replace(/\/+$/, "");
+  if (folder.trim() === "") throw inputError("folder", "Pick a folder of the input folder, or list files in \"files\".", "a folder or a file list", "nothing");
+  try {
+    return { input: "folder", names: (await listPictures(resolveInput(folder))).map((name) => `${folder}/${name}`) };
+  } catch (error) {
+    throw inputError("folder", `Cannot list "${folder}" in the input folder (${(error as Error).message}); pick a folder that exists.`, "a folder in input/", folder);
+  }
 }
 
 /**
@@ -30,36 +49,37 @@ export const loadImagesNode: NodeDefinition = {
     version: 1,
     category: "image/io",
     title: "Load Images",
-    description: "Loads every PNG, JPEG or WebP picture in a folder of the input folder, in name order, as a list.",
-    inputs: [{ name: "folder", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: IMAGE_EXTENSIONS, directory: true } }],
+    description: "Loads every PNG, JPEG or WebP picture in a folder of the input folder (in name order), or the listed files, as a list.",
+    inputs: [
+      { name: "folder", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: IMAGE_EXTENSIONS, directory: true } },
+      {
+        name: "files",
+        type: "STRING",
+        description: "Instead of a folder: file names in the input folder, one per line (or comma-separated).",
+        widget: { kind: "STRING", default: "", multiline: true },
+      },
+    ],
     outputs: [{ name: "images", type: "IMAGE", list: true }],
     isOutput: false,
   },
   async cacheKeyExtra(inputs, ctx) {
-    // The folder's listing and every file's content: adding, removing or editing a picture re-runs the node.
-    const dir = ctx.files.resolveInput(String(inputs.folder ?? ""));
+    // The listing and every file's content: adding, removing or editing a picture re-runs the node.
     try {
-      const names = await listPictures(dir);
-      const hashes = await Promise.all(names.map(async (name) => `${name}=${contentHash(await readFile(`${dir}/${name}`))}`));
+      const { names } = await picturesToLoad(inputs, ctx.files.resolveInput);
+      const hashes = await Promise.all(names.map(async (name) => `${name}=${contentHash(await readFile(ctx.files.resolveInput(name)))}`));
       return hashes.join(";");
     } catch {
-      return `missing:${dir}`;
+      return `unreadable:${String(inputs.folder)}:${String(inputs.files)}`;
     }
   },
   async run(inputs, ctx) {
-    const folder = folderInput(inputs);
-    let names: string[];
-    try {
-      names = await listPictures(ctx.files.resolveInput(folder));
-    } catch (error) {
-      throw inputError("folder", `Cannot list "${folder}" in the input folder (${(error as Error).message}); pick a folder that exists.`, "a folder in input/", folder);
-    }
+    const { input, names } = await picturesToLoad(inputs, ctx.files.resolveInput);
     if (names.length === 0) {
-      throw inputError("folder", `"${folder}" holds no PNG, JPEG or WebP pictures; add some or pick another folder.`, "at least one picture", "none");
+      throw inputError(input, `"${String(inputs.folder)}" holds no PNG, JPEG or WebP pictures; add some or pick another folder.`, "at least one picture", "none");
     }
     const images = [];
     for (const name of names) {
-      const { image, hash } = await readInputImage(ctx, "folder", `${folder}/${name}`);
+      const { image, hash } = await readInputImage(ctx, input, name);
       images.push(imageBatchFromRgb([image], [hash]));
     }
     return { images };
