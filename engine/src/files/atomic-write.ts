@@ -28,6 +28,17 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
     await unlink(temp).catch(() => undefined);
     throw error;
   }
+  await syncFolder(dirname(path));
+}
+
+/** fsync on the folder makes the rename itself durable (POSIX keeps directory entries separately); best effort. */
+async function syncFolder(folder: string): Promise<void> {
+  try {
+    const handle = await open(folder, "r");
+    await handle.sync().finally(() => handle.close());
+  } catch {
+    // Some platforms cannot open or sync a folder; the rename is still atomic there.
+  }
 }
 
 /** Synchronous twin of {@link writeFileAtomic}, for the queue journal's compaction (which must not interleave with appends). */
@@ -48,6 +59,16 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array | string): v
   }
   closeSync(fd);
   renameSync(temp, path);
+  try {
+    const folder = openSync(dirname(path), "r");
+    try {
+      fsyncSync(folder);
+    } finally {
+      closeSync(folder);
+    }
+  } catch {
+    // best effort, as in writeFileAtomic
+  }
 }
 
 function tempPathBeside(path: string): string {

@@ -18,11 +18,12 @@ afterEach(async () => {
 });
 
 function openQueue(executor = new ScriptedExecutor()) {
-  const queue = new JobQueue({ executor, journalPath: join(dir, "queue.jsonl"), progressIntervalMs: 50 });
+  const warnings: string[] = [];
+  const queue = new JobQueue({ executor, journalPath: join(dir, "queue.jsonl"), progressIntervalMs: 50, log: (m) => warnings.push(m) });
   queues.push(queue);
   const events: QueueEvent[] = [];
   queue.subscribe((event) => events.push(event));
-  return { queue, executor, events };
+  return { queue, executor, events, warnings };
 }
 
 function until(predicate: () => boolean, ms = 5000): Promise<void> {
@@ -164,6 +165,7 @@ describe("JobQueue", () => {
     appendFileSync(join(dir, "queue.jsonl"), '{"type":"job","job":{"id":"x","sta');
     const second = openQueue();
     expect(second.queue.state().jobs.map((j) => j.id)).toEqual([a]);
+    expect(second.warnings).toEqual([expect.stringMatching(/skipped 1 unreadable line/)]);
     // The torn line is gone after reopening, so the next append starts on a fresh line.
     expect(readFileSync(join(dir, "queue.jsonl"), "utf8").endsWith("\n")).toBe(true);
   });

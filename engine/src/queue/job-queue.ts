@@ -28,6 +28,8 @@ export interface JobQueueOptions {
   progressIntervalMs?: number;
   /** Preview throttle interval, ms (default 100): encoding a PNG per step would cost more than the step. */
   previewIntervalMs?: number;
+  /** Where to report recoverable trouble (unreadable journal lines); default console.warn. */
+  log?: (message: string) => void;
 }
 
 /** Outcome of a queue operation on one job: the job, or why not (HTTP status and message). */
@@ -72,6 +74,9 @@ export class JobQueue {
     this.historyLimit = options.historyLimit ?? 100;
     const { journal, state } = QueueJournal.open(options.journalPath);
     this.journal = journal;
+    if (state.skippedLines > 0) {
+      (options.log ?? console.warn)(`queue journal ${options.journalPath}: skipped ${state.skippedLines} unreadable line(s) (a write cut short by a crash)`);
+    }
     this.paused = state.paused;
     for (const { job, position } of state.jobs.values()) {
       this.entries.set(job.id, { job, position });

@@ -80,7 +80,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const token = randomBytes(24).toString("base64url");
   const files = options.files ?? (await FileStore.open(FileStore.foldersUnder(options.dataDir)));
-  const queue = new JobQueue({ executor: options.executor, journalPath: join(options.dataDir, "queue.jsonl"), historyLimit: options.historyLimit });
+  const queue = new JobQueue({ executor: options.executor, journalPath: join(options.dataDir, "queue.jsonl"), historyLimit: options.historyLimit, log });
   const config: Config = {
     version: options.config?.version ?? "0.1.0",
     tinyPackOnly: options.config?.tinyPackOnly ?? false,
