@@ -1,22 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { toProblem, type Problem } from "../graph/problem.ts";
-import type { PreviewImage, UiResult } from "../nodes/definition.ts";
-import type { ExecutionEvents, ExecutionResult, WorkflowExecutor } from "../execution/types.ts";
-import type { Job, JobSummary, NodeRunState, QueueState, ServerToClientEvents, SubmitJob } from "../server/protocol.ts";
+import type { PreviewImage } from "../nodes/definition.ts";
+import type { ExecutionResult, WorkflowExecutor } from "../execution/types.ts";
+import type { Job, JobSummary, NodeRunState, QueueState, SubmitJob } from "../server/protocol.ts";
+import { executionEventsFor, summarise, toUiMessage, type QueueEvent } from "./job-events.ts";
 import { QueueJournal, snapshotRecords, type JournalRecord } from "./journal.ts";
 import { LatestPerKeyThrottle } from "./latest-throttle.ts";
+
+export type { QueueEvent, QueueEventMap } from "./job-events.ts";
 
 /**
  * The job queue: jobs wait in order, one runs at a time through the WorkflowExecutor, and
  * every change is journaled so the queue and a bounded history survive a restart. Pausing
  * stops new jobs from starting; the running one finishes (as ComfyUI's queue does).
  */
-
-/** The queue's events: the socket events, except that previews are still raw RGB (the server encodes them). */
-export type QueueEventMap = Omit<ServerToClientEvents, "preview"> & {
-  preview: (e: { jobId: string; nodeId: string; image: PreviewImage }) => void;
-};
-export type QueueEvent = { [E in keyof QueueEventMap]: { name: E; payload: Parameters<QueueEventMap[E]>[0] } }[keyof QueueEventMap];
 
 export interface JobQueueOptions {
   executor: WorkflowExecutor;
@@ -247,7 +244,7 @@ export class JobQueue {
         workflow: job.workflow,
         targets: job.targets,
         signal: entry.controller.signal,
-        events: this.eventsFor(job),
+        events: executionEventsFor(job, { emit: (event) => this.emit(event), progress: this.progressThrottle, preview: this.previewThrottle }),
       });
     } catch (error) {
       // The executor promises not to throw; if it does, the job fails and the queue goes on.
@@ -265,38 +262,6 @@ export class JobQueue {
     const error = result.error ?? result.problems?.[0] ?? (result.status === "failed" ? { code: "failed", message: "the job failed" } : undefined);
     this.finish(entry, result.status, result.status === "failed" ? error : undefined);
     this.pump();
-  }
-
-  /** Turns executor callbacks into per-node state and queue events. */
-  private eventsFor(job: Job): ExecutionEvents {
-    const node = (nodeId: string): NodeRunState => (job.nodes[nodeId] ??= { status: "pending" });
-    const jobId = job.id;
-    const key = (nodeId: string) => `${jobId}/${nodeId}`;
-    return {
-      nodeStarted: (nodeId) => {
-        node(nodeId).status = "running";
-        this.emit({ name: "node:started", payload: { jobId, nodeId } });
-      },
-      nodeCached: (nodeId, ui) => {
-        Object.assign(node(nodeId), { status: "cached", ui: ui && toUiMessage(ui) });
-        this.emit({ name: "node:cached", payload: { jobId, nodeId, ui: ui && toUiMessage(ui) } });
-      },
-      nodeFinished: (nodeId, ms, ui) => {
-        this.progressThrottle.flush(key(nodeId));
-        Object.assign(node(nodeId), { status: "done", ms, ui: ui && toUiMessage(ui) });
-        this.emit({ name: "node:finished", payload: { jobId, nodeId, ms, ui: ui && toUiMessage(ui) } });
-      },
-      nodeFailed: (nodeId, problem) => {
-        this.progressThrottle.flush(key(nodeId));
-        Object.assign(node(nodeId), { status: "failed", error: problem });
-        this.emit({ name: "node:failed", payload: { jobId, nodeId, error: problem } });
-      },
-      progress: (nodeId, step, total) => {
-        node(nodeId).progress = { step, total };
-        this.progressThrottle.push(key(nodeId), { jobId, nodeId, step, total });
-      },
-      preview: (nodeId, image) => this.previewThrottle.push(key(nodeId), { jobId, nodeId, image }),
-    };
   }
 
   private finish(entry: Entry, status: "succeeded" | "failed" | "cancelled", error?: Problem, notify = true): void {
@@ -356,16 +321,6 @@ export class JobQueue {
   }
 }
 
-function summarise(job: Job): JobSummary {
-  const { workflow: _workflow, targets: _targets, nodes: _nodes, ...summary } = job;
-  return summary;
-}
-
 function notFound(id: string): QueueResult<never> {
   return { ok: false, status: 404, error: `no job with id ${id}` };
-}
-
-/** UiResult (node API) → the protocol's message form; a copy, so later mutation by a node does not leak. */
-function toUiMessage(ui: UiResult): NodeRunState["ui"] {
-  return { images: ui.images?.map((image) => ({ ...image })), text: ui.text ? [...ui.text] : undefined };
 }
