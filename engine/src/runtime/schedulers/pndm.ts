@@ -50,17 +50,10 @@ export class PndmScheduler implements Scheduler {
 
   setTimesteps(numSteps: number): void {
     const base = ascendingTimesteps(this.config, numSteps, this.name);
-    // diffusers: concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1] — the second-largest timestep repeats.
-    const plms = new Float64Array(base.length + 1);
-    plms.set(base.subarray(0, base.length - 1), 0);
-    plms[base.length - 1] = base[base.length - 2] ?? base[0];
-    plms[base.length] = base[base.length - 1];
-    if (base.length === 1) {
-      // One step: diffusers yields [t, t] from the same expression (ts[-2:-1] is empty, so just ts[:-1] + ts[-1:]).
-      this.timesteps = base.slice();
-    } else {
-      this.timesteps = plms.reverse();
-    }
+    // diffusers: concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1] — the second-largest timestep
+    // repeats; with one step ts[-2:-1] is empty and the list is just [t].
+    const plms = base.length > 1 ? [...base.subarray(0, base.length - 1), base[base.length - 2], base[base.length - 1]] : [...base];
+    this.timesteps = Float64Array.from(plms).reverse();
     this.stepRatio = Math.floor(this.config.numTrainTimesteps / numSteps);
     this.counter = 0;
     this.etsCount = 0;

@@ -28,6 +28,12 @@ describe("PNDM (skip_prk_steps) timesteps", () => {
     expect(scheduler.timesteps[25]).toBe(0);
   });
 
+  it("one step is just [0] (nothing to repeat)", () => {
+    const scheduler = createScheduler("pndm", sd);
+    scheduler.setTimesteps(1);
+    expect(Array.from(scheduler.timesteps)).toEqual([0]);
+  });
+
   it("steps_offset 1 shifts every timestep by one", () => {
     const scheduler = createScheduler("pndm", { ...sd, steps_offset: 1 });
     scheduler.setTimesteps(50);

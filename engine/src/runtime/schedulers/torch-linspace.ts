@@ -16,6 +16,7 @@ import { fmaF32 } from "../noise/float32-math.ts";
 const LANES = 8;
 const fr = Math.fround;
 
+/** `torch.linspace(start, end, steps, dtype=torch.float32)` on CPU. @example torchLinspaceFloat32(0.0001, 0.02, 1000) */
 export function torchLinspaceFloat32(start: number, end: number, steps: number): Float32Array {
   const out = new Float32Array(steps);
   if (steps === 0) return out;
