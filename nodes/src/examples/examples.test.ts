@@ -69,4 +69,16 @@ describe("example workflows", () => {
     const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
     expect(result.ran.sort()).toEqual(["decode", "sampler", "save"]);
   });
+
+  it("reports bad widget values before running, naming node and input", () => {
+    const workflow = WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "zero-shot-generation.json"), "utf8")));
+    workflow.nodes.latent.inputs.width = 500;
+    workflow.nodes.sampler.inputs.scheduler = "warp-drive";
+    workflow.nodes.subject.inputs.category = " ";
+    const problems = executor.validate(workflow);
+    const where = problems.map((problem) => `${problem.nodeId}:${problem.message}`).join("\n");
+    expect(where).toMatch(/latent:.*width 500 is not a multiple of the VAE scale factor 8/);
+    expect(where).toMatch(/sampler:.*warp-drive/);
+    expect(problems.some((problem) => problem.nodeId === "subject" && problem.input === "category")).toBe(true);
+  });
 });
