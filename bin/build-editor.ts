@@ -53,7 +53,10 @@ export async function buildEditorIfStale(repoRoot: string, log: (line: string) =
   log(`editor: building (${reason})…`);
   const vite = join(repoRoot, "node_modules", "vite", "bin", "vite.js");
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, "build", "--config", config], { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, [vite, "build", "--config", config], {
+      cwd: repoRoot,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     child.on("error", reject);
     child.on("exit", resolve);
   });

@@ -43,7 +43,9 @@ export const DEFAULT_CACHE_BUDGET_BYTES = 2 * 1024 ** 3;
 export async function createEngineSetup(options: EngineSetupOptions): Promise<EngineSetup> {
   const log = options.log ?? ((message: string) => console.error(message));
   const dataDir = resolve(options.dataDir);
-  const files = await FileStore.open(FileStore.foldersUnder(dataDir, options.outputDir ? { output: resolve(options.outputDir) } : {}));
+  const files = await FileStore.open(
+    FileStore.foldersUnder(dataDir, options.outputDir ? { output: resolve(options.outputDir) } : {}),
+  );
   let packages: NodePackage[];
   let resources: Resources;
   let packs: () => Promise<PackInfo[]>;
@@ -57,9 +59,16 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
       ({ blipDiffusionNodes } = await import("./blip-diffusion-nodes.ts"));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`the BLIP-Diffusion nodes could not be loaded (${reason}); --test-nodes starts with the engine's test nodes only`, { cause: error });
+      throw new Error(
+        `the BLIP-Diffusion nodes could not be loaded (${reason}); --test-nodes starts with the engine's test nodes only`,
+        { cause: error },
+      );
     }
-    ({ packages, resources, packs } = await blipDiffusionNodes({ dataDir, inputDir: files.folders.input, modelsDir: options.modelsDir }));
+    ({ packages, resources, packs } = await blipDiffusionNodes({
+      dataDir,
+      inputDir: files.folders.input,
+      modelsDir: options.modelsDir,
+    }));
   }
   const registry = new NodeRegistry(packages);
   const cache = new OutputCache({ budgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES });

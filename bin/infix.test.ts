@@ -10,7 +10,10 @@ const dir = mkdtempSync(join(tmpdir(), "infix-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the real CLI (through the launcher, from a foreign cwd) and collects its output. */
-function infix(args: string[], until?: (stderr: string) => boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function infix(
+  args: string[],
+  until?: (stderr: string) => boolean,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [launcher, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -56,7 +59,15 @@ describe("infix run", () => {
       "3": { type: "NoSuchNode", inputs: {} },
       "4": { type: "ShowValue", inputs: { value: { node: "3", output: "x" } } },
     });
-    const result = await infix(["run", file, "--test-nodes", "--data", join(dir, "data"), "--output", join(dir, "out")]);
+    const result = await infix([
+      "run",
+      file,
+      "--test-nodes",
+      "--data",
+      join(dir, "data"),
+      "--output",
+      join(dir, "out"),
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("bad.json cannot run:");
     expect(result.stderr).toMatch(/node 1 \(Counter\) input 'steps': expected .*10000.*, found -4/);
@@ -64,8 +75,19 @@ describe("infix run", () => {
   });
 
   it("exits 1 naming the failing node when a node fails, and 2 for a file that is not a workflow", async () => {
-    const failing = writeWorkflow("fail.json", { "1": { type: "Fail", inputs: { message: "out of paint" } }, "2": { type: "ShowValue", inputs: { value: { node: "1", output: "value" } } } });
-    const failed = await infix(["run", failing, "--test-nodes", "--data", join(dir, "data"), "--output", join(dir, "out")]);
+    const failing = writeWorkflow("fail.json", {
+      "1": { type: "Fail", inputs: { message: "out of paint" } },
+      "2": { type: "ShowValue", inputs: { value: { node: "1", output: "value" } } },
+    });
+    const failed = await infix([
+      "run",
+      failing,
+      "--test-nodes",
+      "--data",
+      join(dir, "data"),
+      "--output",
+      join(dir, "out"),
+    ]);
     if (failed.code === 2) console.warn(failed.stderr);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/the run failed:\n {2}node 1 \(Fail\): .*out of paint/);
@@ -78,7 +100,11 @@ describe("infix run", () => {
 
 describe("infix serve", () => {
   it("starts on a free port, prints its URL, serves the test nodes' catalog and stops on SIGTERM", async () => {
-    const child = spawn(process.execPath, [launcher, "serve", "--port", "0", "--test-nodes", "--data", join(dir, "serve-data")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [launcher, "serve", "--port", "0", "--test-nodes", "--data", join(dir, "serve-data")],
+      { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+    );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     let stderr = "";
     const url = await new Promise<string>((resolve, reject) => {

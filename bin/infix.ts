@@ -10,7 +10,8 @@ const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
 function portNumber(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError("a port is a whole number from 0 to 65535");
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError("a port is a whole number from 0 to 65535");
   return port;
 }
 
@@ -30,23 +31,38 @@ program
   .option("--auth-token <token>", "require 'Authorization: Bearer <token>' on every API request and socket")
   .option("--build-editor", "build the editor first if editor/dist is missing or stale")
   .option("--test-nodes", "serve only the engine's test nodes (for tests; no model packs)")
-  .action(async (options: { port: number; host: string; data: string; output?: string; models?: string; authToken?: string; buildEditor?: boolean; testNodes?: boolean }) => {
-    const log = (line: string) => console.error(line);
-    // A stray rejection in a node or a library must not take the studio down with the queue in it.
-    process.on("unhandledRejection", (reason) => log(`unhandled error (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
-    const server = await serve(repoRoot, options, log);
-    const stop = () => {
-      log("stopping…");
-      // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
-      setTimeout(() => process.exit(1), 10_000).unref();
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
+  .action(
+    async (options: {
+      port: number;
+      host: string;
+      data: string;
+      output?: string;
+      models?: string;
+      authToken?: string;
+      buildEditor?: boolean;
+      testNodes?: boolean;
+    }) => {
+      const log = (line: string) => console.error(line);
+      // A stray rejection in a node or a library must not take the studio down with the queue in it.
+      process.on("unhandledRejection", (reason) =>
+        log(
+          `unhandled error (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+        ),
       );
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+      const server = await serve(repoRoot, options, log);
+      const stop = () => {
+        log("stopping…");
+        // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
+        setTimeout(() => process.exit(1), 10_000).unref();
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    },
+  );
 
 program
   .command("run")
@@ -57,7 +73,12 @@ program
   .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
   .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
   .action(async (file: string, options: { output: string; data: string; models?: string; testNodes?: boolean }) => {
-    const setup = await createEngineSetup({ dataDir: options.data, outputDir: options.output, modelsDir: options.models, testNodes: options.testNodes });
+    const setup = await createEngineSetup({
+      dataDir: options.data,
+      outputDir: options.output,
+      modelsDir: options.models,
+      testNodes: options.testNodes,
+    });
     const controller = new AbortController();
     process.once("SIGINT", () => controller.abort(new Error("interrupted")));
     process.exitCode = await runWorkflowFile(
@@ -65,7 +86,8 @@ program
       setup,
       {
         out: (line) => console.log(line),
-        err: (line, rewrite) => (rewrite ? process.stderr.write(`\r\x1b[2K${line}`) : process.stderr.write(`${line}\n`)),
+        err: (line, rewrite) =>
+          rewrite ? process.stderr.write(`\r\x1b[2K${line}`) : process.stderr.write(`${line}\n`),
         isTty: process.stderr.isTTY === true,
       },
       controller.signal,

@@ -21,7 +21,12 @@ export interface RunStreams {
  *
  * @example process.exitCode = await runWorkflowFile("examples/hello.json", setup, streams);
  */
-export async function runWorkflowFile(file: string, setup: EngineSetup, streams: RunStreams, signal?: AbortSignal): Promise<number> {
+export async function runWorkflowFile(
+  file: string,
+  setup: EngineSetup,
+  streams: RunStreams,
+  signal?: AbortSignal,
+): Promise<number> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(resolve(file), "utf8"));
@@ -76,10 +81,19 @@ export async function runWorkflowFile(file: string, setup: EngineSetup, streams:
       streams.err("cancelled");
       return 1;
     }
-    return reportProblems(streams, "the run failed", result.problems ?? (result.error ? [result.error] : []), workflow, 1);
+    return reportProblems(
+      streams,
+      "the run failed",
+      result.problems ?? (result.error ? [result.error] : []),
+      workflow,
+      1,
+    );
   }
   const written = Object.entries(result.ui).flatMap(([nodeId, ui]) => [
-    ...(ui.images ?? []).map((image) => `${label(nodeId)} (node ${nodeId}): ${setup.files.folders[image.folder]}/${image.name} (${image.width}×${image.height})`),
+    ...(ui.images ?? []).map(
+      (image) =>
+        `${label(nodeId)} (node ${nodeId}): ${setup.files.folders[image.folder]}/${image.name} (${image.width}×${image.height})`,
+    ),
     ...(ui.text ?? []).map((text) => `${label(nodeId)} (node ${nodeId}): ${text}`),
   ]);
   streams.out(`done: ${result.ran.length} node(s) ran, ${result.cached.length} from cache`);
@@ -88,7 +102,13 @@ export async function runWorkflowFile(file: string, setup: EngineSetup, streams:
   return 0;
 }
 
-function reportProblems(streams: RunStreams, headline: string, problems: Problem[], workflow?: Workflow, code = 2): number {
+function reportProblems(
+  streams: RunStreams,
+  headline: string,
+  problems: Problem[],
+  workflow?: Workflow,
+  code = 2,
+): number {
   streams.err(`${headline}:`);
   for (const problem of problems) streams.err(`  ${formatProblem(problem, workflow)}`);
   if (problems.length === 0) streams.err("  (no details)");

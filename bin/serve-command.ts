@@ -16,15 +16,26 @@ export interface ServeOptions {
 }
 
 /** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
-const INSTALL_HELP = "The built-in tiny pack makes meaningless pictures. Convert BLIP-Diffusion weights into a model pack (see docs in the README, 'Model packs') and start with --models <folder>.";
+const INSTALL_HELP =
+  "The built-in tiny pack makes meaningless pictures. Convert BLIP-Diffusion weights into a model pack (see docs in the README, 'Model packs') and start with --models <folder>.";
 
 /**
  * `infix serve`: builds the editor if asked, wires the engine and nodes, starts the server and
  * prints its URL. Resolves to the running server (the caller stops it on SIGINT).
  */
-export async function serve(repoRoot: string, options: ServeOptions, log: (line: string) => void): Promise<InfixServer> {
+export async function serve(
+  repoRoot: string,
+  options: ServeOptions,
+  log: (line: string) => void,
+): Promise<InfixServer> {
   if (options.buildEditor) await buildEditorIfStale(repoRoot, log);
-  const setup = await createEngineSetup({ dataDir: options.data, outputDir: options.output, modelsDir: options.models, testNodes: options.testNodes, log });
+  const setup = await createEngineSetup({
+    dataDir: options.data,
+    outputDir: options.output,
+    modelsDir: options.models,
+    testNodes: options.testNodes,
+    log,
+  });
   const packs = await setup.packs();
   const editorDist = join(repoRoot, "editor", "dist");
   const server = await createServer({
@@ -44,7 +55,9 @@ export async function serve(repoRoot: string, options: ServeOptions, log: (line:
   });
   log(`Infix is running at ${server.url}`);
   if (options.host !== "127.0.0.1" && options.host !== "localhost") {
-    log(`warning: listening on ${options.host}: anyone who can reach this address can use the studio${options.authToken ? "" : " (consider --auth-token)"}`);
+    log(
+      `warning: listening on ${options.host}: anyone who can reach this address can use the studio${options.authToken ? "" : " (consider --auth-token)"}`,
+    );
   }
   return server;
 }

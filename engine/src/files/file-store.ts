@@ -3,7 +3,13 @@ import { link, mkdir, open, realpath, unlink } from "node:fs/promises";
 import { dirname, extname, join, relative, sep } from "node:path";
 import { InfixError } from "../graph/problem.ts";
 import type { FileAccess, FileRef } from "../nodes/definition.ts";
-import { isInside, resolveExistingInside, resolveInsideLexically, resolveInsideSync, type SafePath } from "./safe-path.ts";
+import {
+  isInside,
+  resolveExistingInside,
+  resolveInsideLexically,
+  resolveInsideSync,
+  type SafePath,
+} from "./safe-path.ts";
 
 export type FolderName = FileRef["folder"];
 export const FOLDER_NAMES: readonly FolderName[] = ["input", "output", "temp"];
@@ -57,7 +63,11 @@ export class FileStore {
     await mkdir(dir, { recursive: true });
     const realRoot = await realpath(root);
     if (!isInside(realRoot, await realpath(dir))) {
-      throw new InfixError({ code: "bad_file_name", message: "the folder of this name lies outside the file folder", found: preferredName });
+      throw new InfixError({
+        code: "bad_file_name",
+        message: "the folder of this name lies outside the file folder",
+        found: preferredName,
+      });
     }
     const temp = join(dir, `.${randomBytes(6).toString("hex")}.part`);
     const handle = await open(temp, "wx");
@@ -79,7 +89,10 @@ export class FileStore {
           if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         }
       }
-      throw new InfixError({ code: "file_name_exhausted", message: `too many files named like '${wanted}'; clean up the ${folder} folder` });
+      throw new InfixError({
+        code: "file_name_exhausted",
+        message: `too many files named like '${wanted}'; clean up the ${folder} folder`,
+      });
     } finally {
       await unlink(temp).catch(() => undefined);
     }
@@ -90,7 +103,11 @@ export class FileStore {
     const resolveOrThrow = (folder: FolderName, name: string): string => {
       const resolved = resolveInsideSync(this.folders[folder], name);
       if (!resolved.ok) {
-        throw new InfixError({ code: "bad_file_name", message: `${resolved.message} (in the ${folder} folder)`, found: name });
+        throw new InfixError({
+          code: "bad_file_name",
+          message: `${resolved.message} (in the ${folder} folder)`,
+          found: name,
+        });
       }
       return resolved.path;
     };
@@ -112,7 +129,13 @@ export class FileStore {
 export function safeFileName(name: string): string {
   const parts = name
     .split(/[\\/]+/)
-    .map((part) => part.normalize("NFC").replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "").slice(0, 120))
+    .map((part) =>
+      part
+        .normalize("NFC")
+        .replace(/[^A-Za-z0-9._-]/g, "_")
+        .replace(/^\.+/, "")
+        .slice(0, 120),
+    )
     .filter((part) => part !== "");
   return parts.length === 0 ? "file" : parts.join("/");
 }

@@ -5,11 +5,19 @@ import encodeChunks from "png-chunks-encode";
 import { emptyWorkflow } from "../graph/workflow.ts";
 import { embedWorkflowInPng, readWorkflowFromPng } from "./png-metadata.ts";
 
-const png = new Uint8Array(await sharp({ create: { width: 3, height: 2, channels: 3, background: "#f00" } }).png().toBuffer());
+const png = new Uint8Array(
+  await sharp({ create: { width: 3, height: 2, channels: 3, background: "#f00" } })
+    .png()
+    .toBuffer(),
+);
 
 describe("PNG workflow embedding", () => {
   it("round-trips a workflow with non-Latin-1 text and keeps the picture decodable", async () => {
-    const workflow = { ...emptyWorkflow(), name: "кот 🐱", nodes: { a: { type: "Ok", mode: "active" as const, inputs: { text: "ünï" } } } };
+    const workflow = {
+      ...emptyWorkflow(),
+      name: "кот 🐱",
+      nodes: { a: { type: "Ok", mode: "active" as const, inputs: { text: "ünï" } } },
+    };
     const tagged = embedWorkflowInPng(png, workflow);
     expect(readWorkflowFromPng(tagged)).toEqual(workflow);
     const { width, height } = await sharp(tagged).metadata();

@@ -21,7 +21,10 @@ export const WORKFLOW_PNG_KEYWORD = "infix-workflow";
  */
 export function embedWorkflowInPng(png: Uint8Array, workflow: Workflow): Uint8Array {
   const chunks = extractChunks(png).filter((chunk) => !isWorkflowChunk(chunk));
-  const json = JSON.stringify(workflow).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const json = JSON.stringify(workflow).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
   const end = chunks.findIndex((chunk) => chunk.name === "IEND");
   chunks.splice(end === -1 ? chunks.length : end, 0, encodeText(WORKFLOW_PNG_KEYWORD, json));
   return encodeChunks(chunks);

@@ -18,9 +18,12 @@ describe("splitSafeName", () => {
   it("keeps ordinary nested names and drops '.' segments", () => {
     expect(splitSafeName("sub/./cat.png")).toEqual({ ok: true, segments: ["sub", "cat.png"] });
   });
-  it.each(["../secret.txt", "sub/../../secret.txt", "/etc/passwd", "C:/x", "a\\b", "a\0b", "", ".."])("refuses %j", (name) => {
-    expect(splitSafeName(name).ok).toBe(false);
-  });
+  it.each(["../secret.txt", "sub/../../secret.txt", "/etc/passwd", "C:/x", "a\\b", "a\0b", "", ".."])(
+    "refuses %j",
+    (name) => {
+      expect(splitSafeName(name).ok).toBe(false);
+    },
+  );
 });
 
 describe("resolveExistingInside", () => {

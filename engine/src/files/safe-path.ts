@@ -20,7 +20,8 @@ export type SafePath = { ok: true; path: string } | ({ ok: false } & PathRefusal
  * @example splitSafeName("a/./b.png") // → { ok: true, segments: ["a", "b.png"] }
  */
 export function splitSafeName(name: string): { ok: true; segments: string[] } | ({ ok: false } & PathRefusal) {
-  if (typeof name !== "string" || name.length === 0 || name.length > 1024) return invalid("the file name is empty or too long");
+  if (typeof name !== "string" || name.length === 0 || name.length > 1024)
+    return invalid("the file name is empty or too long");
   if (name.includes("\0")) return invalid("the file name contains a NUL byte");
   // Backslashes are separators on Windows; refusing them keeps names portable and unambiguous.
   if (name.includes("\\")) return invalid("use / to separate folders in file names");
@@ -49,7 +50,8 @@ export function resolveInsideLexically(root: string, name: string): SafePath {
   const split = splitSafeName(name);
   if (!split.ok) return split;
   const path = resolve(root, ...split.segments);
-  if (!isInside(resolve(root), path)) return { ok: false, reason: "outside", message: "the name points outside the folder" };
+  if (!isInside(resolve(root), path))
+    return { ok: false, reason: "outside", message: "the name points outside the folder" };
   return { ok: true, path };
 }
 
@@ -70,7 +72,8 @@ export async function resolveExistingInside(root: string, name: string): Promise
   } catch {
     return { ok: false, reason: "missing", message: `no file named '${name}'` };
   }
-  if (!isInside(realRoot, realFile)) return { ok: false, reason: "outside", message: "the file lies outside the folder" };
+  if (!isInside(realRoot, realFile))
+    return { ok: false, reason: "outside", message: "the file lies outside the folder" };
   return { ok: true, path: realFile };
 }
 
@@ -93,7 +96,8 @@ export function resolveInsideSync(root: string, name: string): SafePath {
   for (;;) {
     try {
       const real = realpathSync(probe);
-      if (!isInside(realRoot, real)) return { ok: false, reason: "outside", message: "the name points outside the folder" };
+      if (!isInside(realRoot, real))
+        return { ok: false, reason: "outside", message: "the name points outside the folder" };
       return { ok: true, path: probe === lexical.path ? real : lexical.path };
     } catch {
       const parent = resolve(probe, "..");

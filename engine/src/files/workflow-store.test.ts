@@ -10,7 +10,9 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe("checkWorkflowName", () => {
   it.each(["portrait v2", "a_b-c.1"])("accepts %j", (name) => expect(checkWorkflowName(name)).toBeNull());
-  it.each(["", "..", ".hidden", "a/b", "a\\b", "x.", "x ", "a".repeat(101)])("refuses %j", (name) => expect(checkWorkflowName(name)).not.toBeNull());
+  it.each(["", "..", ".hidden", "a/b", "a\\b", "x.", "x ", "a".repeat(101)])("refuses %j", (name) =>
+    expect(checkWorkflowName(name)).not.toBeNull(),
+  );
 });
 
 describe("WorkflowStore", () => {

@@ -64,7 +64,10 @@ export class WorkflowStore {
     } catch {
       return [];
     }
-    const numbers = files.map(versionOf).filter((v): v is number => v !== null).sort((a, b) => a - b);
+    const numbers = files
+      .map(versionOf)
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
     const out: WorkflowVersionSummary[] = [];
     for (const version of numbers) {
       const info = await stat(join(dir, fileOf(version))).catch(() => null);

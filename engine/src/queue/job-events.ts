@@ -7,7 +7,9 @@ import type { LatestPerKeyThrottle } from "./latest-throttle.ts";
 export type QueueEventMap = Omit<ServerToClientEvents, "preview"> & {
   preview: (e: { jobId: string; nodeId: string; image: PreviewImage }) => void;
 };
-export type QueueEvent = { [E in keyof QueueEventMap]: { name: E; payload: Parameters<QueueEventMap[E]>[0] } }[keyof QueueEventMap];
+export type QueueEvent = {
+  [E in keyof QueueEventMap]: { name: E; payload: Parameters<QueueEventMap[E]>[0] };
+}[keyof QueueEventMap];
 
 /** Where a running job's events go: straight out, or through the per-node throttles. */
 export interface JobEventSinks {

@@ -19,7 +19,12 @@ afterEach(async () => {
 
 function openQueue(executor = new ScriptedExecutor()) {
   const warnings: string[] = [];
-  const queue = new JobQueue({ executor, journalPath: join(dir, "queue.jsonl"), progressIntervalMs: 50, log: (m) => warnings.push(m) });
+  const queue = new JobQueue({
+    executor,
+    journalPath: join(dir, "queue.jsonl"),
+    progressIntervalMs: 50,
+    log: (m) => warnings.push(m),
+  });
   queues.push(queue);
   const events: QueueEvent[] = [];
   queue.subscribe((event) => events.push(event));
@@ -29,7 +34,8 @@ function openQueue(executor = new ScriptedExecutor()) {
 function until(predicate: () => boolean, ms = 5000): Promise<void> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
-    const tick = () => (predicate() ? resolve() : Date.now() - start > ms ? reject(new Error("timed out")) : setTimeout(tick, 2));
+    const tick = () =>
+      predicate() ? resolve() : Date.now() - start > ms ? reject(new Error("timed out")) : setTimeout(tick, 2);
     tick();
   });
 }
@@ -48,7 +54,15 @@ describe("JobQueue", () => {
     const job = queue.get(id)!;
     expect(job.nodes.a).toMatchObject({ status: "done", ms: 1, ui: { text: ["a done"] } });
     const names = events.map((e) => e.name).filter((n) => n !== "queue");
-    expect(names).toEqual(["job:queued", "job:started", "node:started", "node:finished", "node:started", "node:finished", "job:succeeded"]);
+    expect(names).toEqual([
+      "job:queued",
+      "job:started",
+      "node:started",
+      "node:finished",
+      "node:started",
+      "node:finished",
+      "job:succeeded",
+    ]);
   });
 
   it("returns every validation problem and queues nothing", () => {

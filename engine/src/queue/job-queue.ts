@@ -30,7 +30,8 @@ export interface JobQueueOptions {
 }
 
 /** Outcome of a queue operation on one job: the job, or why not (HTTP status and message). */
-export type QueueResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 404 | 409; error: string; problems?: Problem[] };
+export type QueueResult<T> =
+  { ok: true; value: T } | { ok: false; status: 400 | 404 | 409; error: string; problems?: Problem[] };
 
 /** The error given to a job that was running when the server stopped. */
 export const SERVER_STOPPED_PROBLEM: Problem = {
@@ -56,14 +57,21 @@ export class JobQueue {
   private nextBack = 0;
   private nextFront = -1;
   private closed = false;
-  private readonly progressThrottle: LatestPerKeyThrottle<{ jobId: string; nodeId: string; step: number; total: number }>;
+  private readonly progressThrottle: LatestPerKeyThrottle<{
+    jobId: string;
+    nodeId: string;
+    step: number;
+    total: number;
+  }>;
   private readonly previewThrottle: LatestPerKeyThrottle<{ jobId: string; nodeId: string; image: PreviewImage }>;
   /**
    * The queue snapshot goes out at most every 50 ms: it lists every job, and a burst of
    * submissions would otherwise send it (and serialise it per socket) several times per job.
    * The value is computed when sent, so the snapshot is never stale.
    */
-  private readonly queueThrottle = new LatestPerKeyThrottle<() => QueueState>(50, (_key, state) => this.emit({ name: "queue", payload: state() }));
+  private readonly queueThrottle = new LatestPerKeyThrottle<() => QueueState>(50, (_key, state) =>
+    this.emit({ name: "queue", payload: state() }),
+  );
 
   /** Opens the queue from its journal: queued jobs keep their order, a job that was running is marked failed. */
   constructor(options: JobQueueOptions) {
@@ -72,7 +80,9 @@ export class JobQueue {
     const { journal, state } = QueueJournal.open(options.journalPath);
     this.journal = journal;
     if (state.skippedLines > 0) {
-      (options.log ?? console.warn)(`queue journal ${options.journalPath}: skipped ${state.skippedLines} unreadable line(s) (a write cut short by a crash)`);
+      (options.log ?? console.warn)(
+        `queue journal ${options.journalPath}: skipped ${state.skippedLines} unreadable line(s) (a write cut short by a crash)`,
+      );
     }
     this.paused = state.paused;
     for (const { job, position } of state.jobs.values()) {
@@ -81,8 +91,12 @@ export class JobQueue {
       this.nextFront = Math.min(this.nextFront, position - 1);
       if (job.status === "running") this.finish({ job, position }, "failed", SERVER_STOPPED_PROBLEM, false);
     }
-    this.progressThrottle = new LatestPerKeyThrottle(options.progressIntervalMs ?? 50, (_key, e) => this.emit({ name: "progress", payload: e }));
-    this.previewThrottle = new LatestPerKeyThrottle(options.previewIntervalMs ?? 100, (_key, e) => this.emit({ name: "preview", payload: e }));
+    this.progressThrottle = new LatestPerKeyThrottle(options.progressIntervalMs ?? 50, (_key, e) =>
+      this.emit({ name: "progress", payload: e }),
+    );
+    this.previewThrottle = new LatestPerKeyThrottle(options.previewIntervalMs ?? 100, (_key, e) =>
+      this.emit({ name: "preview", payload: e }),
+    );
     queueMicrotask(() => this.pump());
   }
 
@@ -105,7 +119,8 @@ export class JobQueue {
     } catch (error) {
       problems = [toProblem(error)];
     }
-    if (problems.length > 0) return { ok: false, status: 400, error: `the workflow has ${problems.length} problem(s)`, problems };
+    if (problems.length > 0)
+      return { ok: false, status: 400, error: `the workflow has ${problems.length} problem(s)`, problems };
     const nodes: Record<string, NodeRunState> = {};
     for (const id of Object.keys(request.workflow.nodes)) nodes[id] = { status: "pending" };
     const job: Job = {
@@ -168,7 +183,8 @@ export class JobQueue {
   moveToFront(id: string): QueueResult<QueueState> {
     const entry = this.entries.get(id);
     if (!entry) return notFound(id);
-    if (entry.job.status !== "queued") return { ok: false, status: 409, error: `job ${id} is ${entry.job.status}, not queued` };
+    if (entry.job.status !== "queued")
+      return { ok: false, status: 409, error: `job ${id} is ${entry.job.status}, not queued` };
     entry.position = this.nextFront--;
     this.record(entry);
     this.emitQueue();
@@ -179,7 +195,8 @@ export class JobQueue {
   remove(id: string): QueueResult<null> {
     const entry = this.entries.get(id);
     if (!entry) return notFound(id);
-    if (entry.job.status === "running") return { ok: false, status: 409, error: `job ${id} is running; cancel it first` };
+    if (entry.job.status === "running")
+      return { ok: false, status: 409, error: `job ${id} is running; cancel it first` };
     this.entries.delete(id);
     this.append({ type: "delete", id });
     this.emitQueue();
@@ -224,7 +241,9 @@ export class JobQueue {
   /** Starts the next queued job when nothing runs and the queue is not paused. */
   private pump(): void {
     if (this.closed || this.paused || this.running) return;
-    const next = [...this.entries.values()].filter((e) => e.job.status === "queued").sort((a, b) => a.position - b.position)[0];
+    const next = [...this.entries.values()]
+      .filter((e) => e.job.status === "queued")
+      .sort((a, b) => a.position - b.position)[0];
     if (!next) return;
     this.runningDone = this.run(next);
   }
@@ -244,7 +263,11 @@ export class JobQueue {
         workflow: job.workflow,
         targets: job.targets,
         signal: entry.controller.signal,
-        events: executionEventsFor(job, { emit: (event) => this.emit(event), progress: this.progressThrottle, preview: this.previewThrottle }),
+        events: executionEventsFor(job, {
+          emit: (event) => this.emit(event),
+          progress: this.progressThrottle,
+          preview: this.previewThrottle,
+        }),
       });
     } catch (error) {
       // The executor promises not to throw; if it does, the job fails and the queue goes on.
@@ -259,7 +282,10 @@ export class JobQueue {
       const node = job.nodes[nodeId];
       if (node && !node.ui) node.ui = toUiMessage(ui);
     }
-    const error = result.error ?? result.problems?.[0] ?? (result.status === "failed" ? { code: "failed", message: "the job failed" } : undefined);
+    const error =
+      result.error ??
+      result.problems?.[0] ??
+      (result.status === "failed" ? { code: "failed", message: "the job failed" } : undefined);
     this.finish(entry, result.status, result.status === "failed" ? error : undefined);
     this.pump();
   }
@@ -279,7 +305,11 @@ export class JobQueue {
     if (!notify) return;
     if (status === "succeeded") this.emit({ name: "job:succeeded", payload: { jobId: job.id } });
     else if (status === "cancelled") this.emit({ name: "job:cancelled", payload: { jobId: job.id } });
-    else this.emit({ name: "job:failed", payload: { jobId: job.id, error: job.error ?? { code: "failed", message: "the job failed" } } });
+    else
+      this.emit({
+        name: "job:failed",
+        payload: { jobId: job.id, error: job.error ?? { code: "failed", message: "the job failed" } },
+      });
     this.emitQueue();
   }
 

@@ -49,7 +49,9 @@ export class QueueJournal {
    */
   static open(path: string): { journal: QueueJournal; state: JournalState } {
     mkdirSync(dirname(path), { recursive: true });
-    const state = existsSync(path) ? replay(readFileSync(path, "utf8")) : { paused: false, jobs: new Map(), skippedLines: 0 };
+    const state = existsSync(path)
+      ? replay(readFileSync(path, "utf8"))
+      : { paused: false, jobs: new Map(), skippedLines: 0 };
     writeFileAtomicSync(path, serialise(snapshotRecords(state)));
     const journal = new QueueJournal(path, openSync(path, "a"));
     return { journal, state };

@@ -17,7 +17,14 @@ export class ScriptedExecutor implements WorkflowExecutor {
   validate(workflow: Workflow): Problem[] {
     return Object.entries(workflow.nodes)
       .filter(([, node]) => node.type === "Bad")
-      .map(([nodeId]) => ({ code: "bad_node", message: `node ${nodeId} is bad`, nodeId, input: "steps", expected: "INT in [1,1000]", found: "0" }));
+      .map(([nodeId]) => ({
+        code: "bad_node",
+        message: `node ${nodeId} is bad`,
+        nodeId,
+        input: "steps",
+        expected: "INT in [1,1000]",
+        found: "0",
+      }));
   }
 
   /** Lets every waiting `Wait` node finish. */
@@ -65,7 +72,10 @@ export class ScriptedExecutor implements WorkflowExecutor {
 }
 
 /** A workflow of scripted nodes: `scriptedWorkflow({ a: "Ok", b: "Wait" })`. */
-export function scriptedWorkflow(types: Record<string, string>, inputs: Record<string, Record<string, number>> = {}): Workflow {
+export function scriptedWorkflow(
+  types: Record<string, string>,
+  inputs: Record<string, Record<string, number>> = {},
+): Workflow {
   const nodes: Workflow["nodes"] = {};
   for (const [id, type] of Object.entries(types)) nodes[id] = { type, mode: "active", inputs: inputs[id] ?? {} };
   return { format: WORKFLOW_FORMAT, version: WORKFLOW_VERSION, nodes, packs: [] };

@@ -13,10 +13,12 @@ export function editorPages(editorDist: string | undefined, token: string): Rout
   const indexPath = editorDist ? join(editorDist, "index.html") : undefined;
   if (!indexPath || !existsSync(indexPath)) {
     router.get("/", (_req, res) => {
-      res.type("html").send(
-        "<!doctype html><title>Infix</title><p>The editor is not built. Run <code>npm run build:editor</code> " +
-          "or start with <code>infix serve --build-editor</code>; the API is at <a href=\"/api/config\">/api</a>.</p>",
-      );
+      res
+        .type("html")
+        .send(
+          "<!doctype html><title>Infix</title><p>The editor is not built. Run <code>npm run build:editor</code> " +
+            'or start with <code>infix serve --build-editor</code>; the API is at <a href="/api/config">/api</a>.</p>',
+        );
     });
     return router;
   }

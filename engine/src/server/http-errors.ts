@@ -20,7 +20,11 @@ export function parseBody<S extends z.ZodType>(res: Response, schema: S, body: u
   if (parsed.success) return parsed.data;
   const problems: Problem[] = parsed.error.issues.map((issue) => {
     const path = issue.path.map(String).join(".");
-    return { code: "invalid_body", message: path ? `${path}: ${issue.message}` : issue.message, input: path || undefined };
+    return {
+      code: "invalid_body",
+      message: path ? `${path}: ${issue.message}` : issue.message,
+      input: path || undefined,
+    };
   });
   sendError(res, 400, body === undefined ? "the request needs a JSON body" : "the request body is not valid", problems);
   return undefined;
@@ -37,7 +41,11 @@ export function errorHandler(log: (message: string) => void) {
     if (status === 413) return sendError(res, 413, "the upload is larger than the server accepts");
     if (status !== undefined && status >= 400 && status < 500) {
       const type = (error as { type?: string }).type;
-      return sendError(res, status, type === "entity.parse.failed" ? "the request body is not valid JSON" : errorMessage(error));
+      return sendError(
+        res,
+        status,
+        type === "entity.parse.failed" ? "the request body is not valid JSON" : errorMessage(error),
+      );
     }
     log(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     sendError(res, 500, `internal error: ${errorMessage(error)}`);

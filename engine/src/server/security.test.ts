@@ -8,8 +8,10 @@ const policy: SecurityPolicy = { csrfToken: "tok", hostAllowed: hostPolicy("127.
 describe("hostPolicy", () => {
   it("accepts loopback names on any port for a loopback bind and refuses others", () => {
     const allowed = hostPolicy("127.0.0.1");
-    for (const host of ["127.0.0.1:8188", "localhost:5173", "LOCALHOST", "[::1]:8188"]) expect(allowed(host), host).toBe(true);
-    for (const host of ["evil.example:8188", "127.0.0.1.evil.example", "localhost.evil:80", ""]) expect(allowed(host), host).toBe(false);
+    for (const host of ["127.0.0.1:8188", "localhost:5173", "LOCALHOST", "[::1]:8188"])
+      expect(allowed(host), host).toBe(true);
+    for (const host of ["evil.example:8188", "127.0.0.1.evil.example", "localhost.evil:80", ""])
+      expect(allowed(host), host).toBe(false);
   });
   it("accepts any name when bound to another interface", () => {
     expect(hostPolicy("0.0.0.0")("studio.lan:8188")).toBe(true);

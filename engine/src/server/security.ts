@@ -41,7 +41,11 @@ export function sameSecret(given: string | undefined, expected: string): boolean
 }
 
 /** Why a request (HTTP or the socket.io handshake) is refused, or null when it may pass. */
-export function checkRequest(policy: SecurityPolicy, req: IncomingMessage, kind: "read" | "write" | "socket" | "page"): string | null {
+export function checkRequest(
+  policy: SecurityPolicy,
+  req: IncomingMessage,
+  kind: "read" | "write" | "socket" | "page",
+): string | null {
   const host = req.headers.host ?? "";
   if (!policy.hostAllowed(host)) return `requests must address this server as localhost (Host '${host}' refused)`;
   const origin = req.headers.origin;
@@ -55,7 +59,7 @@ export function checkRequest(policy: SecurityPolicy, req: IncomingMessage, kind:
   if (kind === "write") {
     const token = req.headers["x-infix-token"];
     if (!sameSecret(typeof token === "string" ? token : undefined, policy.csrfToken)) {
-      return "missing or wrong x-infix-token header (read it from the page's <meta name=\"infix-token\">)";
+      return 'missing or wrong x-infix-token header (read it from the page\'s <meta name="infix-token">)';
     }
   }
   return null;
@@ -78,9 +82,13 @@ const AUTH_REFUSAL = "this server needs 'Authorization: Bearer <token>' (started
  * The socket.io half of `--auth-token`: the client sends `{ auth: { token } }` (or an
  * Authorization header where it can). Returns why the socket is refused, or null.
  */
-export function checkSocketAuth(policy: SecurityPolicy, handshake: { auth: Record<string, unknown>; headers: IncomingMessage["headers"] }): string | null {
+export function checkSocketAuth(
+  policy: SecurityPolicy,
+  handshake: { auth: Record<string, unknown>; headers: IncomingMessage["headers"] },
+): string | null {
   if (policy.authToken === undefined) return null;
-  const token = typeof handshake.auth.token === "string" ? handshake.auth.token : bearerOf(handshake.headers.authorization);
+  const token =
+    typeof handshake.auth.token === "string" ? handshake.auth.token : bearerOf(handshake.headers.authorization);
   return sameSecret(token, policy.authToken) ? null : AUTH_REFUSAL;
 }
 

@@ -31,8 +31,17 @@ async function startReal() {
   const files = await FileStore.open(FileStore.foldersUnder(dataDir));
   const registry = new NodeRegistry([testNodePackage]);
   const cache = new OutputCache({ budgetBytes: 1 << 24 });
-  const executor = new Executor({ registry, cache, resources: noResources, files: files.access(), log: { info: () => undefined, warn: () => undefined } });
-  const started = await startTestServer({ executor, files, cache, catalog: () => registry.catalog(noResources) }, dataDir);
+  const executor = new Executor({
+    registry,
+    cache,
+    resources: noResources,
+    files: files.access(),
+    log: { info: () => undefined, warn: () => undefined },
+  });
+  const started = await startTestServer(
+    { executor, files, cache, catalog: () => registry.catalog(noResources) },
+    dataDir,
+  );
   cleanups.push(started.cleanup, () => started.server.close());
   return started.server;
 }
@@ -66,23 +75,34 @@ describe("server with the real executor", () => {
     expect(job.nodes.save.ui?.text).toEqual(["output/note.txt"]);
     expect(typeof job.nodes.count.ms).toBe("number");
     await until(() => client.events.some((e) => e.name === "preview"));
-    expect(client.events.filter((e) => e.name === "progress").at(-1)?.payload).toMatchObject({ nodeId: "count", step: 4, total: 4 });
+    expect(client.events.filter((e) => e.name === "progress").at(-1)?.payload).toMatchObject({
+      nodeId: "count",
+      step: 4,
+      total: 4,
+    });
     const saved = await fetch(`${server.url}/api/files/output/note.txt`);
     expect(await saved.text()).toBe("saved");
 
     const second = await submit(server, { workflow: counting });
     await until(() => server.queue.get(second)?.status === "succeeded");
-    const cachedIds = client.events.filter((e) => e.name === "node:cached" && (e.payload as { jobId: string }).jobId === second).map((e) => (e.payload as { nodeId: string }).nodeId);
+    const cachedIds = client.events
+      .filter((e) => e.name === "node:cached" && (e.payload as { jobId: string }).jobId === second)
+      .map((e) => (e.payload as { nodeId: string }).nodeId);
     expect(cachedIds.sort()).toEqual(["save", "show"]);
     expect((await api(server, "GET", "/api/cache")).data).toMatchObject({ hits: expect.any(Number) });
   });
 
   it("returns the validator's problems with 400", async () => {
     const server = await startReal();
-    const bad = workflow({ count: { type: "SlowCount", mode: "active", inputs: { steps: -1 } }, show: { type: "ShowValue", mode: "active", inputs: { value: { node: "count", output: "count" } } } });
+    const bad = workflow({
+      count: { type: "SlowCount", mode: "active", inputs: { steps: -1 } },
+      show: { type: "ShowValue", mode: "active", inputs: { value: { node: "count", output: "count" } } },
+    });
     const res = await api(server, "POST", "/api/jobs", { json: { workflow: bad } });
     expect(res.status).toBe(400);
-    expect(res.data.problems).toEqual([expect.objectContaining({ code: "out_of_range", nodeId: "count", input: "steps" })]);
+    expect(res.data.problems).toEqual([
+      expect.objectContaining({ code: "out_of_range", nodeId: "count", input: "steps" }),
+    ]);
   });
 
   it("survives a node that throws and runs the next job", async () => {

@@ -16,8 +16,12 @@ async function start(...args: Parameters<typeof startTestServer>) {
   return started;
 }
 
-const png = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#00f" } }).png().toBuffer();
-const jpeg = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#00f" } }).jpeg().toBuffer();
+const png = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#00f" } })
+  .png()
+  .toBuffer();
+const jpeg = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#00f" } })
+  .jpeg()
+  .toBuffer();
 
 describe("uploads", () => {
   it("stores an image under input/ with a safe, non-clashing name and serves it back", async () => {
@@ -70,7 +74,7 @@ describe("file serving refuses traversal", () => {
     ]) {
       const res = await rawGet(server, path);
       expect([403, 404], path).toContain(res.status);
-      expect(res.body, path).not.toContain("secret\"");
+      expect(res.body, path).not.toContain('secret"');
       expect(res.body).not.toBe("secret");
     }
     expect((await rawGet(server, "/api/files/output/link.txt")).status).toBe(403);
@@ -81,9 +85,13 @@ describe("file serving refuses traversal", () => {
 describe("saved workflows", () => {
   it("saves versions, lists, restores a version and deletes", async () => {
     const { server } = await start();
-    expect((await api(server, "PUT", "/api/workflows/my flow", { json: { ...emptyWorkflow(), name: "v1" } })).data).toMatchObject({ name: "my flow", versions: 1 });
+    expect(
+      (await api(server, "PUT", "/api/workflows/my flow", { json: { ...emptyWorkflow(), name: "v1" } })).data,
+    ).toMatchObject({ name: "my flow", versions: 1 });
     await api(server, "PUT", "/api/workflows/my flow", { json: { ...emptyWorkflow(), name: "v2" } });
-    expect((await api(server, "GET", "/api/workflows")).data.workflows).toMatchObject([{ name: "my flow", versions: 2 }]);
+    expect((await api(server, "GET", "/api/workflows")).data.workflows).toMatchObject([
+      { name: "my flow", versions: 2 },
+    ]);
     expect((await api(server, "GET", "/api/workflows/my flow")).data.name).toBe("v2");
     expect((await api(server, "GET", "/api/workflows/my flow/versions")).data.versions).toHaveLength(2);
     expect((await api(server, "GET", "/api/workflows/my flow/versions/1")).data.name).toBe("v1");
@@ -100,7 +108,9 @@ describe("workflow from PNG, examples, cache, packs", () => {
   it("reads the workflow embedded in a PNG", async () => {
     const { server } = await start();
     const tagged = embedWorkflowInPng(png, { ...emptyWorkflow(), name: "from png" });
-    expect((await api(server, "POST", "/api/workflow-from-png", { body: Buffer.from(tagged) })).data.name).toBe("from png");
+    expect((await api(server, "POST", "/api/workflow-from-png", { body: Buffer.from(tagged) })).data.name).toBe(
+      "from png",
+    );
     expect((await api(server, "POST", "/api/workflow-from-png", { body: png })).status).toBe(422);
     expect((await api(server, "POST", "/api/workflow-from-png", { body: jpeg })).status).toBe(415);
   });
@@ -108,21 +118,32 @@ describe("workflow from PNG, examples, cache, packs", () => {
   it("lists examples from a folder with titles from the workflows and serves them", async () => {
     const { server, dataDir } = await start();
     mkdirSync(join(dataDir, "examples"));
-    writeFileSync(join(dataDir, "examples", "subject.json"), JSON.stringify({ ...emptyWorkflow(), name: "Subject swap", description: "Put a dog in a scene" }));
+    writeFileSync(
+      join(dataDir, "examples", "subject.json"),
+      JSON.stringify({ ...emptyWorkflow(), name: "Subject swap", description: "Put a dog in a scene" }),
+    );
     writeFileSync(join(dataDir, "examples", "broken.json"), "{");
-    expect((await api(server, "GET", "/api/examples")).data.examples).toEqual([{ name: "subject", title: "Subject swap", description: "Put a dog in a scene" }]);
+    expect((await api(server, "GET", "/api/examples")).data.examples).toEqual([
+      { name: "subject", title: "Subject swap", description: "Put a dog in a scene" },
+    ]);
     expect((await api(server, "GET", "/api/examples/subject")).data.name).toBe("Subject swap");
     expect((await api(server, "GET", "/api/examples/broken")).status).toBe(404);
   });
 
   it("reports and clears the cache through the injected control, and lists packs", async () => {
     let entries = 3;
-    const cache = { stats: () => ({ entries, bytes: entries * 10, budgetBytes: 100, hits: 1, misses: 2, evictions: 0 }), clear: () => void (entries = 0) };
+    const cache = {
+      stats: () => ({ entries, bytes: entries * 10, budgetBytes: 100, hits: 1, misses: 2, evictions: 0 }),
+      clear: () => void (entries = 0),
+    };
     const pack = { name: "Tiny", id: "tiny", bytes: 1, embedded: true, controlnets: [], attentionControl: false };
     const { server } = await start({ cache, packs: () => [pack], config: { tinyPackOnly: true } });
     expect((await api(server, "GET", "/api/cache")).data).toMatchObject({ entries: 3, bytes: 30 });
     expect((await api(server, "DELETE", "/api/cache")).data).toMatchObject({ entries: 0, bytes: 0 });
     expect((await api(server, "GET", "/api/packs")).data).toEqual({ packs: [pack] });
-    expect((await api(server, "GET", "/api/config")).data).toMatchObject({ tinyPackOnly: true, maxUploadBytes: 25 * 1024 * 1024 });
+    expect((await api(server, "GET", "/api/config")).data).toMatchObject({
+      tinyPackOnly: true,
+      maxUploadBytes: 25 * 1024 * 1024,
+    });
   });
 });

@@ -26,7 +26,15 @@ describe("jobs over HTTP and socket.io", () => {
     const jobId = (submitted.data.job as { id: string }).id;
     await until(() => client.events.some((e) => e.name === "job:succeeded"));
     const names = client.events.map((e) => e.name).filter((n) => n !== "queue" && n !== "progress" && n !== "preview");
-    expect(names).toEqual(["job:queued", "job:started", "node:started", "node:finished", "node:started", "node:finished", "job:succeeded"]);
+    expect(names).toEqual([
+      "job:queued",
+      "job:started",
+      "node:started",
+      "node:finished",
+      "node:started",
+      "node:finished",
+      "job:succeeded",
+    ]);
     expect(client.events[0].name).toBe("queue");
     expect(client.events.find((e) => e.name === "progress")?.payload).toMatchObject({ jobId, nodeId: "p", total: 3 });
     await until(() => client.events.some((e) => e.name === "preview"));
@@ -39,7 +47,9 @@ describe("jobs over HTTP and socket.io", () => {
 
   it("answers validation problems with 400 and every problem, and queues nothing", async () => {
     const { server } = await start();
-    const res = await api(server, "POST", "/api/jobs", { json: { workflow: scriptedWorkflow({ a: "Bad", b: "Bad" }) } });
+    const res = await api(server, "POST", "/api/jobs", {
+      json: { workflow: scriptedWorkflow({ a: "Bad", b: "Bad" }) },
+    });
     expect(res.status).toBe(400);
     expect((res.data.problems as { nodeId: string }[]).map((p) => p.nodeId)).toEqual(["a", "b"]);
     expect(((await api(server, "GET", "/api/jobs")).data as unknown as QueueState).jobs).toEqual([]);
@@ -47,7 +57,10 @@ describe("jobs over HTTP and socket.io", () => {
 
   it("rejects malformed bodies with 400 and keeps serving", async () => {
     const { server } = await start();
-    const broken = await api(server, "POST", "/api/jobs", { body: "{not json", headers: { "content-type": "application/json" } });
+    const broken = await api(server, "POST", "/api/jobs", {
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(broken).toMatchObject({ status: 400, data: { error: "the request body is not valid JSON" } });
     const wrongShape = await api(server, "POST", "/api/jobs", { json: { workflow: { format: "nope" } } });
     expect(wrongShape.status).toBe(400);
@@ -69,12 +82,16 @@ describe("jobs over HTTP and socket.io", () => {
     const [a, b, c] = ids;
     const front = await api(server, "POST", `/api/jobs/${c}/front`);
     expect((front.data as unknown as QueueState).jobs.map((j) => j.id)).toEqual([c, a, b]);
-    expect((await api(server, "POST", `/api/jobs/${a}/cancel`)).data).toMatchObject({ job: { id: a, status: "cancelled" } });
+    expect((await api(server, "POST", `/api/jobs/${a}/cancel`)).data).toMatchObject({
+      job: { id: a, status: "cancelled" },
+    });
     expect((await api(server, "DELETE", `/api/jobs/${b}`)).status).toBe(204);
     expect((await api(server, "DELETE", `/api/jobs/${b}`)).status).toBe(404);
     await api(server, "POST", "/api/queue/resume");
     await until(() => executor.started.length === 1);
-    await until(async () => ((await api(server, "GET", `/api/jobs/${c}`)).data as unknown as Job).status === "succeeded");
+    await until(
+      async () => ((await api(server, "GET", `/api/jobs/${c}`)).data as unknown as Job).status === "succeeded",
+    );
     expect(executor.started).toEqual(["c"]);
     expect((await api(server, "POST", `/api/jobs/${c}/front`)).status).toBe(409);
   });
@@ -96,7 +113,9 @@ describe("jobs over HTTP and socket.io", () => {
 
   it("greets a (re)connecting client with the queue and the running job's full state", async () => {
     const { server, executor } = await start();
-    const res = await api(server, "POST", "/api/jobs", { json: { workflow: scriptedWorkflow({ a: "Ok", w: "Wait" }) } });
+    const res = await api(server, "POST", "/api/jobs", {
+      json: { workflow: scriptedWorkflow({ a: "Ok", w: "Wait" }) },
+    });
     const id = (res.data.job as { id: string }).id;
     await until(() => executor.started.includes("w"));
     const late = connectRecorder(server);
@@ -112,7 +131,9 @@ describe("jobs over HTTP and socket.io", () => {
 
   it("keeps queued jobs across a restart and marks the interrupted one failed", async () => {
     const first = await startTestServer();
-    const running = await api(first.server, "POST", "/api/jobs", { json: { workflow: scriptedWorkflow({ w: "Wait" }) } });
+    const running = await api(first.server, "POST", "/api/jobs", {
+      json: { workflow: scriptedWorkflow({ w: "Wait" }) },
+    });
     const runningId = (running.data.job as { id: string }).id;
     await until(() => first.server.queue.get(runningId)?.status === "running");
     const queued = await api(first.server, "POST", "/api/jobs", { json: { workflow: scriptedWorkflow({ q: "Ok" }) } });

@@ -40,10 +40,13 @@ describe("write token and origin", () => {
   it("refuses requests addressed to a foreign Host (DNS rebinding)", async () => {
     const { server } = await start();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: server.port, path: "/", headers: { host: `evil.example:${server.port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        { host: "127.0.0.1", port: server.port, path: "/", headers: { host: `evil.example:${server.port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -77,7 +80,10 @@ describe("--auth-token", () => {
     expect((await api(server, "GET", "/api/config", { headers: { authorization: "Bearer nope" } })).status).toBe(401);
     expect((await api(server, "GET", "/api/config", { headers: { authorization: "Bearer s3cret" } })).status).toBe(200);
     // The bearer token does not replace the write token.
-    expect((await api(server, "POST", "/api/queue/pause", { token: null, headers: { authorization: "Bearer s3cret" } })).status).toBe(403);
+    expect(
+      (await api(server, "POST", "/api/queue/pause", { token: null, headers: { authorization: "Bearer s3cret" } }))
+        .status,
+    ).toBe(403);
 
     const refused = connectRecorder(server);
     cleanups.push(() => void refused.socket.close());

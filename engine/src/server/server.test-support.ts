@@ -8,7 +8,10 @@ import type { ClientToServerEvents, ServerToClientEvents } from "./protocol.ts";
 import { createServer, type InfixServer, type ServerOptions } from "./server.ts";
 
 /** A server on 127.0.0.1:<random> over a fresh temp data folder, with the scripted executor. */
-export async function startTestServer(overrides: Partial<ServerOptions> = {}, dataDir = mkdtempSync(join(tmpdir(), "infix-server-"))) {
+export async function startTestServer(
+  overrides: Partial<ServerOptions> = {},
+  dataDir = mkdtempSync(join(tmpdir(), "infix-server-")),
+) {
   const executor = (overrides.executor as ScriptedExecutor | undefined) ?? new ScriptedExecutor();
   const server = await createServer({
     port: 0,
@@ -22,7 +25,12 @@ export async function startTestServer(overrides: Partial<ServerOptions> = {}, da
 }
 
 /** fetch against the server with the write token (unless `token: null`) and JSON body handling. */
-export async function api(server: InfixServer, method: string, path: string, options: { json?: unknown; body?: BodyInit; token?: string | null; headers?: Record<string, string> } = {}) {
+export async function api(
+  server: InfixServer,
+  method: string,
+  path: string,
+  options: { json?: unknown; body?: BodyInit; token?: string | null; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== null) headers["x-infix-token"] = options.token ?? server.token;
   let body = options.body;
@@ -57,8 +65,16 @@ export function rawGet(server: InfixServer, path: string): Promise<{ status: num
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Connects a socket.io client and records every event it receives, in order. */
-export function connectRecorder(server: InfixServer, options: { auth?: Record<string, string>; extraHeaders?: Record<string, string> } = {}) {
-  const socket: ClientSocket = connect(server.url, { transports: ["websocket"], reconnection: false, forceNew: true, ...options });
+export function connectRecorder(
+  server: InfixServer,
+  options: { auth?: Record<string, string>; extraHeaders?: Record<string, string> } = {},
+) {
+  const socket: ClientSocket = connect(server.url, {
+    transports: ["websocket"],
+    reconnection: false,
+    forceNew: true,
+    ...options,
+  });
   const events: { name: string; payload: unknown }[] = [];
   socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
   const connected = new Promise<void>((resolve, reject) => {

@@ -80,7 +80,12 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const token = randomBytes(24).toString("base64url");
   const files = options.files ?? (await FileStore.open(FileStore.foldersUnder(options.dataDir)));
-  const queue = new JobQueue({ executor: options.executor, journalPath: join(options.dataDir, "queue.jsonl"), historyLimit: options.historyLimit, log });
+  const queue = new JobQueue({
+    executor: options.executor,
+    journalPath: join(options.dataDir, "queue.jsonl"),
+    historyLimit: options.historyLimit,
+    log,
+  });
   const config: Config = {
     version: options.config?.version ?? "0.1.0",
     tinyPackOnly: options.config?.tinyPackOnly ?? false,
@@ -97,7 +102,15 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   const api = express.Router();
   // JSON bodies are workflows: generous but bounded. Uploads have their own raw parser and cap.
   api.use(express.json({ limit: "10mb" }));
-  api.use(infoRoutes({ config, catalog: options.catalog, packs: options.packs ?? (() => []), examples: options.examples ?? folderExamples(join(options.dataDir, "examples")), cache: options.cache }));
+  api.use(
+    infoRoutes({
+      config,
+      catalog: options.catalog,
+      packs: options.packs ?? (() => []),
+      examples: options.examples ?? folderExamples(join(options.dataDir, "examples")),
+      cache: options.cache,
+    }),
+  );
   api.use(jobRoutes(queue));
   api.use(workflowRoutes(new WorkflowStore(join(options.dataDir, "workflows"))));
   api.use(fileRoutes(files, maxUploadBytes));

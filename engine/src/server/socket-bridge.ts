@@ -11,7 +11,11 @@ export type InfixSocketServer = SocketServer<ClientToServerEvents, ServerToClien
  * greets each new socket with the queue and, when a job runs, its full state so a reloaded
  * editor catches up. Returns the function that disconnects the bridge.
  */
-export function bridgeQueueToSockets(queue: JobQueue, io: InfixSocketServer, log: (message: string) => void): () => void {
+export function bridgeQueueToSockets(
+  queue: JobQueue,
+  io: InfixSocketServer,
+  log: (message: string) => void,
+): () => void {
   io.on("connection", (socket) => {
     socket.emit("queue", queue.state());
     const running = queue.runningJob();
@@ -43,8 +47,12 @@ function emitQueueEvent(io: InfixSocketServer, event: Exclude<QueueEvent, { name
  */
 export async function previewDataUrl(image: PreviewImage): Promise<string> {
   if (image.rgb.length !== image.width * image.height * 3) {
-    throw new RangeError(`preview is ${image.width}×${image.height} but has ${image.rgb.length} bytes, not ${image.width * image.height * 3}`);
+    throw new RangeError(
+      `preview is ${image.width}×${image.height} but has ${image.rgb.length} bytes, not ${image.width * image.height * 3}`,
+    );
   }
-  const png = await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+  const png = await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png()
+    .toBuffer();
   return `data:image/png;base64,${png.toString("base64")}`;
 }

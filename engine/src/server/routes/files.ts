@@ -33,7 +33,8 @@ export function fileRoutes(files: FileStore, maxUploadBytes: number): Router {
 
   router.get("/files/:folder/*path", async (req, res) => {
     const folder = req.params.folder as FolderName;
-    if (!FOLDER_NAMES.includes(folder)) return sendError(res, 404, `no folder '${req.params.folder}' (input, output or temp)`);
+    if (!FOLDER_NAMES.includes(folder))
+      return sendError(res, 404, `no folder '${req.params.folder}' (input, output or temp)`);
     const segments = req.params.path as unknown as string[];
     const resolved = await files.resolveExisting(folder, segments.join("/"));
     if (!resolved.ok) return sendError(res, resolved.reason === "outside" ? 403 : 404, resolved.message);

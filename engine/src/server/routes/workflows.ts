@@ -46,7 +46,8 @@ export function workflowRoutes(store: WorkflowStore): Router {
   });
 
   router.delete("/workflows/:name", async (req, res) => {
-    if (!(await store.remove(req.params.name))) return sendError(res, 404, `no saved workflow named '${req.params.name}'`);
+    if (!(await store.remove(req.params.name)))
+      return sendError(res, 404, `no saved workflow named '${req.params.name}'`);
     res.status(204).end();
   });
 
