@@ -121,7 +121,6 @@ export const samplerNode: NodeDefinition = {
       startLatents = scheduler.addNoise(latent.samples.data, noise, noiseTimestep);
     }
 
-    const previewBuffer = new Uint8Array(dims[2] * dims[3] * 3);
     ctx.progress(0, timesteps.length);
     const samples = await denoise({
       pack,
@@ -138,7 +137,8 @@ export const samplerNode: NodeDefinition = {
       keep: latent.noiseMask ? { original: latent.samples.data, noise, mask: noiseMaskFor(latent, "latent") } : undefined,
       onStep(step, total, current) {
         ctx.progress(step, total);
-        ctx.preview(stepPreview(current, previewBuffer));
+        // A fresh picture each step: the server may still be encoding the previous one off-thread.
+        ctx.preview(stepPreview(current));
       },
     });
     const result: LatentBatch = { type: "LATENT", samples, noiseMask: latent.noiseMask };
