@@ -38,7 +38,7 @@ export function errorHandler(log: (message: string) => void) {
   return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
     const status = httpStatusOf(error);
-    if (status === 413) return sendError(res, 413, "the upload is larger than the server accepts");
+    if (status === 413) return sendError(res, 413, "the request body is larger than the server accepts");
     if (status !== undefined && status >= 400 && status < 500) {
       const type = (error as { type?: string }).type;
       return sendError(
