@@ -103,8 +103,17 @@ def spaced_ascending(cfg, n):
     return np.linspace(0, N - 1, n).round().astype(np.int64)
 
 
+def prk_timesteps(cfg, n):
+    ts = spaced_ascending(cfg, n)
+    half = cfg["num_train_timesteps"] // n // 2
+    prk = np.array(ts[-4:]).repeat(2) + np.tile(np.array([0, half]), 4)
+    return (prk[:-1].repeat(2)[1:-1])[::-1].copy()
+
+
 def pndm_timesteps(cfg, n):
     ts = spaced_ascending(cfg, n)
+    if not cfg.get("skip_prk_steps", False):
+        return np.concatenate([prk_timesteps(cfg, n), ts[:-3][::-1]]).astype(np.int64)
     return np.concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1].copy()
 
 
@@ -229,12 +238,38 @@ def pndm_run(cfg, n, steps):
     ac = alphas_cumprod_for(cfg)
     final = F(1.0) if cfg["set_alpha_to_one"] else ac[0]
     ts = pndm_timesteps(cfg, n)
+    prk = prk_timesteps(cfg, n) if not cfg.get("skip_prk_steps", False) else []
     ratio = cfg["num_train_timesteps"] // n
     x = tensor(1, 1.0)
-    ets, cur_sample, counter = [], None, 0
+    ets, cur_sample, counter, cur_out = [], None, 0, None
+
+    def prev_sample(sample, t, prev_t, eps):
+        a_t = ac[t]
+        a_prev = ac[prev_t] if prev_t >= 0 else final
+        b_t, b_prev = F(1 - a_t), F(1 - a_prev)
+        coeff = np.sqrt(F(a_prev / a_t))
+        denom = F(F(a_t * np.sqrt(b_prev)) + np.sqrt(F(F(a_t * b_t) * a_prev)))
+        return (coeff * sample - (F(a_prev - a_t) * eps) / denom).astype(F)
+
     for k in range(steps):
         t = int(ts[k])
         out = model_output(k)
+        if counter < len(prk):
+            # Runge-Kutta warm-up (PNDMScheduler.step_prk)
+            prev_t = t - (0 if counter % 2 else ratio // 2)
+            t = int(prk[counter // 4 * 4])
+            eps = out
+            if counter % 4 == 0:
+                cur_out = (F(1 / 6) * out).astype(F)
+                ets.append(out)
+                cur_sample = x
+            elif counter % 4 == 3:
+                eps = (cur_out + F(1 / 6) * out).astype(F)
+            else:
+                cur_out = (cur_out + F(1 / 3) * out).astype(F)
+            x = prev_sample(cur_sample, t, prev_t, eps)
+            counter += 1
+            continue
         prev_t = t - ratio
         if counter != 1:
             ets = ets[-3:] + [out]
@@ -252,12 +287,7 @@ def pndm_run(cfg, n, steps):
             eps = ((F(23) * ets[-1] - F(16) * ets[-2] + F(5) * ets[-3]) / F(12)).astype(F)
         else:
             eps = (F(1 / 24) * (F(55) * ets[-1] - F(59) * ets[-2] + F(37) * ets[-3] - F(9) * ets[-4])).astype(F)
-        a_t = ac[t]
-        a_prev = ac[prev_t] if prev_t >= 0 else final
-        b_t, b_prev = F(1 - a_t), F(1 - a_prev)
-        coeff = np.sqrt(F(a_prev / a_t))
-        denom = F(F(a_t * np.sqrt(b_prev)) + np.sqrt(F(F(a_t * b_t) * a_prev)))
-        x = (coeff * sample - (F(a_prev - a_t) * eps) / denom).astype(F)
+        x = prev_sample(sample, t, prev_t, eps)
         counter += 1
     return ts, x
 
@@ -374,12 +404,38 @@ def torch_runs(torch):
         ac = torch.cumprod(1.0 - T(betas_for(cfg)), dim=0)
         final = torch.tensor(1.0) if cfg["set_alpha_to_one"] else ac[0]
         ts = pndm_timesteps(cfg, n)
+        prk = prk_timesteps(cfg, n) if not cfg.get("skip_prk_steps", False) else []
         ratio = cfg["num_train_timesteps"] // n
         x = T(tensor(1, 1.0))
-        ets, cur, counter = [], None, 0
+        ets, cur, counter, cur_out = [], None, 0, 0
+
+        def get_prev_sample(sample, t, prev_t, mo):
+            a_t = ac[t]
+            a_prev = ac[prev_t] if prev_t >= 0 else final
+            b_t, b_prev = 1 - a_t, 1 - a_prev
+            coeff = (a_prev / a_t) ** 0.5
+            denom = a_t * b_prev ** 0.5 + (a_t * b_t * a_prev) ** 0.5
+            return coeff * sample - (a_prev - a_t) * mo / denom
+
         for k in range(steps):
             t = int(ts[k])
             mo = T(model_output(k))
+            if counter < len(prk):
+                diff = 0 if counter % 2 else ratio // 2
+                prev_t = t - diff
+                t = int(prk[counter // 4 * 4])
+                if counter % 4 == 0:
+                    cur_out += 1 / 6 * mo
+                    ets.append(mo)
+                    cur = x
+                elif (counter - 1) % 4 == 0 or (counter - 2) % 4 == 0:
+                    cur_out += 1 / 3 * mo
+                else:
+                    mo = cur_out + 1 / 6 * mo
+                    cur_out = 0
+                x = get_prev_sample(cur, t, prev_t, mo)
+                counter += 1
+                continue
             prev_t = t - ratio
             if counter != 1:
                 ets = ets[-3:] + [mo]
@@ -397,12 +453,7 @@ def torch_runs(torch):
                 mo = (23 * ets[-1] - 16 * ets[-2] + 5 * ets[-3]) / 12
             else:
                 mo = (1 / 24) * (55 * ets[-1] - 59 * ets[-2] + 37 * ets[-3] - 9 * ets[-4])
-            a_t = ac[t]
-            a_prev = ac[prev_t] if prev_t >= 0 else final
-            b_t, b_prev = 1 - a_t, 1 - a_prev
-            coeff = (a_prev / a_t) ** 0.5
-            denom = a_t * b_prev ** 0.5 + (a_t * b_t * a_prev) ** 0.5
-            x = coeff * sample - (a_prev - a_t) * mo / denom
+            x = get_prev_sample(sample, t, prev_t, mo)
             counter += 1
         return x.numpy()
 
@@ -532,9 +583,12 @@ def main():
                       "alphas_cumprod_at": {str(i): float(ac[i]) for i in list(range(0, 1000, 37)) + [999]}})
 
     for steps_total in (25, 50):
-        ts, x = pndm_run({**sd, "timestep_spacing": "leading"}, steps_total, 6)
+        ts, x = pndm_run({**sd, "skip_prk_steps": True, "timestep_spacing": "leading"}, steps_total, 6)
         add("pndm", {**sd, "skip_prk_steps": True}, {"steps": steps_total, "run": 6}, timesteps=ts, result=x)
-    ts, x = pndm_run({**sd, "timestep_spacing": "trailing"}, 30, 5)
+    prk_cfg = {**sd, "skip_prk_steps": False}
+    ts, x = pndm_run(prk_cfg, 25, 16)  # 12 Runge-Kutta evaluations, then 4 PLMS steps
+    add("pndm", prk_cfg, {"steps": 25, "run": 16}, timesteps=ts, result=x)
+    ts, x = pndm_run({**sd, "skip_prk_steps": True, "timestep_spacing": "trailing"}, 30, 5)
     add("pndm", {**sd, "skip_prk_steps": True, "timestep_spacing": "trailing"}, {"steps": 30, "run": 5}, timesteps=ts, result=x)
 
     for cfg, eta in ((lavis_ddim, 0.0), (sd, 0.0), (linear, 0.0), (sd, 0.7), ({**sd, "timestep_spacing": "linspace"}, 0.0),

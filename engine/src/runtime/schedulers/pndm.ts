@@ -1,7 +1,9 @@
 /**
- * PNDM in its PLMS form (Liu et al. 2022, "Pseudo Numerical Methods for Diffusion Models
- * on Manifolds", eq. 12 with the linear multistep ε of eq. 14), as diffusers
- * `PNDMScheduler` with `skip_prk_steps`: the scheduler BLIP-Diffusion ships with.
+ * PNDM (Liu et al. 2022, "Pseudo Numerical Methods for Diffusion Models on Manifolds":
+ * the transfer of eq. 11 with the linear multistep ε of eq. 14), as diffusers
+ * `PNDMScheduler`. With `skip_prk_steps` (the scheduler BLIP-Diffusion ships with) it runs
+ * PLMS only; without, three Runge–Kutta-like warm-up steps (eq. 13, 4 evaluations each,
+ * `step_prk`) fill the ε history first.
  *
  * diffusers' quirks are kept because outputs depend on them: the timestep list repeats its
  * second entry ([980, 960, 960, 940, …] for 50 steps); the first call takes an Euler-like
@@ -17,6 +19,8 @@ import { addNoiseVariancePreserving, alphaAt, alphasCumprodOf, ascendingTimestep
 
 const fr = Math.fround;
 const ONE_24TH = fr(1 / 24);
+const ONE_SIXTH = fr(1 / 6);
+const ONE_THIRD = fr(1 / 3);
 
 export const PNDM_DEFAULTS = { setAlphaToOne: false, timestepSpacing: "leading", clipSample: false, skipPrkSteps: false } as const;
 
@@ -36,24 +40,36 @@ export class PndmScheduler implements Scheduler {
   private etsStart = 0;
   private readonly firstSample = new ReusableBuffer();
   private readonly combined = new ReusableBuffer();
+  /** Runge–Kutta warm-up timesteps (empty with skip_prk_steps) and the running ε sum of one RK step. */
+  private prkTimesteps: number[] = [];
+  private readonly rungeKuttaSum = new ReusableBuffer();
   private readonly outputs = new PingPongBuffers();
 
   constructor(raw: DiffusersSchedulerConfig) {
     this.config = resolveSchedulerConfig(raw, PNDM_DEFAULTS);
-    if (!this.config.skipPrkSteps) {
-      // The Runge–Kutta warm-up is not implemented; every released Stable-Diffusion-family config skips it.
-      throw new SchedulerConfigError("skip_prk_steps", "true (PNDM runs here in its PLMS form only)", false);
-    }
     this.alphasCumprod = alphasCumprodOf(this.config);
     this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
   }
 
   setTimesteps(numSteps: number): void {
     const base = ascendingTimesteps(this.config, numSteps, this.name);
-    // diffusers: concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1] — the second-largest timestep
-    // repeats; with one step ts[-2:-1] is empty and the list is just [t].
-    const plms = base.length > 1 ? [...base.subarray(0, base.length - 1), base[base.length - 2], base[base.length - 1]] : [...base];
-    this.timesteps = Float64Array.from(plms).reverse();
+    if (this.config.skipPrkSteps) {
+      // diffusers: concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1] — the second-largest timestep
+      // repeats; with one step ts[-2:-1] is empty and the list is just [t].
+      const plms = base.length > 1 ? [...base.subarray(0, base.length - 1), base[base.length - 2], base[base.length - 1]] : [...base];
+      this.prkTimesteps = [];
+      this.timesteps = Float64Array.from(plms).reverse();
+    } else {
+      if (numSteps < 4) throw new SchedulerConfigError("skip_prk_steps", "true for fewer than 4 steps (the Runge–Kutta warm-up needs 4)", false);
+      // diffusers: the 4 largest timesteps, each followed by its half-step (+⌊⌊N/n⌋/2⌋), then
+      // [:-1].repeat(2)[1:-1] reversed: 12 evaluations, 3 RK steps of 4; PLMS continues below them.
+      const half = Math.floor(Math.floor(this.config.numTrainTimesteps / numSteps) / 2);
+      const withHalves = [...base.subarray(base.length - 4)].flatMap((t) => [t, t + half]);
+      const doubled = withHalves.slice(0, -1).flatMap((t) => [t, t]);
+      this.prkTimesteps = doubled.slice(1, -1).reverse();
+      const plms = [...base.subarray(0, base.length - 3)].reverse();
+      this.timesteps = Float64Array.from([...this.prkTimesteps, ...plms]);
+    }
     this.stepRatio = Math.floor(this.config.numTrainTimesteps / numSteps);
     this.counter = 0;
     this.etsCount = 0;
@@ -68,6 +84,7 @@ export class PndmScheduler implements Scheduler {
     checkSameLength(this.name, modelOutput, sample);
     if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
     checkTrainingTimestep(this.name, t, this.config.numTrainTimesteps);
+    if (this.counter < this.prkTimesteps.length) return this.stepRungeKutta(modelOutput, t, sample);
     const n = sample.length;
     let timestep = t;
     let prevTimestep = t - this.stepRatio;
@@ -114,6 +131,33 @@ export class PndmScheduler implements Scheduler {
 
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
     return addNoiseVariancePreserving(this.name, this.alphasCumprod, original, noise, t);
+  }
+
+  /**
+   * diffusers `step_prk`: four evaluations per step (at t, t − h/2 twice, t − h) whose ε
+   * combine as (ε₁ + 2ε₂ + 2ε₃ + ε₄)/6, each one also moving the step's starting sample.
+   */
+  private stepRungeKutta(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
+    const n = sample.length;
+    const phase = this.counter % 4;
+    const prevTimestep = t - (this.counter % 2 ? 0 : Math.floor(this.stepRatio / 2));
+    const timestep = this.prkTimesteps[this.counter - phase];
+    const sum = this.rungeKuttaSum.take(n);
+    let eps = modelOutput;
+    if (phase === 0) {
+      for (let i = 0; i < n; i++) sum[i] = fr(ONE_SIXTH * modelOutput[i]);
+      this.pushEts(modelOutput);
+      this.firstSample.take(n).set(sample);
+    } else if (phase === 3) {
+      eps = this.combined.take(n);
+      for (let i = 0; i < n; i++) eps[i] = fr(sum[i] + fr(ONE_SIXTH * modelOutput[i]));
+    } else {
+      for (let i = 0; i < n; i++) sum[i] = fr(sum[i] + fr(ONE_THIRD * modelOutput[i]));
+    }
+    const out = this.outputs.take(n);
+    this.previousSample(this.firstSample.take(n), timestep, prevTimestep, eps, out);
+    this.counter++;
+    return out;
   }
 
   /** diffusers `_get_prev_sample` (PNDM paper eq. 11): x_prev = √(ᾱ_prev/ᾱ_t)·x − (ᾱ_prev − ᾱ_t)·ε / (ᾱ_t√(1 − ᾱ_prev) + √(ᾱ_t(1 − ᾱ_t)ᾱ_prev)). */

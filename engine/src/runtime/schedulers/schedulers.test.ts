@@ -91,6 +91,7 @@ describe("createScheduler", () => {
 
   it("rejects an unsupported config flag with the key at fault", () => {
     expect(() => createScheduler("ddim", { thresholding: true })).toThrow(/"thresholding" must be false/);
-    expect(() => createScheduler("pndm", { skip_prk_steps: false })).toThrow(/skip_prk_steps/);
+    const rungeKutta = createScheduler("pndm", { skip_prk_steps: false });
+    expect(() => rungeKutta.setTimesteps(3)).toThrow(/skip_prk_steps/);
   });
 });

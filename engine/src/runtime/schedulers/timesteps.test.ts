@@ -42,6 +42,17 @@ describe("PNDM (skip_prk_steps) timesteps", () => {
   });
 });
 
+describe("PNDM timesteps with the Runge–Kutta warm-up (skip_prk_steps false)", () => {
+  it("25 steps: 3 RK steps of 4 evaluations over the 4 largest timesteps and their half steps, then PLMS", () => {
+    const scheduler = createScheduler("pndm", { ...sd, skip_prk_steps: false });
+    scheduler.setTimesteps(25);
+    // leading timesteps 0, 40, …, 960; half step ⌊40/2⌋ = 20
+    const rungeKutta = [960, 940, 940, 920, 920, 900, 900, 880, 880, 860, 860, 840];
+    const plms = leadingDescending(25, 0).slice(3); // 840, 800, …, 0
+    expect(Array.from(scheduler.timesteps)).toEqual([...rungeKutta, ...plms]);
+  });
+});
+
 describe("DDIM timesteps (leading)", () => {
   for (const n of [25, 50]) {
     for (const offset of [0, 1]) {
