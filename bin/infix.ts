@@ -72,7 +72,8 @@ program
   .option("--data <dir>", "data folder for input/ and temp/ files", "data")
   .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
   .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
-  .action(async (file: string, options: { output: string; data: string; models?: string; testNodes?: boolean }) => {
+  .option("--latents <file.npy>", "start from these latents: the workflow's Load Latent node reads this .npy file")
+  .action(async (file: string, options: { output: string; data: string; models?: string; testNodes?: boolean; latents?: string }) => {
     const setup = await createEngineSetup({
       dataDir: options.data,
       outputDir: options.output,
@@ -91,6 +92,7 @@ program
         isTty: process.stderr.isTTY === true,
       },
       controller.signal,
+      { latents: options.latents },
     );
     // onnxruntime and sharp keep worker threads; a finished run should not wait on them.
     process.exit();

@@ -4,6 +4,7 @@ import { parseWorkflow, type Problem, type Workflow } from "@infix/engine";
 import type { ExecutionEvents } from "../engine/src/execution/types.ts";
 import type { EngineSetup } from "./engine-setup.ts";
 import { formatProblem } from "./format-problem.ts";
+import { applyLatentsOption } from "./latents-option.ts";
 import { renderProgressLine, type RunProgress } from "./progress-bar.ts";
 
 /** Where `infix run` writes: its text goes to these (stderr for progress, stdout for results). */
@@ -12,6 +13,12 @@ export interface RunStreams {
   /** Progress and errors. `rewrite` replaces the current line (a TTY) instead of adding one. */
   err: (line: string, rewrite?: boolean) => void;
   isTty: boolean;
+}
+
+/** Run options beyond the workflow file. */
+export interface RunOptions {
+  /** A .npy file for the workflow's Load Latent node (`--latents`). */
+  latents?: string;
 }
 
 /**
@@ -26,6 +33,7 @@ export async function runWorkflowFile(
   setup: EngineSetup,
   streams: RunStreams,
   signal?: AbortSignal,
+  options: RunOptions = {},
 ): Promise<number> {
   let json: unknown;
   try {
@@ -36,7 +44,12 @@ export async function runWorkflowFile(
   }
   const parsed = parseWorkflow(json);
   if (!parsed.ok) return reportProblems(streams, `${file} is not a valid workflow`, parsed.problems);
-  const workflow = parsed.workflow;
+  let workflow = parsed.workflow;
+  if (options.latents !== undefined) {
+    const applied = await applyLatentsOption(workflow, options.latents, setup.files.folders.input);
+    if (!applied.ok) return reportProblems(streams, `--latents ${options.latents} cannot be used`, [applied.problem], workflow);
+    workflow = applied.workflow;
+  }
   const problems = setup.executor.validate(workflow);
   if (problems.length > 0) return reportProblems(streams, `${file} cannot run`, problems, workflow);
 
