@@ -24,7 +24,13 @@ function median(values: number[]): number {
 
 export async function benchSchedulers(options: { runs?: number } = {}): Promise<SchedulerTiming[]> {
   const runs = options.runs ?? 5;
-  const config = { beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012, skip_prk_steps: true, set_alpha_to_one: false };
+  const config = {
+    beta_schedule: "scaled_linear",
+    beta_start: 0.00085,
+    beta_end: 0.012,
+    skip_prk_steps: true,
+    set_alpha_to_one: false,
+  };
   const generator = new TorchGenerator(0);
   const modelOutput = generator.randn(SHAPE);
   const timings: SchedulerTiming[] = [];

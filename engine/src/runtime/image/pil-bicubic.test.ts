@@ -19,7 +19,9 @@ interface Case {
   expected: Expected;
 }
 
-const fixture = JSON.parse(readFileSync(new URL("./pil-bicubic.fixture.json", import.meta.url), "utf8")) as { cases: Case[] };
+const fixture = JSON.parse(readFileSync(new URL("./pil-bicubic.fixture.json", import.meta.url), "utf8")) as {
+  cases: Case[];
+};
 
 /** The same drawing recipes as tools/pil_bicubic_vectors.py. */
 function draw(width: number, height: number, pattern: Case["pattern"]): RgbImage {

@@ -59,7 +59,8 @@ function axisCoefficients(inSize: number, in0: number, in1: number, outSize: num
     }
     for (let x = 0; x < xmax; x++) {
       const w = sum !== 0 ? row[x] / sum : row[x];
-      weights[xx * taps + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
+      weights[xx * taps + x] =
+        w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
     }
     first[xx] = xmin;
     count[xx] = xmax;
@@ -69,13 +70,19 @@ function axisCoefficients(inSize: number, in0: number, in1: number, outSize: num
 
 /** Pillow's `clip8`: drop the fixed-point fraction and clamp to [0, 255]. */
 function clip8(value: number): number {
-  if (value >= 1 << PRECISION_BITS << 8) return 255;
+  if (value >= (1 << PRECISION_BITS) << 8) return 255;
   if (value <= 0) return 0;
   return value >> PRECISION_BITS;
 }
 
 /** Horizontal pass over source rows [rowOffset, rowOffset + rows). */
-function resampleHorizontal(src: RgbImage, outWidth: number, rowOffset: number, rows: number, k: AxisCoefficients): Uint8Array {
+function resampleHorizontal(
+  src: RgbImage,
+  outWidth: number,
+  rowOffset: number,
+  rows: number,
+  k: AxisCoefficients,
+): Uint8Array {
   const out = new Uint8Array(outWidth * rows * 3);
   for (let y = 0; y < rows; y++) {
     const srcRow = (y + rowOffset) * src.width * 3;
@@ -133,7 +140,10 @@ function resampleVertical(src: RgbImage, outHeight: number, rowShift: number, k:
 function checkImage(image: RgbImage, width: number, height: number): void {
   assertRgbImage(image);
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
-    throw new ImageError("invalid-image", `target size ${width}×${height} is not a positive whole size; pick a width and height of at least 1`);
+    throw new ImageError(
+      "invalid-image",
+      `target size ${width}×${height} is not a positive whole size; pick a width and height of at least 1`,
+    );
   }
 }
 
@@ -153,10 +163,15 @@ export function resizeBicubicPil(src: RgbImage, width: number, height: number): 
   if (needHorizontal) {
     const firstRow = vertical.first[0];
     const lastRow = vertical.first[height - 1] + vertical.count[height - 1];
-    current = { width, height: lastRow - firstRow, data: resampleHorizontal(src, width, firstRow, lastRow - firstRow, horizontal) };
+    current = {
+      width,
+      height: lastRow - firstRow,
+      data: resampleHorizontal(src, width, firstRow, lastRow - firstRow, horizontal),
+    };
     rowShift = firstRow;
   }
-  if (needVertical) current = { width: current.width, height, data: resampleVertical(current, height, rowShift, vertical) };
+  if (needVertical)
+    current = { width: current.width, height, data: resampleVertical(current, height, rowShift, vertical) };
   return current;
 }
 

@@ -14,10 +14,10 @@ const fr = Math.fround;
 
 // Cephes single-precision log coefficients (avx_mathfun.h `_ps256_cephes_log_*`).
 const LOG_P = [
-  7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
+  7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
   2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
 ].map(fr);
-const LOG_Q1 = fr(-2.12194440e-4);
+const LOG_Q1 = fr(-2.1219444e-4);
 const LOG_Q2 = fr(0.693359375);
 const SQRT_HALF = fr(0.7071067811865476);
 const MIN_NORM_POS_BITS = 0x00800000;

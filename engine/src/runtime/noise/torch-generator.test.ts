@@ -18,9 +18,7 @@ interface Fixture {
   sequences: { seed: number; calls: Described[] }[];
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL("./torch-randn.fixture.json", import.meta.url), "utf8"),
-) as Fixture;
+const fixture = JSON.parse(readFileSync(new URL("./torch-randn.fixture.json", import.meta.url), "utf8")) as Fixture;
 
 function sha256OfFloat32(values: Float32Array): string {
   const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);

@@ -38,7 +38,9 @@ export class SchedulerConfigError extends Error {
     readonly expected: string,
     readonly actual: unknown,
   ) {
-    super(`scheduler config "${key}" must be ${expected}, got ${JSON.stringify(actual)}; fix the pack's model_index/scheduler settings`);
+    super(
+      `scheduler config "${key}" must be ${expected}, got ${JSON.stringify(actual)}; fix the pack's model_index/scheduler settings`,
+    );
     this.name = "SchedulerConfigError";
   }
 }
@@ -69,38 +71,61 @@ const UNSUPPORTED_FLAGS = ["thresholding", "rescale_betas_zero_snr"] as const;
  * Resolves a raw diffusers config against a scheduler class's defaults.
  * @example resolveSchedulerConfig({ beta_schedule: "scaled_linear" }, DDIM_DEFAULTS).clipSample === true
  */
-export function resolveSchedulerConfig(raw: DiffusersSchedulerConfig, defaults: SchedulerDefaults): ResolvedSchedulerConfig {
+export function resolveSchedulerConfig(
+  raw: DiffusersSchedulerConfig,
+  defaults: SchedulerDefaults,
+): ResolvedSchedulerConfig {
   for (const flag of UNSUPPORTED_FLAGS) {
-    if (raw[flag] !== undefined && raw[flag] !== false) throw new SchedulerConfigError(flag, "false (not supported)", raw[flag]);
+    if (raw[flag] !== undefined && raw[flag] !== false)
+      throw new SchedulerConfigError(flag, "false (not supported)", raw[flag]);
   }
   const trained = raw.trained_betas;
-  if (trained !== undefined && trained !== null && !(Array.isArray(trained) && trained.every((b) => typeof b === "number"))) {
+  if (
+    trained !== undefined &&
+    trained !== null &&
+    !(Array.isArray(trained) && trained.every((b) => typeof b === "number"))
+  ) {
     throw new SchedulerConfigError("trained_betas", "an array of numbers or null", trained);
   }
   const config: ResolvedSchedulerConfig = {
     numTrainTimesteps: positiveInteger(raw, "num_train_timesteps", COMMON_DEFAULTS.numTrainTimesteps),
     betaStart: finiteNumber(raw, "beta_start", COMMON_DEFAULTS.betaStart),
     betaEnd: finiteNumber(raw, "beta_end", COMMON_DEFAULTS.betaEnd),
-    betaSchedule: oneOf(raw, "beta_schedule", ["linear", "scaled_linear", "squaredcos_cap_v2"], COMMON_DEFAULTS.betaSchedule),
+    betaSchedule: oneOf(
+      raw,
+      "beta_schedule",
+      ["linear", "scaled_linear", "squaredcos_cap_v2"],
+      COMMON_DEFAULTS.betaSchedule,
+    ),
     trainedBetas: Array.isArray(trained) ? (trained as number[]) : null,
     setAlphaToOne: boolean(raw, "set_alpha_to_one", defaults.setAlphaToOne),
     stepsOffset: nonNegativeInteger(raw, "steps_offset", COMMON_DEFAULTS.stepsOffset),
     skipPrkSteps: boolean(raw, "skip_prk_steps", defaults.skipPrkSteps),
-    predictionType: oneOf(raw, "prediction_type", ["epsilon", "v_prediction", "sample"], COMMON_DEFAULTS.predictionType),
+    predictionType: oneOf(
+      raw,
+      "prediction_type",
+      ["epsilon", "v_prediction", "sample"],
+      COMMON_DEFAULTS.predictionType,
+    ),
     timestepSpacing: oneOf(raw, "timestep_spacing", ["leading", "trailing", "linspace"], defaults.timestepSpacing),
     clipSample: boolean(raw, "clip_sample", defaults.clipSample),
     clipSampleRange: finiteNumber(raw, "clip_sample_range", COMMON_DEFAULTS.clipSampleRange),
     useKarrasSigmas: boolean(raw, "use_karras_sigmas", COMMON_DEFAULTS.useKarrasSigmas),
   };
   if (config.trainedBetas && config.trainedBetas.length !== config.numTrainTimesteps) {
-    throw new SchedulerConfigError("trained_betas", `${config.numTrainTimesteps} values (num_train_timesteps)`, config.trainedBetas.length);
+    throw new SchedulerConfigError(
+      "trained_betas",
+      `${config.numTrainTimesteps} values (num_train_timesteps)`,
+      config.trainedBetas.length,
+    );
   }
   return config;
 }
 
 function finiteNumber(raw: DiffusersSchedulerConfig, key: string, fallback: number): number {
   const value = raw[key] ?? fallback;
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new SchedulerConfigError(key, "a finite number", value);
+  if (typeof value !== "number" || !Number.isFinite(value))
+    throw new SchedulerConfigError(key, "a finite number", value);
   return value;
 }
 

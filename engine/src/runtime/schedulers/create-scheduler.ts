@@ -34,7 +34,11 @@ export function isSchedulerName(value: string): value is SchedulerName {
  * scheduler.setTimesteps(50);
  * for (const t of scheduler.timesteps) latents = scheduler.step(unet(scheduler.scaleModelInput(latents, t), t), t, latents);
  */
-export function createScheduler(name: SchedulerName, config: DiffusersSchedulerConfig, options: SchedulerOptions = {}): Scheduler {
+export function createScheduler(
+  name: SchedulerName,
+  config: DiffusersSchedulerConfig,
+  options: SchedulerOptions = {},
+): Scheduler {
   const merged = { ...config, ...options.overrides };
   switch (name) {
     case "pndm":

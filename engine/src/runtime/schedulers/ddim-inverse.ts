@@ -17,7 +17,15 @@ import { PingPongBuffers } from "./buffers.ts";
 import { resolveSchedulerConfig, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
 import { DDIM_DEFAULTS } from "./ddim.ts";
 import { SchedulerStepError, type Scheduler } from "./types.ts";
-import { addNoiseVariancePreserving, alphaAt, alphasCumprodOf, ascendingTimesteps, checkSameLength, checkTrainingTimestep, sqrtF32 } from "./variance-preserving.ts";
+import {
+  addNoiseVariancePreserving,
+  alphaAt,
+  alphasCumprodOf,
+  ascendingTimesteps,
+  checkSameLength,
+  checkTrainingTimestep,
+  sqrtF32,
+} from "./variance-preserving.ts";
 
 const fr = Math.fround;
 
@@ -42,7 +50,10 @@ export class DdimInverseScheduler implements Scheduler {
   constructor(raw: DiffusersSchedulerConfig, options: DdimInverseOptions = {}) {
     this.config = resolveSchedulerConfig(raw, DDIM_DEFAULTS);
     if (this.config.predictionType !== "epsilon") {
-      throw new SchedulerStepError(this.name, `inversion supports prediction_type "epsilon" only, got "${this.config.predictionType}"`);
+      throw new SchedulerStepError(
+        this.name,
+        `inversion supports prediction_type "epsilon" only, got "${this.config.predictionType}"`,
+      );
     }
     this.alphasCumprod = alphasCumprodOf(this.config);
     this.belowZeroAlpha = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
@@ -84,7 +95,8 @@ export class DdimInverseScheduler implements Scheduler {
       for (let i = 0; i < sample.length; i++) {
         const eps = modelOutput[i];
         let x0 = fr(fr(sample[i] - fr(sqrtBetaFrom * eps)) / sqrtAlphaFrom);
-        if (this.config.clipSample) x0 = Math.min(Math.max(x0, -this.config.clipSampleRange), this.config.clipSampleRange);
+        if (this.config.clipSample)
+          x0 = Math.min(Math.max(x0, -this.config.clipSampleRange), this.config.clipSampleRange);
         out[i] = fr(fr(sqrtAlphaTo * x0) + fr(directionCoeff * eps));
       }
     }

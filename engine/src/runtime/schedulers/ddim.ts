@@ -19,7 +19,12 @@ import {
 
 const fr = Math.fround;
 
-export const DDIM_DEFAULTS = { setAlphaToOne: true, timestepSpacing: "leading", clipSample: true, skipPrkSteps: false } as const;
+export const DDIM_DEFAULTS = {
+  setAlphaToOne: true,
+  timestepSpacing: "leading",
+  clipSample: true,
+  skipPrkSteps: false,
+} as const;
 
 export interface DdimOptions {
   /** η: 0 is deterministic DDIM, 1 is DDPM-like ancestral sampling (needs a noise source). */
@@ -79,7 +84,8 @@ export class DdimScheduler implements Scheduler {
     let z: Float32Array | null = null;
     if (this.eta > 0) {
       if (!noise) throw new SchedulerStepError(this.name, "eta > 0 draws variance noise: pass a noise source");
-      if (!this.noiseBuffer || this.noiseBuffer.length !== sample.length) this.noiseBuffer = new Float32Array(sample.length);
+      if (!this.noiseBuffer || this.noiseBuffer.length !== sample.length)
+        this.noiseBuffer = new Float32Array(sample.length);
       noise(this.noiseBuffer);
       z = this.noiseBuffer;
     }

@@ -10,13 +10,25 @@ import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
 import { resolveSchedulerConfig, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
 import { roundHalfEven } from "./numpy-ranges.ts";
 import { dpmSolverTimesteps } from "./sigma-timesteps.ts";
-import { indexForTimestep, interpolateSigmas, karrasSigmas, logSigmasOf, sigmaToTimestep, trainingSigmas } from "./sigmas.ts";
+import {
+  indexForTimestep,
+  interpolateSigmas,
+  karrasSigmas,
+  logSigmasOf,
+  sigmaToTimestep,
+  trainingSigmas,
+} from "./sigmas.ts";
 import { SchedulerStepError, type Scheduler } from "./types.ts";
 import { alphasCumprodOf, checkSameLength } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 
-export const DPM_SOLVER_DEFAULTS = { setAlphaToOne: false, timestepSpacing: "linspace", clipSample: false, skipPrkSteps: false } as const;
+export const DPM_SOLVER_DEFAULTS = {
+  setAlphaToOne: false,
+  timestepSpacing: "linspace",
+  clipSample: false,
+  skipPrkSteps: false,
+} as const;
 
 /** float32 (α_t, σ_t) from the sigma-space σ: α = 1/√(σ²+1), σ_t = σ·α (diffusers `_sigma_to_alpha_sigma_t`). */
 function alphaSigmaOf(sigma: number): [number, number] {
@@ -83,7 +95,8 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     checkSameLength(this.name, modelOutput, sample);
     if (this.stepIndex === null) {
       const index = indexForTimestep(this.timesteps, t);
-      if (index < 0) throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
+      if (index < 0)
+        throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
       this.stepIndex = index;
     }
     const index = this.stepIndex;
@@ -111,9 +124,11 @@ export class DpmSolverMultistepScheduler implements Scheduler {
 
   /** α_t·x0 + σ_t·ε (diffusers `add_noise` for DPM-Solver). */
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    if (original.length !== noise.length) throw new SchedulerStepError(this.name, `noise has ${noise.length} values, sample ${original.length}`);
+    if (original.length !== noise.length)
+      throw new SchedulerStepError(this.name, `noise has ${noise.length} values, sample ${original.length}`);
     const index = indexForTimestep(this.timesteps, t);
-    if (index < 0) throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
+    if (index < 0)
+      throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
     const [alpha, sigma] = alphaSigmaOf(this.sigmas[index]);
     const out = new Float32Array(original.length);
     for (let i = 0; i < out.length; i++) out[i] = fr(alpha * original[i]) + fr(sigma * noise[i]);
@@ -142,7 +157,13 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   }
 
   /** DPM-Solver++(2M) midpoint: D0 = x0_s0, D1 = (x0_s0 − x0_s1)/r0, x_t = (σ_t/σ_s0)x − α_t(e^−h − 1)(D0 + D1/2). */
-  private secondOrderUpdate(m0: Float32Array, m1: Float32Array, sample: Float32Array, index: number, out: Float32Array): void {
+  private secondOrderUpdate(
+    m0: Float32Array,
+    m1: Float32Array,
+    sample: Float32Array,
+    index: number,
+    out: Float32Array,
+  ): void {
     const [alphaT, sigmaT] = alphaSigmaOf(this.sigmas[index + 1]);
     const [alphaS0, sigmaS0] = alphaSigmaOf(this.sigmas[index]);
     const [alphaS1, sigmaS1] = alphaSigmaOf(this.sigmas[index - 1]);

@@ -7,15 +7,32 @@
  */
 
 import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
-import { resolveSchedulerConfig, SchedulerConfigError, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
+import {
+  resolveSchedulerConfig,
+  SchedulerConfigError,
+  type DiffusersSchedulerConfig,
+  type ResolvedSchedulerConfig,
+} from "./config.ts";
 import { eulerTimesteps } from "./sigma-timesteps.ts";
-import { indexForTimestep, interpolateSigmas, karrasSigmas, logSigmasOf, sigmaToTimestep, trainingSigmas } from "./sigmas.ts";
+import {
+  indexForTimestep,
+  interpolateSigmas,
+  karrasSigmas,
+  logSigmasOf,
+  sigmaToTimestep,
+  trainingSigmas,
+} from "./sigmas.ts";
 import { SchedulerStepError, type NoiseSource, type Scheduler } from "./types.ts";
 import { alphasCumprodOf, checkSameLength } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 
-export const EULER_DEFAULTS = { setAlphaToOne: false, timestepSpacing: "linspace", clipSample: false, skipPrkSteps: false } as const;
+export const EULER_DEFAULTS = {
+  setAlphaToOne: false,
+  timestepSpacing: "linspace",
+  clipSample: false,
+  skipPrkSteps: false,
+} as const;
 
 export class EulerScheduler implements Scheduler {
   readonly config: ResolvedSchedulerConfig;
@@ -122,9 +139,11 @@ export class EulerScheduler implements Scheduler {
 
   /** x0 + σ_t·ε (diffusers `add_noise` in σ space). */
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    if (original.length !== noise.length) throw new SchedulerStepError(this.name, `noise has ${noise.length} values, sample ${original.length}`);
+    if (original.length !== noise.length)
+      throw new SchedulerStepError(this.name, `noise has ${noise.length} values, sample ${original.length}`);
     const index = indexForTimestep(this.timesteps, t);
-    if (index < 0) throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
+    if (index < 0)
+      throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
     const sigma = this.sigmas[index];
     const out = new Float32Array(original.length);
     for (let i = 0; i < out.length; i++) out[i] = original[i] + fr(noise[i] * sigma);
@@ -134,7 +153,8 @@ export class EulerScheduler implements Scheduler {
   private currentIndex(t: number): number {
     if (this.stepIndex === null) {
       const index = indexForTimestep(this.timesteps, t);
-      if (index < 0) throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
+      if (index < 0)
+        throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
       this.stepIndex = index;
     }
     return this.stepIndex;

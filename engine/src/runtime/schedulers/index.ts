@@ -2,7 +2,13 @@
 export { SCHEDULER_NAMES, createScheduler, createDdimInverseScheduler, isSchedulerName } from "./create-scheduler.ts";
 export type { SchedulerName, SchedulerOptions } from "./create-scheduler.ts";
 export { SchedulerConfigError, resolveSchedulerConfig } from "./config.ts";
-export type { DiffusersSchedulerConfig, ResolvedSchedulerConfig, BetaSchedule, PredictionType, TimestepSpacing } from "./config.ts";
+export type {
+  DiffusersSchedulerConfig,
+  ResolvedSchedulerConfig,
+  BetaSchedule,
+  PredictionType,
+  TimestepSpacing,
+} from "./config.ts";
 export { SchedulerStepError } from "./types.ts";
 export type { Scheduler, NoiseSource } from "./types.ts";
 export { img2imgTimesteps } from "./img2img.ts";

@@ -44,7 +44,9 @@ describe("noise schedule", () => {
   });
 
   it("squaredcos_cap_v2: β_i = min(1 − ᾱ(i+1)/ᾱ(i), 0.999) with the improved-DDPM cosine ᾱ", () => {
-    const { betas } = computeNoiseSchedule(resolveSchedulerConfig({ beta_schedule: "squaredcos_cap_v2" }, DDIM_DEFAULTS));
+    const { betas } = computeNoiseSchedule(
+      resolveSchedulerConfig({ beta_schedule: "squaredcos_cap_v2" }, DDIM_DEFAULTS),
+    );
     const f = (t: number) => Math.cos(((t + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
     expect(betas[0]).toBe(Math.fround(1 - f(0.001) / f(0)));
     expect(betas[999]).toBe(Math.fround(0.999));

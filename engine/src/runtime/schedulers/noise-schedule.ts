@@ -20,7 +20,7 @@ const MAX_BETA = 0.999;
 
 /** diffusers `betas_for_alpha_bar` with the cosine ᾱ of Nichol & Dhariwal 2021 (improved DDPM, eq. 17), in double, then float32. */
 function squaredCosineBetas(count: number): Float32Array {
-  const alphaBar = (t: number) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2;
+  const alphaBar = (t: number) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2;
   const betas = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     betas[i] = Math.min(1 - alphaBar((i + 1) / count) / alphaBar(i / count), MAX_BETA);

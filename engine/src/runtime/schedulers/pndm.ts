@@ -13,16 +13,34 @@
  */
 
 import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
-import { resolveSchedulerConfig, SchedulerConfigError, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
+import {
+  resolveSchedulerConfig,
+  SchedulerConfigError,
+  type DiffusersSchedulerConfig,
+  type ResolvedSchedulerConfig,
+} from "./config.ts";
 import { SchedulerStepError, type Scheduler } from "./types.ts";
-import { addNoiseVariancePreserving, alphaAt, alphasCumprodOf, ascendingTimesteps, checkSameLength, checkTrainingTimestep, sqrtF32 } from "./variance-preserving.ts";
+import {
+  addNoiseVariancePreserving,
+  alphaAt,
+  alphasCumprodOf,
+  ascendingTimesteps,
+  checkSameLength,
+  checkTrainingTimestep,
+  sqrtF32,
+} from "./variance-preserving.ts";
 
 const fr = Math.fround;
 const ONE_24TH = fr(1 / 24);
 const ONE_SIXTH = fr(1 / 6);
 const ONE_THIRD = fr(1 / 3);
 
-export const PNDM_DEFAULTS = { setAlphaToOne: false, timestepSpacing: "leading", clipSample: false, skipPrkSteps: false } as const;
+export const PNDM_DEFAULTS = {
+  setAlphaToOne: false,
+  timestepSpacing: "leading",
+  clipSample: false,
+  skipPrkSteps: false,
+} as const;
 
 export class PndmScheduler implements Scheduler {
   readonly name = "pndm";
@@ -56,11 +74,19 @@ export class PndmScheduler implements Scheduler {
     if (this.config.skipPrkSteps) {
       // diffusers: concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1] — the second-largest timestep
       // repeats; with one step ts[-2:-1] is empty and the list is just [t].
-      const plms = base.length > 1 ? [...base.subarray(0, base.length - 1), base[base.length - 2], base[base.length - 1]] : [...base];
+      const plms =
+        base.length > 1
+          ? [...base.subarray(0, base.length - 1), base[base.length - 2], base[base.length - 1]]
+          : [...base];
       this.prkTimesteps = [];
       this.timesteps = Float64Array.from(plms).reverse();
     } else {
-      if (numSteps < 4) throw new SchedulerConfigError("skip_prk_steps", "true for fewer than 4 steps (the Runge–Kutta warm-up needs 4)", false);
+      if (numSteps < 4)
+        throw new SchedulerConfigError(
+          "skip_prk_steps",
+          "true for fewer than 4 steps (the Runge–Kutta warm-up needs 4)",
+          false,
+        );
       // diffusers: the 4 largest timesteps, each followed by its half-step (+⌊⌊N/n⌋/2⌋), then
       // [:-1].repeat(2)[1:-1] reversed: 12 evaluations, 3 RK steps of 4; PLMS continues below them.
       const half = Math.floor(Math.floor(this.config.numTrainTimesteps / numSteps) / 2);
@@ -161,7 +187,13 @@ export class PndmScheduler implements Scheduler {
   }
 
   /** diffusers `_get_prev_sample` (PNDM paper eq. 11): x_prev = √(ᾱ_prev/ᾱ_t)·x − (ᾱ_prev − ᾱ_t)·ε / (ᾱ_t√(1 − ᾱ_prev) + √(ᾱ_t(1 − ᾱ_t)ᾱ_prev)). */
-  private previousSample(sample: Float32Array, t: number, prevT: number, modelOutput: Float32Array, out: Float32Array): void {
+  private previousSample(
+    sample: Float32Array,
+    t: number,
+    prevT: number,
+    modelOutput: Float32Array,
+    out: Float32Array,
+  ): void {
     const alphaT = this.alphasCumprod[t];
     const alphaPrev = alphaAt(this.alphasCumprod, prevT, this.finalAlphaCumprod);
     const betaT = fr(1 - alphaT);
@@ -171,7 +203,10 @@ export class PndmScheduler implements Scheduler {
     const alphaDiff = fr(alphaPrev - alphaT);
     const vPrediction = this.config.predictionType === "v_prediction";
     if (!vPrediction && this.config.predictionType !== "epsilon") {
-      throw new SchedulerStepError(this.name, `prediction_type "${this.config.predictionType}" is not supported by PNDM`);
+      throw new SchedulerStepError(
+        this.name,
+        `prediction_type "${this.config.predictionType}" is not supported by PNDM`,
+      );
     }
     const sqrtAlphaT = sqrtF32(alphaT);
     const sqrtBetaT = sqrtF32(betaT);
@@ -184,7 +219,8 @@ export class PndmScheduler implements Scheduler {
 
   private pushEts(modelOutput: Float32Array): void {
     const n = modelOutput.length;
-    if (this.ets.length !== 4 || this.ets[0].length !== n) this.ets = Array.from({ length: 4 }, () => new Float32Array(n));
+    if (this.ets.length !== 4 || this.ets[0].length !== n)
+      this.ets = Array.from({ length: 4 }, () => new Float32Array(n));
     const slot = (this.etsStart + this.etsCount) % 4;
     this.ets[this.etsCount < 4 ? slot : this.etsStart].set(modelOutput);
     if (this.etsCount < 4) this.etsCount++;

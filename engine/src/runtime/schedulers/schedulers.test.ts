@@ -75,7 +75,11 @@ describe("createScheduler", () => {
 
   it("draws ancestral noise from a TorchGenerator stream, so the same seed gives the same run", () => {
     const run = (seed: number) => {
-      const scheduler = createScheduler("euler_ancestral", { beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 });
+      const scheduler = createScheduler("euler_ancestral", {
+        beta_schedule: "scaled_linear",
+        beta_start: 0.00085,
+        beta_end: 0.012,
+      });
       scheduler.setTimesteps(5);
       const generator = new TorchGenerator(seed);
       let x = generator.randn([2, 4, 8, 8]).map((v) => v * scheduler.initNoiseSigma);

@@ -9,7 +9,10 @@ import { SchedulerStepError } from "./types.ts";
 
 function checkSteps(config: ResolvedSchedulerConfig, numSteps: number, name: string): void {
   if (!Number.isInteger(numSteps) || numSteps < 1 || numSteps > config.numTrainTimesteps) {
-    throw new SchedulerStepError(name, `number of steps must be an integer in [1, ${config.numTrainTimesteps}], got ${numSteps}`);
+    throw new SchedulerStepError(
+      name,
+      `number of steps must be an integer in [1, ${config.numTrainTimesteps}], got ${numSteps}`,
+    );
   }
 }
 
@@ -19,7 +22,9 @@ export function eulerTimesteps(config: ResolvedSchedulerConfig, numSteps: number
   const total = config.numTrainTimesteps;
   switch (config.timestepSpacing) {
     case "linspace":
-      return numpyLinspace(0, total - 1, numSteps).map(Math.fround).reverse();
+      return numpyLinspace(0, total - 1, numSteps)
+        .map(Math.fround)
+        .reverse();
     case "leading": {
       const ratio = Math.floor(total / numSteps);
       return Float64Array.from({ length: numSteps }, (_, k) => (numSteps - 1 - k) * ratio + config.stepsOffset);
@@ -35,7 +40,11 @@ export function dpmSolverTimesteps(config: ResolvedSchedulerConfig, numSteps: nu
   const total = config.numTrainTimesteps;
   switch (config.timestepSpacing) {
     case "linspace":
-      return numpyLinspace(0, total - 1, numSteps + 1).map(roundHalfEven).reverse().subarray(0, numSteps).slice();
+      return numpyLinspace(0, total - 1, numSteps + 1)
+        .map(roundHalfEven)
+        .reverse()
+        .subarray(0, numSteps)
+        .slice();
     case "leading": {
       const ratio = Math.floor(total / (numSteps + 1));
       return Float64Array.from({ length: numSteps }, (_, k) => (numSteps - k) * ratio + config.stepsOffset);

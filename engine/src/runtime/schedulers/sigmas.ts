@@ -58,7 +58,8 @@ export function logSigmasOf(sigmas: Float32Array): Float32Array {
  */
 export function indexForTimestep(timesteps: Float64Array, t: number): number {
   const matches: number[] = [];
-  for (let i = 0; i < timesteps.length && matches.length < 2; i++) if (timesteps[i] === Math.fround(t) || timesteps[i] === t) matches.push(i);
+  for (let i = 0; i < timesteps.length && matches.length < 2; i++)
+    if (timesteps[i] === Math.fround(t) || timesteps[i] === t) matches.push(i);
   if (matches.length === 0) return -1;
   return matches.length > 1 ? matches[1] : matches[0];
 }

@@ -22,18 +22,24 @@ export interface SchedulerFixture {
 }
 
 export function loadSchedulerFixture(): SchedulerFixture {
-  return JSON.parse(readFileSync(new URL("./scheduler-vectors.fixture.json", import.meta.url), "utf8")) as SchedulerFixture;
+  return JSON.parse(
+    readFileSync(new URL("./scheduler-vectors.fixture.json", import.meta.url), "utf8"),
+  ) as SchedulerFixture;
 }
 
 /** The fixture's deterministic test tensor: sin(0.731 i + 1.37 seed)·scale + cos(0.193 (seed + 1) i)·0.25, float32. */
 export function recipeTensor(seed: number, scale: number, size: number): Float32Array {
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = Math.sin(i * 0.731 + seed * 1.37) * scale + Math.cos(i * 0.193 * (seed + 1)) * 0.25;
+  for (let i = 0; i < size; i++)
+    out[i] = Math.sin(i * 0.731 + seed * 1.37) * scale + Math.cos(i * 0.193 * (seed + 1)) * 0.25;
   return out;
 }
 
 /** Largest |a − b| and how many values are bit-identical. */
-export function compareFloat32(actual: Float32Array, expected: readonly number[]): { maxDiff: number; identical: number } {
+export function compareFloat32(
+  actual: Float32Array,
+  expected: readonly number[],
+): { maxDiff: number; identical: number } {
   let maxDiff = 0;
   let identical = 0;
   for (let i = 0; i < expected.length; i++) {

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { createDdimInverseScheduler, createScheduler } from "./create-scheduler.ts";
 import { img2imgTimesteps } from "./img2img.ts";
 
-const sd = { beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012, set_alpha_to_one: false, skip_prk_steps: true };
+const sd = {
+  beta_schedule: "scaled_linear",
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+};
 
 /** k·⌊1000/n⌋ + offset for k = n−1 … 0: "leading" spacing written out by hand. */
 function leadingDescending(n: number, offset: number): number[] {

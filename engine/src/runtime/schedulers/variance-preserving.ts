@@ -27,9 +27,11 @@ export function addNoiseVariancePreserving(
   noise: Float32Array,
   t: number,
 ): Float32Array {
-  if (original.length !== noise.length) throw new SchedulerStepError(name, `noise has ${noise.length} values, sample ${original.length}`);
+  if (original.length !== noise.length)
+    throw new SchedulerStepError(name, `noise has ${noise.length} values, sample ${original.length}`);
   const index = Math.round(t);
-  if (!(index >= 0 && index < alphasCumprod.length)) throw new SchedulerStepError(name, `timestep ${t} is outside [0, ${alphasCumprod.length})`);
+  if (!(index >= 0 && index < alphasCumprod.length))
+    throw new SchedulerStepError(name, `timestep ${t} is outside [0, ${alphasCumprod.length})`);
   const alpha = alphasCumprod[index];
   const a = sqrtF32(alpha);
   const b = sqrtF32(fr(1 - alpha));
@@ -70,13 +72,19 @@ export function alphaAt(alphasCumprod: Float32Array, t: number, belowZero: numbe
 /** Checks a step's tensors agree in size. */
 export function checkSameLength(name: string, modelOutput: Float32Array, sample: Float32Array): void {
   if (modelOutput.length !== sample.length) {
-    throw new SchedulerStepError(name, `model output has ${modelOutput.length} values but the sample has ${sample.length}`);
+    throw new SchedulerStepError(
+      name,
+      `model output has ${modelOutput.length} values but the sample has ${sample.length}`,
+    );
   }
 }
 
 /** Checks `t` is an integer training timestep, so ᾱ[t] exists. */
 export function checkTrainingTimestep(name: string, t: number, total: number): void {
   if (!(Number.isInteger(t) && t >= 0 && t < total)) {
-    throw new SchedulerStepError(name, `timestep ${t} is not an integer in [0, ${total}); pass one of scheduler.timesteps`);
+    throw new SchedulerStepError(
+      name,
+      `timestep ${t} is not an integer in [0, ${total}); pass one of scheduler.timesteps`,
+    );
   }
 }
