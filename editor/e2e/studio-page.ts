@@ -88,9 +88,19 @@ export class StudioPage {
     return this.status(nodeId).getAttribute("data-status");
   }
 
+  /** Takes focus out of any field, so keys go to the canvas (a click could land on a widget). */
+  async focusCanvas(): Promise<void> {
+    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  }
+
   async shortcut(keys: string): Promise<void> {
-    await this.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await this.focusCanvas();
     await this.page.keyboard.press(keys);
+  }
+
+  async fitView(): Promise<void> {
+    await this.shortcut("f");
+    await this.page.waitForTimeout(350); // the fit animates for 200 ms
   }
 
   /** Drops a file on the canvas the way a file manager would. */

@@ -43,7 +43,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
         d.editor.nodes[b].position = { x: 400, y: 0 };
       });
     }, [image, add]);
-    await studio.shortcut("f");
+    await studio.fitView();
     await studio.connect(image, "image", add, "a");
     await eventually(() => studio.notice.textContent()).toContain("IMAGE output 'image' cannot feed INT input 'a'");
     expect(await studio.edgeCount()).toBe(0);
@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
       const s = (window as unknown as { infixStudio: { tab: { doc: { getState(): { apply(l: string, r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void): void } } } } }).infixStudio;
       s.tab.doc.getState().apply("place", (d) => void (d.editor.nodes[c].position = { x: 0, y: 250 }));
     }, constant);
-    await studio.shortcut("f");
+    await studio.fitView();
     await studio.connect(constant, "value", add, "a");
     await eventually(() => studio.edgeCount()).toBe(1);
     // The linked input hides its widget.
@@ -65,7 +65,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   it("runs a workflow with live progress, then re-runs only what a changed widget feeds", async () => {
     await studio.uploadWorkflow("counting.json", countingWorkflow());
     await studio.node("slow").waitFor();
-    await studio.shortcut("f");
+    await studio.fitView();
     await studio.queue();
     await studio.page.locator('.react-flow__node[data-id="slow"] [role="progressbar"]').waitFor({ timeout: 20_000 });
     await studio.screenshot("03-running-with-progress");
@@ -95,7 +95,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("undoes and redoes a widget edit and a deletion", async () => {
-    await studio.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await studio.focusCanvas();
     await studio.page.keyboard.press("Control+z");
     expect(await studio.numberValue("const", "value")).toBe("5");
     await studio.page.keyboard.press("Control+Shift+Z");
@@ -139,7 +139,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("copies nodes with their internal links and pastes them into another tab", async () => {
-    await studio.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await studio.focusCanvas();
     await studio.page.keyboard.press("Control+a");
     const copied = await studio.page.evaluate(() => {
       const dt = new DataTransfer();
@@ -182,8 +182,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.dropFile("dropped.json", "application/json", new TextEncoder().encode(JSON.stringify({ ...countingWorkflow(), name: "dropped" })));
     await eventually(() => studio.page.locator(".tab.is-active").textContent()).toContain("dropped");
     await studio.node("slow").waitFor();
-    await studio.page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
-    await studio.page.keyboard.press("?");
+    await studio.shortcut("?");
     await studio.page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
     expect(await studio.page.locator(".shortcuts tr").count()).toBeGreaterThan(10);
     await studio.screenshot("09-help");

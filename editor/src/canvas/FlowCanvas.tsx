@@ -57,12 +57,10 @@ export function FlowCanvas() {
       const doc = tab.doc.getState();
       const positions: Record<string, Point> = {};
       const sizes: Record<string, Size> = {};
-      const removed: string[] = [];
       let selected: Set<string> | undefined;
       for (const change of changes) {
         if (change.type === "position" && change.position) positions[change.id] = change.position;
         else if (change.type === "dimensions" && change.dimensions) sizes[change.id] = change.dimensions;
-        else if (change.type === "remove") removed.push(change.id);
         else if (change.type === "select") {
           selected ??= new Set(doc.selection);
           if (change.selected) selected.add(change.id);
@@ -71,7 +69,6 @@ export function FlowCanvas() {
       }
       if (Object.keys(positions).length) doc.apply("move", (d) => moveNodes(d, positions), { coalesceKey: dragKey.current });
       if (Object.keys(sizes).length) doc.setMeasured(sizes);
-      if (removed.length) doc.apply("delete", (d) => removeNodes(d, removed));
       if (selected) doc.select(selected);
     },
     [tab],
@@ -79,8 +76,6 @@ export function FlowCanvas() {
 
   const onEdgesChange = useCallback(
     (changes: EdgeChange[]) => {
-      const removed = changes.filter((c) => c.type === "remove").map((c) => derivedEdges.find((e) => e.id === c.id)).filter((e): e is Edge => !!e);
-      if (removed.length) tab.doc.getState().apply("disconnect", (d) => removed.forEach((e) => unlinkInput(d, e.target, e.targetHandle ?? "")));
       const selects = changes.filter((c) => c.type === "select");
       if (selects.length) {
         setSelectedEdges((prev) => {
@@ -94,7 +89,20 @@ export function FlowCanvas() {
         });
       }
     },
-    [tab, derivedEdges],
+    [tab],
+  );
+
+  // Deleting nodes also deletes their edges: one callback, so it is one undo step (removals in
+  // onNodesChange/onEdgesChange would arrive as two edits, and undo would restore only half).
+  const onDelete = useCallback(
+    ({ nodes: gone, edges: cut }: { nodes: StudioFlowNode[]; edges: Edge[] }) => {
+      const goneIds = new Set(gone.map((n) => n.id));
+      tab.doc.getState().apply(gone.length ? "delete" : "disconnect", (d) => {
+        for (const e of cut) if (!goneIds.has(e.target)) unlinkInput(d, e.target, e.targetHandle ?? "");
+        if (goneIds.size) removeNodes(d, goneIds);
+      });
+    },
+    [tab],
   );
 
   const validity = useCallback(
@@ -164,6 +172,7 @@ export function FlowCanvas() {
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
+        onDelete={onDelete}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={(c) => validity(c).ok}

@@ -1,6 +1,7 @@
 import { emptyWorkflow } from "@infix/graph";
 import { describe, expect, it, vi } from "vitest";
 import { AUTOSAVE_KEY, restore, snapshot, startAutosave } from "./autosave.ts";
+import { isDirty } from "./document-store.ts";
 import { addNode } from "./operations.ts";
 import { createStudioStore } from "./studio-store.ts";
 import { createTab } from "./tabs.ts";
@@ -24,7 +25,7 @@ describe("autosave", () => {
     const back = restore(snapshot([saved, scratch], scratch.id))!;
     expect(back.active).toBe(1);
     expect(back.tabs.map((t) => t.doc.getState().savedName)).toEqual(["kept", undefined]);
-    expect(back.tabs.map((t) => t.doc.getState().workflow !== t.doc.getState().savedWorkflow)).toEqual([false, true]);
+    expect(back.tabs.map((t) => isDirty(t.doc.getState()))).toEqual([false, true]);
     expect(back.tabs[1].doc.getState().workflow).toEqual(scratch.doc.getState().workflow);
   });
 

@@ -72,7 +72,7 @@ export function startAutosave(store: StudioStore, storage: Storage, delayMs = 40
   let tabSubscriptions: (() => void)[] = [];
   const watchTabs = () => {
     tabSubscriptions.forEach((stop) => stop());
-    tabSubscriptions = store.getState().tabs.map((t) => t.doc.subscribe((s, prev) => (s.workflow !== prev.workflow || s.savedWorkflow !== prev.savedWorkflow || s.savedName !== prev.savedName) && schedule()));
+    tabSubscriptions = store.getState().tabs.map((t) => t.doc.subscribe((s, prev) => (s.workflow !== prev.workflow || s.savedAt !== prev.savedAt || s.savedName !== prev.savedName) && schedule()));
   };
   watchTabs();
   const stopStudio = store.subscribe((s, prev) => {

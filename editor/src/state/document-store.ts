@@ -1,6 +1,6 @@
 import type { Workflow } from "@infix/graph";
 import { createStore, type StoreApi } from "zustand/vanilla";
-import { createHistory, edit, redo, undo, type EditOptions, type History } from "./history.ts";
+import { createHistory, edit, presentId, redo, undo, type EditOptions, type History } from "./history.ts";
 
 /**
  * One open workflow tab's document: the Workflow v1 itself (nodes, values, editor layout)
@@ -17,8 +17,8 @@ export interface DocumentState {
   history: History<Workflow>;
   /** Same object as history.present, for selectors. */
   workflow: Workflow;
-  /** The workflow as last saved or loaded: the tab is dirty when the present differs from it. */
-  savedWorkflow: Workflow;
+  /** History step id of the last saved or loaded state (-1: never saved); the tab is dirty when the present is another step. */
+  savedAt: number;
   /** Name under which the server keeps it (PUT /api/workflows/:name), when saved there. */
   savedName?: string;
   selection: ReadonlySet<string>;
@@ -41,7 +41,7 @@ export function createDocumentStore(initial: Workflow, options: { savedName?: st
   return createStore<DocumentState>()((set, get) => ({
     history: createHistory(initial),
     workflow: initial,
-    savedWorkflow: options.dirty ? ({} as Workflow) : initial,
+    savedAt: options.dirty ? -1 : 0,
     savedName: options.savedName,
     selection: new Set(),
     measured: {},
@@ -49,29 +49,27 @@ export function createDocumentStore(initial: Workflow, options: { savedName?: st
     apply(label, recipe, editOptions) {
       const history = edit(get().history, label, recipe, editOptions);
       if (history === get().history) return;
-      set({ history, workflow: history.present, selection: pruneSelection(get().selection, history.present) });
+      set(present(get(), history));
     },
     undo() {
-      const history = undo(get().history);
-      set({ history, workflow: history.present, selection: pruneSelection(get().selection, history.present) });
+      set(present(get(), undo(get().history)));
     },
     redo() {
-      const history = redo(get().history);
-      set({ history, workflow: history.present, selection: pruneSelection(get().selection, history.present) });
+      set(present(get(), redo(get().history)));
     },
     load(workflow, loadOptions = {}) {
       const history = createHistory(workflow);
       set({
         history,
         workflow,
-        savedWorkflow: loadOptions.dirty ? ({} as Workflow) : workflow,
+        savedAt: loadOptions.dirty ? -1 : 0,
         savedName: loadOptions.savedName,
         selection: new Set(),
         measured: {},
       });
     },
     markSaved(savedName) {
-      set({ savedWorkflow: get().workflow, savedName: savedName ?? get().savedName });
+      set({ savedAt: presentId(get().history), savedName: savedName ?? get().savedName });
     },
     select(ids) {
       set({ selection: new Set(ids) });
@@ -82,11 +80,25 @@ export function createDocumentStore(initial: Workflow, options: { savedName?: st
   }));
 }
 
+/** The state after a history move; view state of nodes that no longer exist is dropped. */
+function present(state: DocumentState, history: History<Workflow>): Partial<DocumentState> {
+  return { history, workflow: history.present, selection: pruneSelection(state.selection, history.present), measured: pruneMeasured(state.measured, history.present) };
+}
+
+/**
+ * A node that comes back (undo of a delete) must be measured afresh: React Flow computes
+ * handle positions only when it measures, and a stale size would make it skip that.
+ */
+function pruneMeasured(measured: Readonly<Record<string, Size>>, workflow: Workflow): Readonly<Record<string, Size>> {
+  for (const id in measured) if (!workflow.nodes[id]) return Object.fromEntries(Object.entries(measured).filter(([k]) => workflow.nodes[k]));
+  return measured;
+}
+
 function pruneSelection(selection: ReadonlySet<string>, workflow: Workflow): ReadonlySet<string> {
   for (const id of selection) if (!workflow.nodes[id]) return new Set([...selection].filter((s) => workflow.nodes[s]));
   return selection;
 }
 
-export function isDirty(state: Pick<DocumentState, "workflow" | "savedWorkflow">): boolean {
-  return state.workflow !== state.savedWorkflow;
+export function isDirty(state: Pick<DocumentState, "history" | "savedAt">): boolean {
+  return presentId(state.history) !== state.savedAt;
 }

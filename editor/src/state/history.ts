@@ -8,6 +8,8 @@ enablePatches();
  */
 
 export interface HistoryEntry {
+  /** Unique per step (a merged step gets a new one), so "is this the saved state?" is an id comparison. */
+  id: number;
   label: string;
   key?: string;
   at: number;
@@ -28,6 +30,7 @@ export interface EditOptions {
 }
 
 export const COALESCE_MS = 1000;
+let nextEntryId = 1;
 /** Oldest steps are forgotten beyond this many. */
 export const HISTORY_LIMIT = 200;
 
@@ -45,12 +48,17 @@ export function edit<T>(history: History<T>, label: string, recipe: (draft: T) =
   const top = history.past[history.past.length - 1];
   if (top && options.coalesceKey !== undefined && top.key === options.coalesceKey && now - top.at <= COALESCE_MS) {
     // Merged step: redo replays both in order; undo reverts the newer edit first.
-    const merged: HistoryEntry = { label: top.label, key: top.key, at: now, patches: [...top.patches, ...patches], inverse: [...inverse, ...top.inverse] };
+    const merged: HistoryEntry = { id: nextEntryId++, label: top.label, key: top.key, at: now, patches: [...top.patches, ...patches], inverse: [...inverse, ...top.inverse] };
     return { present: next as T, past: [...history.past.slice(0, -1), merged], future: [] };
   }
-  const entry: HistoryEntry = { label, key: options.coalesceKey, at: now, patches, inverse };
+  const entry: HistoryEntry = { id: nextEntryId++, label, key: options.coalesceKey, at: now, patches, inverse };
   const past = [...history.past, entry];
   return { present: next as T, past: past.length > HISTORY_LIMIT ? past.slice(-HISTORY_LIMIT) : past, future: [] };
+}
+
+/** Id of the step that produced the present state; 0 for the state the history started from. */
+export function presentId(history: History<unknown>): number {
+  return history.past[history.past.length - 1]?.id ?? 0;
 }
 
 export function undo<T>(history: History<T>): History<T> {

@@ -46,7 +46,8 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
   };
   const onPointerDown = (event: PointerEvent<HTMLDivElement>) => {
     if (disabled || event.button !== 0) return;
-    event.currentTarget.setPointerCapture(event.pointerId);
+    // Keep receiving moves when the pointer leaves the field mid-drag (absent in jsdom).
+    event.currentTarget.setPointerCapture?.(event.pointerId);
     drag.current = { x: event.clientX, start: value, moved: false, key: `drag:${label}:${event.timeStamp}` };
   };
   const onPointerMove = (event: PointerEvent<HTMLDivElement>) => {

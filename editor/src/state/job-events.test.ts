@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { ServerToClientEvents } from "@infix/protocol";
+import { routeJobEvents, type EventSource } from "./job-events.ts";
+import { createStudioStore } from "./studio-store.ts";
+
+class FakeSocket implements EventSource {
+  listeners = new Map<string, (...args: never[]) => void>();
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]) {
+    this.listeners.set(event, listener as (...args: never[]) => void);
+    return this;
+  }
+  emit<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>) {
+    (this.listeners.get(event) as (...a: unknown[]) => void)(...args);
+  }
+}
+
+describe("job event routing", () => {
+  it("replays events that overtook the submit reply once the job is claimed by its tab", () => {
+    const socket = new FakeSocket();
+    const store = createStudioStore();
+    const tab = store.getState().tabs[0];
+    const router = routeJobEvents(socket, store);
+    socket.emit("node:started", { jobId: "j1", nodeId: "a" });
+    socket.emit("node:finished", { jobId: "j1", nodeId: "a", ms: 12, ui: { images: [{ folder: "output", name: "x.png", width: 8, height: 8 }] } });
+    expect(tab.live.get("a").status).toBeUndefined();
+    router.claimJob("j1", tab.id);
+    expect(tab.live.get("a")).toMatchObject({ status: "done", ms: 12 });
+    expect(store.getState().gallery.map((g) => g.ref.name)).toEqual(["x.png"]);
+    socket.emit("node:cached", { jobId: "j1", nodeId: "b" });
+    expect(tab.live.get("b").status).toBe("cached");
+  });
+
+  it("ignores other clients' jobs and clears leftover queued marks when a job ends", () => {
+    const socket = new FakeSocket();
+    const store = createStudioStore();
+    const tab = store.getState().tabs[0];
+    const router = routeJobEvents(socket, store);
+    socket.emit("node:started", { jobId: "other", nodeId: "a" });
+    expect(tab.live.get("a").status).toBeUndefined();
+    tab.live.update("unreached", { status: "queued" });
+    router.claimJob("mine", tab.id);
+    socket.emit("node:failed", { jobId: "mine", nodeId: "a", error: { code: "node_error", message: "boom", nodeId: "a", input: "image" } });
+    socket.emit("job:failed", { jobId: "mine", error: { code: "node_error", message: "boom" } });
+    expect(tab.live.get("a").error?.input).toBe("image");
+    expect(tab.live.get("unreached").status).toBeUndefined();
+    expect(store.getState().notice).toMatchObject({ kind: "error", text: "boom" });
+  });
+});
