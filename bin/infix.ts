@@ -15,6 +15,15 @@ function portNumber(value: string): number {
   return port;
 }
 
+/** `infix run`'s options as commander parses them. */
+interface RunCliOptions {
+  output: string;
+  data: string;
+  models?: string;
+  testNodes?: boolean;
+  latents?: string;
+}
+
 const program = new Command()
   .name("infix")
   .description("Node-based workflow studio for subject-driven image generation with BLIP-Diffusion")
@@ -73,7 +82,7 @@ program
   .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
   .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
   .option("--latents <file.npy>", "start from these latents: the workflow's Load Latent node reads this .npy file")
-  .action(async (file: string, options: { output: string; data: string; models?: string; testNodes?: boolean; latents?: string }) => {
+  .action(async (file: string, options: RunCliOptions) => {
     const setup = await createEngineSetup({
       dataDir: options.data,
       outputDir: options.output,

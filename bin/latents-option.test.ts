@@ -24,7 +24,12 @@ const passThrough = () =>
 
 function scratch(): { dir: string; npy: string; bytes: Uint8Array } {
   const dir = mkdtempSync(join(tmpdir(), "infix-latents-"));
-  const bytes = encodeNpy(floatTensor([1, 4, 2, 2], Float32Array.from({ length: 16 }, (_, i) => i / 8 - 1)));
+  const bytes = encodeNpy(
+    floatTensor(
+      [1, 4, 2, 2],
+      Float32Array.from({ length: 16 }, (_, i) => i / 8 - 1),
+    ),
+  );
   const npy = join(dir, "noise.npy");
   writeFileSync(npy, bytes);
   return { dir, npy, bytes };
@@ -47,10 +52,21 @@ describe("applyLatentsOption", () => {
   it("refuses a workflow without a Load Latent node, or with two, naming them", async () => {
     const { dir, npy } = scratch();
     const none = await applyLatentsOption(workflowWith({ s: { type: "SaveLatent", inputs: {} } }), npy, dir);
-    expect(none).toMatchObject({ ok: false, problem: { code: "cli_latents", expected: "one Load Latent node", found: "none" } });
-    const two = await applyLatentsOption(workflowWith({ a: { type: "LoadLatent", inputs: {} }, b: { type: "LoadLatent", inputs: {} } }), npy, dir);
+    expect(none).toMatchObject({
+      ok: false,
+      problem: { code: "cli_latents", expected: "one Load Latent node", found: "none" },
+    });
+    const two = await applyLatentsOption(
+      workflowWith({ a: { type: "LoadLatent", inputs: {} }, b: { type: "LoadLatent", inputs: {} } }),
+      npy,
+      dir,
+    );
     expect(two).toMatchObject({ ok: false, problem: { found: "a, b" } });
-    const muted = await applyLatentsOption(workflowWith({ a: { type: "LoadLatent", inputs: {} }, b: { type: "LoadLatent", inputs: {}, mode: "muted" } }), npy, dir);
+    const muted = await applyLatentsOption(
+      workflowWith({ a: { type: "LoadLatent", inputs: {} }, b: { type: "LoadLatent", inputs: {}, mode: "muted" } }),
+      npy,
+      dir,
+    );
     expect(muted).toMatchObject({ ok: true, nodeId: "a" });
   });
 
@@ -69,11 +85,15 @@ describe("infix run --latents", () => {
     writeFileSync(file, JSON.stringify(passThrough()));
     const output = join(dir, "out");
     mkdirSync(output);
-    const { stdout } = await promisify(execFile)(process.execPath, [launcher, "run", file, "--latents", npy, "--data", join(dir, "data"), "--output", output], {
-      cwd: dir,
-      env: { ...process.env, INFIX_MODELS: join(dir, "no-models") },
-      timeout: 90_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [launcher, "run", file, "--latents", npy, "--data", join(dir, "data"), "--output", output],
+      {
+        cwd: dir,
+        env: { ...process.env, INFIX_MODELS: join(dir, "no-models") },
+        timeout: 90_000,
+      },
+    );
     expect(stdout).toMatch(/\(node save\): output\/copy.*\.npy \[1,4,2,2\] float32/);
     const [saved] = readdirSync(output).filter((name) => name.endsWith(".npy"));
     expect(Buffer.from(readFileSync(join(output, saved))).equals(Buffer.from(bytes))).toBe(true);
@@ -83,11 +103,18 @@ describe("infix run --latents", () => {
     const { dir, npy } = scratch();
     const file = join(dir, "none.json");
     writeFileSync(file, JSON.stringify(workflowWith({ pack: { type: "LoadModelPack", inputs: { pack: "tiny" } } })));
-    const run = promisify(execFile)(process.execPath, [launcher, "run", file, "--latents", npy, "--data", join(dir, "data"), "--output", join(dir, "out")], {
-      cwd: dir,
-      env: { ...process.env, INFIX_MODELS: join(dir, "no-models") },
-      timeout: 90_000,
+    const run = promisify(execFile)(
+      process.execPath,
+      [launcher, "run", file, "--latents", npy, "--data", join(dir, "data"), "--output", join(dir, "out")],
+      {
+        cwd: dir,
+        env: { ...process.env, INFIX_MODELS: join(dir, "no-models") },
+        timeout: 90_000,
+      },
+    );
+    await expect(run).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--latents .*noise\.npy cannot be used:\n.*needs a Load Latent node/),
     });
-    await expect(run).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--latents .*noise\.npy cannot be used:\n.*needs a Load Latent node/) });
   }, 120_000);
 });

@@ -14,7 +14,8 @@ export const LOAD_LATENT_TYPE = "LoadLatent";
 /** Subfolder of input/ the copies go to, named by content so runs never overwrite each other's. */
 export const CLI_LATENTS_FOLDER = "cli-latents";
 
-export type LatentsOptionResult = { ok: true; workflow: Workflow; nodeId: string; inputName: string } | { ok: false; problem: Problem };
+export type LatentsOptionResult =
+  { ok: true; workflow: Workflow; nodeId: string; inputName: string } | { ok: false; problem: Problem };
 
 const problem = (message: string, expected: string, found: string, nodeId?: string): LatentsOptionResult => ({
   ok: false,
@@ -27,14 +28,28 @@ const problem = (message: string, expected: string, found: string, nodeId?: stri
  * Load Latent node.
  * @example const applied = await applyLatentsOption(workflow, "noise.npy", setup.files.folders.input);
  */
-export async function applyLatentsOption(workflow: Workflow, npyPath: string, inputDir: string): Promise<LatentsOptionResult> {
-  const candidates = Object.entries(workflow.nodes).filter(([, node]) => node.type === LOAD_LATENT_TYPE && node.mode !== "muted");
+export async function applyLatentsOption(
+  workflow: Workflow,
+  npyPath: string,
+  inputDir: string,
+): Promise<LatentsOptionResult> {
+  const candidates = Object.entries(workflow.nodes).filter(
+    ([, node]) => node.type === LOAD_LATENT_TYPE && node.mode !== "muted",
+  );
   if (candidates.length === 0) {
-    return problem("--latents needs a Load Latent node in the workflow to hand the file to; add one and connect it where the latents go (e.g. the Sampler's latent input).", "one Load Latent node", "none");
+    return problem(
+      "--latents needs a Load Latent node in the workflow to hand the file to; add one and connect it where the latents go (e.g. the Sampler's latent input).",
+      "one Load Latent node",
+      "none",
+    );
   }
   if (candidates.length > 1) {
     const ids = candidates.map(([id]) => id).join(", ");
-    return problem(`--latents is ambiguous: the workflow has ${candidates.length} Load Latent nodes (${ids}); keep one, or set their files in the workflow instead.`, "one Load Latent node", ids);
+    return problem(
+      `--latents is ambiguous: the workflow has ${candidates.length} Load Latent nodes (${ids}); keep one, or set their files in the workflow instead.`,
+      "one Load Latent node",
+      ids,
+    );
   }
   let bytes: Buffer;
   try {
@@ -47,6 +62,9 @@ export async function applyLatentsOption(workflow: Workflow, npyPath: string, in
   await mkdir(join(inputDir, CLI_LATENTS_FOLDER), { recursive: true });
   await writeFile(join(inputDir, inputName), bytes);
   const [nodeId, node] = candidates[0];
-  const updated: Workflow = { ...workflow, nodes: { ...workflow.nodes, [nodeId]: { ...node, inputs: { ...node.inputs, file: inputName } } } };
+  const updated: Workflow = {
+    ...workflow,
+    nodes: { ...workflow.nodes, [nodeId]: { ...node, inputs: { ...node.inputs, file: inputName } } },
+  };
   return { ok: true, workflow: updated, nodeId, inputName };
 }

@@ -47,7 +47,8 @@ export async function runWorkflowFile(
   let workflow = parsed.workflow;
   if (options.latents !== undefined) {
     const applied = await applyLatentsOption(workflow, options.latents, setup.files.folders.input);
-    if (!applied.ok) return reportProblems(streams, `--latents ${options.latents} cannot be used`, [applied.problem], workflow);
+    if (!applied.ok)
+      return reportProblems(streams, `--latents ${options.latents} cannot be used`, [applied.problem], workflow);
     workflow = applied.workflow;
   }
   const problems = setup.executor.validate(workflow);

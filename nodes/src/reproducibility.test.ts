@@ -5,7 +5,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeNpy, encodePng, Executor, floatTensor, NodeRegistry, OutputCache, TorchGenerator, WorkflowSchema } from "@infix/engine";
+import {
+  encodeNpy,
+  encodePng,
+  Executor,
+  floatTensor,
+  NodeRegistry,
+  OutputCache,
+  TorchGenerator,
+  WorkflowSchema,
+} from "@infix/engine";
 import type { ExecutionEvents, ExecutionResult, FloatTensor, RgbImage, Workflow } from "@infix/engine";
 import { createNodeResources, nodePackage } from "./index.ts";
 import type { NodeResources } from "./index.ts";
@@ -36,8 +45,19 @@ const silent: ExecutionEvents = {
 };
 
 /** A fresh executor and output cache over `resources`, so nothing is served from a previous run. */
-async function runFresh(resources: NodeResources, ctx: TestContext, workflow: Workflow, targets?: string[]): Promise<ExecutionResult> {
-  const executor = new Executor({ registry: new NodeRegistry([nodePackage]), cache: new OutputCache({ budgetBytes: 64 * 1024 ** 2 }), resources, files: ctx.files, log: ctx.log });
+async function runFresh(
+  resources: NodeResources,
+  ctx: TestContext,
+  workflow: Workflow,
+  targets?: string[],
+): Promise<ExecutionResult> {
+  const executor = new Executor({
+    registry: new NodeRegistry([nodePackage]),
+    cache: new OutputCache({ budgetBytes: 64 * 1024 ** 2 }),
+    resources,
+    files: ctx.files,
+    log: ctx.log,
+  });
   const result = await executor.execute({ workflow, targets, signal: new AbortController().signal, events: silent });
   if (result.status !== "succeeded") throw new Error(`run failed: ${JSON.stringify(result.error ?? result.problems)}`);
   return result;
@@ -58,7 +78,13 @@ function generationWorkflow(latentNode: Workflow["nodes"][string], sampler: Reco
       latent: latentNode,
       sampler: {
         type: "Sampler",
-        inputs: { pack: link("pack", "pack"), positive: link("positive", "conditioning"), negative: link("negative", "conditioning"), latent: link("latent", "latent"), ...sampler },
+        inputs: {
+          pack: link("pack", "pack"),
+          positive: link("positive", "conditioning"),
+          negative: link("negative", "conditioning"),
+          latent: link("latent", "latent"),
+          ...sampler,
+        },
       },
       decode: { type: "VAEDecode", inputs: { pack: link("pack", "pack"), latent: link("sampler", "latent") } },
       save: { type: "SaveImage", inputs: { images: link("decode", "images"), filename_prefix: "repro" } },
@@ -93,7 +119,9 @@ interface TorchCase {
   head?: number[];
   tail?: number[];
 }
-const torchFixture = JSON.parse(readFileSync(new URL("../../engine/src/runtime/noise/torch-randn.fixture.json", import.meta.url), "utf8")) as { cases: TorchCase[] };
+const torchFixture = JSON.parse(
+  readFileSync(new URL("../../engine/src/runtime/noise/torch-randn.fixture.json", import.meta.url), "utf8"),
+) as { cases: TorchCase[] };
 
 let ctx: TestContext;
 let resources: NodeResources;
@@ -111,7 +139,11 @@ describe("starting noise", () => {
       const expected = torchFixture.cases.find((c) => c.seed === seed && c.shape.join() === "4,64,64");
       if (!expected?.sha256) throw new Error(`the torch fixture lacks seed ${seed}, shape [4,64,64]`);
       const workflow = generationWorkflow(
-        { type: "EmptyLatent", inputs: { pack: link("pack", "pack"), width: 512, height: 512, batch_size: 1 }, mode: "active" },
+        {
+          type: "EmptyLatent",
+          inputs: { pack: link("pack", "pack"), width: 512, height: 512, batch_size: 1 },
+          mode: "active",
+        },
         { seed, steps: 1, cfg: 1, scheduler: "pndm", denoise: 1 },
       );
       const pack = await resources.packs.get("tiny");
@@ -129,7 +161,10 @@ describe("starting noise", () => {
 describe("Load Latent → Sampler → VAE Decode", () => {
   const startLatents = floatTensor([1, 4, 8, 8], new TorchGenerator(7).randn([1, 4, 8, 8]));
   const workflow = () =>
-    generationWorkflow({ type: "LoadLatent", inputs: { file: "repro/start.npy" }, mode: "active" }, { seed: 5, steps: 4, cfg: 7.5, scheduler: "pndm", denoise: 0.6 });
+    generationWorkflow(
+      { type: "LoadLatent", inputs: { file: "repro/start.npy" }, mode: "active" },
+      { seed: 5, steps: 4, cfg: 7.5, scheduler: "pndm", denoise: 0.6 },
+    );
 
   /** The bytes of the saved picture and latents of one run, as files in the output folder. */
   function outputsOf(result: ExecutionResult, outputDir: string): { png: Buffer; npy: Buffer } {
@@ -166,12 +201,17 @@ describe("Load Latent → Sampler → VAE Decode", () => {
     writeFileSync(file, JSON.stringify(workflow()));
     const outputDir = join(ctx.root, "cli-output");
     mkdirSync(outputDir, { recursive: true });
-    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, "bin", "infix.mjs"), "run", file, "--data", ctx.root, "--output", outputDir], {
-      cwd: repoRoot,
-      env: { ...process.env, INFIX_MODELS: join(ctx.root, "no-models") },
-      timeout: 90_000,
-    });
-    const png = /SaveImage \(node save\): (\S+\.png)/.exec(stdout)?.[1] ?? /\(node save\): (\S+\.png)/.exec(stdout)?.[1];
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(repoRoot, "bin", "infix.mjs"), "run", file, "--data", ctx.root, "--output", outputDir],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, INFIX_MODELS: join(ctx.root, "no-models") },
+        timeout: 90_000,
+      },
+    );
+    const png =
+      /SaveImage \(node save\): (\S+\.png)/.exec(stdout)?.[1] ?? /\(node save\): (\S+\.png)/.exec(stdout)?.[1];
     const npy = /\(node save_latent\): output\/(\S+\.npy)/.exec(stdout)?.[1];
     if (!png || !npy) throw new Error(`infix run printed no outputs:\n${stdout}`);
     expect(sha256(readFileSync(join(outputDir, npy)))).toBe(sha256(first.npy));
@@ -187,7 +227,9 @@ interface PreprocessCase {
   sha256: string;
   sampled: Record<string, number>;
 }
-const preprocessFixture = JSON.parse(readFileSync(new URL("./reproducibility-preprocess.fixture.json", import.meta.url), "utf8")) as {
+const preprocessFixture = JSON.parse(
+  readFileSync(new URL("./reproducibility-preprocess.fixture.json", import.meta.url), "utf8"),
+) as {
   mean: [number, number, number];
   std: [number, number, number];
   cases: PreprocessCase[];
@@ -198,7 +240,8 @@ function drawNoise(width: number, height: number): RgbImage {
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = (x * 73 + y * 151 + c * 29 + ((x * y) % 23) * 17) % 256;
+      for (let c = 0; c < 3; c++)
+        data[(y * width + x) * 3 + c] = (x * 73 + y * 151 + c * 29 + ((x * y) % 23) * 17) % 256;
     }
   }
   return { width, height, data };
@@ -212,9 +255,17 @@ describe("Q-Former preprocessing of a drawn picture loaded from a PNG", () => {
       const [, , height, width] = image.pixels.dims;
       // Load Image gives [0,1] floats; the bytes are k/255 exactly, so ×255 recovers them.
       const rgb = new Uint8Array(width * height * 3);
-      for (let ch = 0; ch < 3; ch++) for (let p = 0; p < width * height; p++) rgb[p * 3 + ch] = Math.round(image.pixels.data[ch * width * height + p] * 255);
-      const manifest = { qformer: { image_size: c.image_size, image_mean: preprocessFixture.mean, image_std: preprocessFixture.std } };
-      const values = await qformerPixelValues([{ width, height, data: rgb }], manifest as Parameters<typeof qformerPixelValues>[1], c.mode);
+      for (let ch = 0; ch < 3; ch++)
+        for (let p = 0; p < width * height; p++)
+          rgb[p * 3 + ch] = Math.round(image.pixels.data[ch * width * height + p] * 255);
+      const manifest = {
+        qformer: { image_size: c.image_size, image_mean: preprocessFixture.mean, image_std: preprocessFixture.std },
+      };
+      const values = await qformerPixelValues(
+        [{ width, height, data: rgb }],
+        manifest as Parameters<typeof qformerPixelValues>[1],
+        c.mode,
+      );
       expect(values.dims).toEqual(c.shape);
       for (const [index, value] of Object.entries(c.sampled)) expect(values.data[Number(index)]).toBe(value);
       expect(sha256(float32Bytes(values.data))).toBe(c.sha256);

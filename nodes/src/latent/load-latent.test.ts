@@ -4,13 +4,23 @@ import { createTestContext, runNode, runNodeFailure } from "../testing/test-cont
 import { checkLatentShape, loadLatentNode } from "./load-latent.ts";
 
 /** Only the manifest is read: a pack handle whose VAE has `channels` latent channels. */
-const packWith = (channels: number) => ({ id: "p", manifest: { vae: { scale_factor: 8, latent_channels: channels } }, run: async () => ({}) });
+const packWith = (channels: number) => ({
+  id: "p",
+  manifest: { vae: { scale_factor: 8, latent_channels: channels } },
+  run: async () => ({}),
+});
 
 /** A version 1.0 .npy written by hand from the spec, for dtypes our writer never produces. */
 function handWrittenNpy(descr: string, shape: number[], payload: Uint8Array): Uint8Array {
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
   const header = dict.padEnd(128 - 10 - 1, " ") + "\n";
-  return new Uint8Array([...Buffer.from("\x93NUMPY\x01\x00", "latin1"), header.length & 0xff, header.length >> 8, ...Buffer.from(header, "latin1"), ...payload]);
+  return new Uint8Array([
+    ...Buffer.from("\x93NUMPY\x01\x00", "latin1"),
+    header.length & 0xff,
+    header.length >> 8,
+    ...Buffer.from(header, "latin1"),
+    ...payload,
+  ]);
 }
 
 describe("Load Latent", () => {
@@ -30,7 +40,9 @@ describe("Load Latent", () => {
     const values = Float64Array.from({ length: 4 }, (_, i) => 0.1 * (i + 1));
     ctx.addInput("f64.npy", handWrittenNpy("<f8", [1, 4, 1, 1], new Uint8Array(values.buffer)));
     const { latent } = await runNode(loadLatentNode, { file: "f64.npy" }, withLog);
-    expect(Array.from((latent as { samples: { data: Float32Array } }).samples.data)).toEqual(Array.from(values, (v) => Math.fround(v)));
+    expect(Array.from((latent as { samples: { data: Float32Array } }).samples.data)).toEqual(
+      Array.from(values, (v) => Math.fround(v)),
+    );
     expect(warnings).toEqual([expect.stringMatching(/f64\.npy: converted '<f8' values to float32/)]);
   });
 
@@ -47,9 +59,13 @@ describe("Load Latent", () => {
     ctx.addInput("four.npy", encodeNpy(floatTensor([1, 4, 2, 2])));
     const problem = await runNodeFailure(loadLatentNode, { file: "four.npy", pack: packWith(16) }, ctx);
     expect(problem).toMatchObject({ input: "file", expected: "[B,16,h,w]", found: "[1,4,2,2]" });
-    await expect(runNode(loadLatentNode, { file: "four.npy", pack: packWith(4) }, ctx)).resolves.toHaveProperty("latent");
+    await expect(runNode(loadLatentNode, { file: "four.npy", pack: packWith(4) }, ctx)).resolves.toHaveProperty(
+      "latent",
+    );
     ctx.addInput("sixteen.npy", encodeNpy(floatTensor([1, 16, 2, 2])));
-    expect((await runNodeFailure(loadLatentNode, { file: "sixteen.npy" }, ctx)).message).toMatch(/has 16 channels .* have 4/);
+    expect((await runNodeFailure(loadLatentNode, { file: "sixteen.npy" }, ctx)).message).toMatch(
+      /has 16 channels .* have 4/,
+    );
   });
 
   it("passes the file format's complaint on, naming the file", async () => {
@@ -59,7 +75,9 @@ describe("Load Latent", () => {
     expect(problem).toMatchObject({ input: "file", found: "'>f4'" });
     expect(problem.message).toMatch(/^big\.npy: big-endian/);
     ctx.addInput("picture.npy", "\x89PNG not really");
-    expect((await runNodeFailure(loadLatentNode, { file: "picture.npy" }, ctx)).message).toMatch(/picture\.npy: this is not a \.npy file/);
+    expect((await runNodeFailure(loadLatentNode, { file: "picture.npy" }, ctx)).message).toMatch(
+      /picture\.npy: this is not a \.npy file/,
+    );
   });
 
   it("says what to do when the file is missing", async () => {

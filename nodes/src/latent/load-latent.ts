@@ -16,7 +16,8 @@ const DEFAULT_LATENT_CHANNELS = 4;
  */
 export function checkLatentShape(dims: readonly number[], channels: number): string | null {
   const shape = `[${dims.join(",")}]`;
-  if (dims.length !== 4) return `has shape ${shape}, rank ${dims.length}; latents are rank 4 [B,${channels},h,w] (add a batch axis with arr[None] in NumPy)`;
+  if (dims.length !== 4)
+    return `has shape ${shape}, rank ${dims.length}; latents are rank 4 [B,${channels},h,w] (add a batch axis with arr[None] in NumPy)`;
   if (dims[1] !== channels) return `has ${dims[1]} channels (shape ${shape}); the model's latents have ${channels}`;
   if (dims.some((d) => d === 0)) return `has an empty axis (shape ${shape})`;
   return null;
@@ -33,10 +34,20 @@ export const loadLatentNode: NodeDefinition = {
     version: 1,
     category: "latent",
     title: "Load Latent",
-    description: "Loads latents [B,C,h,w] from a NumPy .npy file in the input folder (float32; float64/float16 are converted). With a pack connected, C must be its latent channels; else 4.",
+    description:
+      "Loads latents [B,C,h,w] from a NumPy .npy file in the input folder (float32; float64/float16 are converted). With a pack connected, C must be its latent channels; else 4.",
     inputs: [
-      { name: "file", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: [LATENT_FILE_EXTENSION] } },
-      { name: "pack", type: "MODEL_PACK", optional: true, description: "Checks the channel count against the pack's VAE." },
+      {
+        name: "file",
+        type: "STRING",
+        widget: { kind: "FILE", default: "", folder: "input", accept: [LATENT_FILE_EXTENSION] },
+      },
+      {
+        name: "pack",
+        type: "MODEL_PACK",
+        optional: true,
+        description: "Checks the channel count against the pack's VAE.",
+      },
     ],
     outputs: [{ name: "latent", type: "LATENT" }],
     isOutput: false,
@@ -45,12 +56,20 @@ export const loadLatentNode: NodeDefinition = {
   cacheKeyExtra: (inputs: NodeInputs, ctx) => fileContentHash(ctx.files.resolveInput(String(inputs.file ?? ""))),
   async run(inputs, ctx) {
     const name = stringInput(inputs, "file", { nonEmpty: true });
-    const channels = inputs.pack === undefined || inputs.pack === null ? DEFAULT_LATENT_CHANNELS : packInput(inputs).manifest.vae.latent_channels;
+    const channels =
+      inputs.pack === undefined || inputs.pack === null
+        ? DEFAULT_LATENT_CHANNELS
+        : packInput(inputs).manifest.vae.latent_channels;
     let bytes: Uint8Array;
     try {
       bytes = await readFile(ctx.files.resolveInput(name));
     } catch (error) {
-      throw inputError("file", `Cannot read "${name}" from the input folder (${(error as Error).message}); upload the .npy file or pick another.`, "a .npy file in input/", name);
+      throw inputError(
+        "file",
+        `Cannot read "${name}" from the input folder (${(error as Error).message}); upload the .npy file or pick another.`,
+        "a .npy file in input/",
+        name,
+      );
     }
     let array;
     try {

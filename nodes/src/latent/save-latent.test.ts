@@ -9,19 +9,29 @@ describe("Save Latent", () => {
   it("writes the samples as a float32 .npy in the output folder and shows its name and shape", async () => {
     const ctx = createTestContext();
     const data = Float32Array.from({ length: 2 * 4 * 2 * 3 }, (_, i) => (i - 7) / 3);
-    await runNode(saveLatentNode, { latent: { type: "LATENT", samples: floatTensor([2, 4, 2, 3], data) }, filename_prefix: "runs/start" }, ctx);
+    await runNode(
+      saveLatentNode,
+      { latent: { type: "LATENT", samples: floatTensor([2, 4, 2, 3], data) }, filename_prefix: "runs/start" },
+      ctx,
+    );
     expect(ctx.shown).toEqual([{ text: ["output/runs/start-0.npy [2,4,2,3] float32"] }]);
     const bytes = readFileSync(join(ctx.root, "output", "runs", "start-0.npy"));
     // float32 little-endian after a 128-byte header: the spec's layout for this shape.
     expect(bytes.length).toBe(128 + data.length * 4);
-    expect(bytes.subarray(0, 128).toString("latin1")).toContain("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4, 2, 3), }");
+    expect(bytes.subarray(0, 128).toString("latin1")).toContain(
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4, 2, 3), }",
+    );
     expect(bytes.readFloatLE(128 + 4 * 5)).toBe(data[5]);
     expect(decodeNpy(bytes).data).toEqual(data);
   });
 
   it("keeps the file inside the output folder whatever the prefix", async () => {
     const ctx = createTestContext();
-    await runNode(saveLatentNode, { latent: { type: "LATENT", samples: floatTensor([1, 4, 1, 1]) }, filename_prefix: "../../etc/x" }, ctx);
+    await runNode(
+      saveLatentNode,
+      { latent: { type: "LATENT", samples: floatTensor([1, 4, 1, 1]) }, filename_prefix: "../../etc/x" },
+      ctx,
+    );
     expect(ctx.shown[0].text?.[0]).toMatch(/^output\/etc\/x-0\.npy /);
   });
 

@@ -18,7 +18,8 @@ export const saveLatentNode: NodeDefinition = {
     version: 1,
     category: "latent",
     title: "Save Latent",
-    description: "Saves latents [B,C,h,w] as a float32 NumPy .npy file in the output folder, to load again with Load Latent or np.load. A noise mask is not saved.",
+    description:
+      "Saves latents [B,C,h,w] as a float32 NumPy .npy file in the output folder, to load again with Load Latent or np.load. A noise mask is not saved.",
     inputs: [
       { name: "latent", type: "LATENT" },
       { name: "filename_prefix", type: "STRING", widget: { kind: "STRING", default: "latent" } },

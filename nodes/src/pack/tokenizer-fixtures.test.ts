@@ -29,8 +29,11 @@ interface Fixture {
   clip: ClipCase[];
   bert: { text: string; ids: number[] }[];
 }
-const fixture = JSON.parse(readFileSync(new URL("./tokenizer-fixtures.fixture.json", import.meta.url), "utf8")) as Fixture;
-const REGENERATE = "the tiny pack's vocabulary changed: regenerate with /usr/bin/python3 tools/tokenizer_vectors.py <tiny pack folder>";
+const fixture = JSON.parse(
+  readFileSync(new URL("./tokenizer-fixtures.fixture.json", import.meta.url), "utf8"),
+) as Fixture;
+const REGENERATE =
+  "the tiny pack's vocabulary changed: regenerate with /usr/bin/python3 tools/tokenizer_vectors.py <tiny pack folder>";
 
 const digest = (...files: string[]) => {
   const hash = createHash("sha256");
@@ -51,7 +54,9 @@ beforeAll(async () => {
 
 describe("the fixture", () => {
   it("was computed on the tiny pack's current vocabularies", () => {
-    expect(digest(join(packDir, "tokenizer", "vocab.json"), join(packDir, "tokenizer", "merges.txt")), REGENERATE).toBe(fixture.vocab_sha256.clip);
+    expect(digest(join(packDir, "tokenizer", "vocab.json"), join(packDir, "tokenizer", "merges.txt")), REGENERATE).toBe(
+      fixture.vocab_sha256.clip,
+    );
     expect(digest(join(packDir, "qformer_tokenizer", "vocab.txt")), REGENERATE).toBe(fixture.vocab_sha256.bert);
   });
 
@@ -64,16 +69,19 @@ describe("the fixture", () => {
 describe("CLIP tokenizer on tricky prompts matches the reference", () => {
   for (const c of fixture.clip) {
     // A known difference is expected to fail; once the tokenizer is fixed this turns red: drop the case's flag in the generator.
-    (c.known_difference ? it.fails : it)(`${label(c.text)}${c.known_difference ? ` (known difference: ${c.known_difference})` : ""}`, () => {
-      expect(clip.encode(c.text).ids).toEqual(c.ids);
-      for (const [maxLength, expected] of [
-        [77, c.max_length_77],
-        [61, c.max_length_61],
-      ] as const) {
-        const encoded = clip.encode(c.text, { maxLength, padToMaxLength: true });
-        expect({ ids: encoded.ids, attention_mask: encoded.attentionMask }).toEqual(expected);
-      }
-    });
+    (c.known_difference ? it.fails : it)(
+      `${label(c.text)}${c.known_difference ? ` (known difference: ${c.known_difference})` : ""}`,
+      () => {
+        expect(clip.encode(c.text).ids).toEqual(c.ids);
+        for (const [maxLength, expected] of [
+          [77, c.max_length_77],
+          [61, c.max_length_61],
+        ] as const) {
+          const encoded = clip.encode(c.text, { maxLength, padToMaxLength: true });
+          expect({ ids: encoded.ids, attention_mask: encoded.attentionMask }).toEqual(expected);
+        }
+      },
+    );
   }
 });
 
@@ -88,7 +96,10 @@ describe("BERT tokenizer on tricky prompts matches the reference", () => {
     const [short, long] = fixture.bert.filter((c) => c.text === "dog" || c.text === "hello, world!");
     const batch = bert.encodeBatch([short.text, long.text]);
     expect(batch[0].ids).toEqual([...short.ids, ...new Array<number>(long.ids.length - short.ids.length).fill(0)]);
-    expect(batch[0].attentionMask).toEqual([...short.ids.map(() => 1), ...new Array<number>(long.ids.length - short.ids.length).fill(0)]);
+    expect(batch[0].attentionMask).toEqual([
+      ...short.ids.map(() => 1),
+      ...new Array<number>(long.ids.length - short.ids.length).fill(0),
+    ]);
     expect(batch[1].ids).toEqual(long.ids);
   });
 });

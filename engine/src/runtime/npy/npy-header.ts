@@ -55,10 +55,12 @@ class LiteralParser {
 
   parseDict(): Map<string, Literal> | string {
     const entries = new Map<string, Literal>();
-    if (!this.take("{")) return `its header does not start with a dict (found ${JSON.stringify(this.text.slice(0, 20))})`;
+    if (!this.take("{"))
+      return `its header does not start with a dict (found ${JSON.stringify(this.text.slice(0, 20))})`;
     while (!this.take("}")) {
       const key = this.parseString();
-      if (key === undefined) return `its header dict has a key that is not a quoted string near position ${this.position}`;
+      if (key === undefined)
+        return `its header dict has a key that is not a quoted string near position ${this.position}`;
       if (!this.take(":")) return `its header dict lacks ':' after '${key}'`;
       const value = this.parseValue();
       if (typeof value === "object" && !Array.isArray(value)) return value.error;
@@ -74,13 +76,18 @@ class LiteralParser {
     const next = this.peek();
     if (next === "'" || next === '"') return this.parseString() ?? { error: "its header has an unterminated string" };
     if (next === "(") return this.parseTuple();
-    for (const [word, value] of [["True", true], ["False", false]] as const) {
+    for (const [word, value] of [
+      ["True", true],
+      ["False", false],
+    ] as const) {
       if (this.text.startsWith(word, this.position)) {
         this.position += word.length;
         return value;
       }
     }
-    return { error: `its header has a value NumPy does not write near position ${this.position} (a list dtype or an object?)` };
+    return {
+      error: `its header has a value NumPy does not write near position ${this.position} (a list dtype or an object?)`,
+    };
   }
 
   private parseTuple(): number[] | { error: string } {
@@ -89,7 +96,10 @@ class LiteralParser {
     while (!this.take(")")) {
       this.skipSpace();
       const match = /^(\d+)L?/.exec(this.text.slice(this.position));
-      if (!match) return { error: `its header's shape holds something other than non-negative integers near position ${this.position}` };
+      if (!match)
+        return {
+          error: `its header's shape holds something other than non-negative integers near position ${this.position}`,
+        };
       this.position += match[0].length;
       items.push(Number(match[1]));
       if (!this.take(",") && this.peek() !== ")") return { error: "its header's shape tuple lacks a ','" };

@@ -14,7 +14,9 @@ interface NpyCase {
   values?: number[];
   error?: string;
 }
-const fixture = JSON.parse(readFileSync(new URL("./npy-vectors.fixture.json", import.meta.url), "utf8")) as { cases: NpyCase[] };
+const fixture = JSON.parse(readFileSync(new URL("./npy-vectors.fixture.json", import.meta.url), "utf8")) as {
+  cases: NpyCase[];
+};
 const bytesOf = (c: NpyCase) => new Uint8Array(Buffer.from(c.npy_base64, "base64"));
 
 /** The first 128 bytes the spec prescribes for a float32 array of `shape` written by NumPy 1.23+. */
@@ -22,7 +24,15 @@ function handWrittenPrefix(shapeText: string, growthDigits: number): Uint8Array 
   const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }` + " ".repeat(21 - growthDigits);
   // magic (6) + version (2) + uint16 length (2) + header + spaces + "\n" = 128, the next multiple of 64.
   const header = dict + " ".repeat(128 - 10 - dict.length - 1) + "\n";
-  return new Uint8Array([0x93, ...Buffer.from("NUMPY"), 1, 0, header.length & 0xff, header.length >> 8, ...Buffer.from(header, "latin1")]);
+  return new Uint8Array([
+    0x93,
+    ...Buffer.from("NUMPY"),
+    1,
+    0,
+    header.length & 0xff,
+    header.length >> 8,
+    ...Buffer.from(header, "latin1"),
+  ]);
 }
 
 describe("encodeNpy", () => {
@@ -81,7 +91,9 @@ describe("decodeNpy", () => {
   });
 
   it("notes a conversion from float64 and float16, not for float32", () => {
-    const [f4, f8, f2] = ["float32 1-d (3,)", "float64 rounded to float32", "float16 widened to float32"].map((name) => decodeNpy(bytesOf(fixture.cases.find((c) => c.name === name) as NpyCase), "in.npy"));
+    const [f4, f8, f2] = ["float32 1-d (3,)", "float64 rounded to float32", "float16 widened to float32"].map((name) =>
+      decodeNpy(bytesOf(fixture.cases.find((c) => c.name === name) as NpyCase), "in.npy"),
+    );
     expect(f4.conversionNote).toBeUndefined();
     expect(f8).toMatchObject({ fileDtype: "<f8", conversionNote: expect.stringMatching(/in\.npy: converted '<f8'/) });
     expect(f2.fileDtype).toBe("<f2");
@@ -98,20 +110,30 @@ describe("decodeNpy", () => {
   });
 
   it("reads a Python 2 era header with long integers in the shape", () => {
-    expect(parseNpyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 4L), }  \n")).toEqual({ descr: "<f4", fortranOrder: false, shape: [3, 4] });
+    expect(parseNpyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 4L), }  \n")).toEqual({
+      descr: "<f4",
+      fortranOrder: false,
+      shape: [3, 4],
+    });
   });
 
   it("says what is wrong with a malformed header", () => {
     expect(parseNpyHeader("{'descr': '<f4', 'shape': (2,), }")).toMatch(/fortran_order/);
     expect(parseNpyHeader("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }")).toMatch(/list dtype/);
-    expect(parseNpyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }")).toMatch(/non-negative integers/);
+    expect(parseNpyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }")).toMatch(
+      /non-negative integers/,
+    );
   });
 });
 
 describe("npy header text", () => {
   it("leaves room for the growing axis as numpy does (21 digits less the first axis's)", () => {
-    expect(formatNpyHeader({ descr: "<f4", fortranOrder: false, shape: [1000, 1] })).toBe("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1), }" + " ".repeat(17));
-    expect(formatNpyHeader({ descr: "<f4", fortranOrder: false, shape: [] })).toBe("{'descr': '<f4', 'fortran_order': False, 'shape': (), }");
+    expect(formatNpyHeader({ descr: "<f4", fortranOrder: false, shape: [1000, 1] })).toBe(
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1), }" + " ".repeat(17),
+    );
+    expect(formatNpyHeader({ descr: "<f4", fortranOrder: false, shape: [] })).toBe(
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (), }",
+    );
   });
 });
 

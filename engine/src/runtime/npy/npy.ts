@@ -23,7 +23,8 @@ const READABLE_DTYPES: Record<string, { size: number; read: (view: DataView, off
   "<f2": { size: 2, read: (view, offset) => float16BitsToFloat32(view.getUint16(offset, true)) },
 };
 
-export type NpyErrorCode = "not_npy" | "unsupported_version" | "bad_header" | "unsupported_dtype" | "fortran_order" | "wrong_size";
+export type NpyErrorCode =
+  "not_npy" | "unsupported_version" | "bad_header" | "unsupported_dtype" | "fortran_order" | "wrong_size";
 
 /** A `.npy` file we cannot read: says which file, what was expected and what was found. */
 export class NpyFormatError extends Error {
@@ -55,7 +56,10 @@ export interface NpyArray extends FloatTensor {
  */
 export function encodeNpy(tensor: FloatTensor): Uint8Array {
   const count = elementCount(tensor.dims);
-  if (tensor.data.length !== count) throw new Error(`tensor data has ${tensor.data.length} values but shape ${shapeToString(tensor.dims)} needs ${count}`);
+  if (tensor.data.length !== count)
+    throw new Error(
+      `tensor data has ${tensor.data.length} values but shape ${shapeToString(tensor.dims)} needs ${count}`,
+    );
   const header = formatNpyHeader({ descr: FLOAT32_DESCR, fortranOrder: false, shape: tensor.dims });
   const headerBytes = new TextEncoder().encode(header);
   // numpy's _wrap_header: version 1.0 unless its 16-bit header length would overflow; a
@@ -97,41 +101,76 @@ export function decodeNpy(bytes: Uint8Array, source = "(in memory)"): NpyArray {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
-  if (major < 1 || major > 3) fail("unsupported_version", ".npy format version 1.0, 2.0 or 3.0", `version ${major}.${bytes[7]}`, "unknown .npy format version");
+  if (major < 1 || major > 3)
+    fail(
+      "unsupported_version",
+      ".npy format version 1.0, 2.0 or 3.0",
+      `version ${major}.${bytes[7]}`,
+      "unknown .npy format version",
+    );
   const lengthFieldSize = major === 1 ? 2 : 4;
   const headerStart = 8 + lengthFieldSize;
-  if (bytes.length < headerStart) fail("bad_header", "a complete header", `${bytes.length} bytes`, "the file ends inside its header");
+  if (bytes.length < headerStart)
+    fail("bad_header", "a complete header", `${bytes.length} bytes`, "the file ends inside its header");
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataOffset = headerStart + headerLength;
-  if (bytes.length < dataOffset) fail("bad_header", `a header of ${headerLength} bytes`, `${bytes.length - headerStart} bytes`, "the file ends inside its header");
+  if (bytes.length < dataOffset)
+    fail(
+      "bad_header",
+      `a header of ${headerLength} bytes`,
+      `${bytes.length - headerStart} bytes`,
+      "the file ends inside its header",
+    );
   // Version 3.0 allows UTF-8 in the header; 1.0/2.0 are latin-1, which for NumPy's own headers is ASCII.
   const headerText = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(headerStart, dataOffset));
   const header = parseNpyHeader(headerText);
-  if (typeof header === "string") return fail("bad_header", "a NumPy header dict", JSON.stringify(headerText.trim().slice(0, 80)), header);
+  if (typeof header === "string")
+    return fail("bad_header", "a NumPy header dict", JSON.stringify(headerText.trim().slice(0, 80)), header);
 
   const dtype = READABLE_DTYPES[header.descr];
   if (!dtype) {
     const bigEndian = header.descr.startsWith(">");
-    fail("unsupported_dtype", "dtype '<f4' (little-endian float32; '<f8' and '<f2' are converted)", `'${header.descr}'`,
-      bigEndian ? "big-endian data is not read; save with arr.astype('<f4')" : "only float arrays are read; save with arr.astype('<f4')");
+    fail(
+      "unsupported_dtype",
+      "dtype '<f4' (little-endian float32; '<f8' and '<f2' are converted)",
+      `'${header.descr}'`,
+      bigEndian
+        ? "big-endian data is not read; save with arr.astype('<f4')"
+        : "only float arrays are read; save with arr.astype('<f4')",
+    );
   }
   if (header.fortranOrder) {
-    fail("fortran_order", "fortran_order False (C order)", "fortran_order True", "Fortran-ordered arrays are not read; save np.ascontiguousarray(arr)");
+    fail(
+      "fortran_order",
+      "fortran_order False (C order)",
+      "fortran_order True",
+      "Fortran-ordered arrays are not read; save np.ascontiguousarray(arr)",
+    );
   }
   const count = elementCount(header.shape);
   const dataBytes = bytes.length - dataOffset;
   if (dataBytes !== count * dtype.size) {
-    fail("wrong_size", `${count * dtype.size} data bytes for shape ${shapeToString(header.shape)} of '${header.descr}'`, `${dataBytes}`, "the data does not match the header's shape");
+    fail(
+      "wrong_size",
+      `${count * dtype.size} data bytes for shape ${shapeToString(header.shape)} of '${header.descr}'`,
+      `${dataBytes}`,
+      "the data does not match the header's shape",
+    );
   }
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) data[i] = dtype.read(view, dataOffset + i * dtype.size);
   const tensor = floatTensor(header.shape, data);
-  const conversionNote = header.descr === FLOAT32_DESCR ? undefined : `${source}: converted '${header.descr}' values to float32${header.descr === "<f8" ? " (rounded to nearest)" : " (exact)"}.`;
+  const conversionNote =
+    header.descr === FLOAT32_DESCR
+      ? undefined
+      : `${source}: converted '${header.descr}' values to float32${header.descr === "<f8" ? " (rounded to nearest)" : " (exact)"}.`;
   return { ...tensor, fileDtype: header.descr, ...(conversionNote ? { conversionNote } : {}) };
 }
 
 function describeStart(bytes: Uint8Array): string {
-  return bytes.length === 0 ? "an empty file" : `bytes ${Array.from(bytes.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(" ")}`;
+  return bytes.length === 0
+    ? "an empty file"
+    : `bytes ${Array.from(bytes.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(" ")}`;
 }
 
 /** Reads a `.npy` file into float32 (see decodeNpy); errors name the path. */
