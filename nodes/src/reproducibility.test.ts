@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  decodeImage,
   encodeNpy,
   encodePng,
   Executor,
@@ -194,6 +195,26 @@ describe("Load Latent → Sampler → VAE Decode", () => {
     const second = outputsOf(await runFresh(freshResources, ctx, workflow()), join(ctx.root, "output"));
     expect(sha256(second.npy)).toBe(sha256(first.npy));
     expect(sha256(second.png)).toBe(sha256(first.png));
+  }, 60_000);
+
+  it("resumes from the saved latents: Save Latent → Load Latent → VAE Decode draws the same pixels", async () => {
+    ctx.addInput("repro/saved.npy", first.npy);
+    const resume = WorkflowSchema.parse({
+      format: "infix-workflow",
+      version: 1,
+      nodes: {
+        pack: { type: "LoadModelPack", inputs: { pack: "tiny" } },
+        latent: { type: "LoadLatent", inputs: { file: "repro/saved.npy", pack: link("pack", "pack") } },
+        decode: { type: "VAEDecode", inputs: { pack: link("pack", "pack"), latent: link("latent", "latent") } },
+        save: { type: "SaveImage", inputs: { images: link("decode", "images"), filename_prefix: "resumed" } },
+      },
+    });
+    const result = await runFresh(resources, ctx, resume);
+    const resumed = readFileSync(join(ctx.root, "output", result.ui.save?.images?.[0]?.name ?? "missing.png"));
+    // The PNGs embed different workflows; their pixels must agree exactly.
+    const [a, b] = await Promise.all([decodeImage(first.png), decodeImage(resumed)]);
+    expect([b.image.width, b.image.height]).toEqual([64, 64]);
+    expect(Buffer.from(b.image.data).equals(Buffer.from(a.image.data))).toBe(true);
   }, 60_000);
 
   it("gives byte-identical latents and picture in another process (infix run)", async () => {
