@@ -159,6 +159,26 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     expect((await studio.page.locator(".tab").count())).toBeGreaterThanOrEqual(2);
   });
 
+  it("drags every selected node together, and one undo puts the whole drag back", async () => {
+    const positions = () => studio.page.evaluate(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.nodes)`);
+    const before = await positions();
+    await studio.fitView();
+    await studio.page.keyboard.press("Control+a");
+    const first = (await studio.nodeIds())[0];
+    const box = (await studio.node(first).locator(".studio-node__header").boundingBox())!;
+    await studio.page.mouse.move(box.x + 20, box.y + box.height / 2);
+    await studio.page.mouse.down();
+    for (let i = 1; i <= 15; i++) await studio.page.mouse.move(box.x + 20 + i * 6, box.y + box.height / 2 + i * 4);
+    await studio.page.mouse.up();
+    const after = JSON.parse(await positions()) as Record<string, { position: { x: number; y: number } }>;
+    const original = JSON.parse(before) as typeof after;
+    const shifts = Object.keys(original).map((id) => [after[id].position.x - original[id].position.x, after[id].position.y - original[id].position.y].join(","));
+    expect(new Set(shifts).size).toBe(1); // all moved by the same amount...
+    expect(shifts[0]).not.toBe("0,0"); // ...which is not nothing
+    await studio.page.keyboard.press("Control+z");
+    expect(await positions()).toBe(before);
+  });
+
   it("mutes and bypasses the selected node with Ctrl+M and Ctrl+B", async () => {
     const first = (await studio.nodeIds())[0];
     await studio.node(first).locator(".studio-node__header").click();
