@@ -13,6 +13,8 @@ for the beta schedules are checked against the real ones before anything is writ
 """
 import json
 import math
+import struct
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +27,17 @@ SIZE = 48  # values per test tensor: enough to cover signs and magnitudes, small
 # ---------------------------------------------------------------- beta schedules
 
 def f32_fma(a, b, c):
-    # a*b is exact in double for float32 inputs; the double sum then rounds to float32.
-    # (Double rounding can only bite on exact float32 ties, which do not occur on these inputs.)
-    return F(float(a) * float(b) + float(c))
+    """fma(a, b, c) rounded once to float32: exact rational sum, then float32 rounding."""
+    exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
+    r = F(float(exact))  # exact -> double (correctly rounded) -> float32 may round twice
+    d = float(exact)
+    if Fraction(d) != exact and Fraction(float(r)) != Fraction(d):
+        lo = np.nextafter(r, F(-np.inf)) if float(r) > d else r
+        hi = r if float(r) > d else np.nextafter(r, F(np.inf))
+        mid = (Fraction(float(lo)) + Fraction(float(hi))) / 2
+        if Fraction(d) == mid:  # a tie created by the double rounding: the exact value decides
+            r = hi if exact > mid else lo
+    return F(r)
 
 
 def torch_linspace_f32(start, end, steps):
@@ -158,12 +168,81 @@ def sigma_to_t(sigma, log_sigmas):
     return (1 - w) * low + w * (low + 1)
 
 
+# torch's float32 exp/log on x86 CPUs are SLEEF's 1-ulp vector functions (Sleef_expf8_u10,
+# Sleef_logf8_u10 = xexpf / xlogf_u1 in sleefsimdsp.c, with FMA), even for 0-dim tensors.
+
+def _bits(x):
+    return struct.unpack("<I", struct.pack("<f", F(x)))[0]
+
+
+def _from_bits(b):
+    return F(struct.unpack("<f", struct.pack("<I", b & 0xFFFFFFFF))[0])
+
+
+def sleef_expf(d):
+    d = F(d)
+    if d < -104:
+        return F(0)
+    if d > 100:
+        return F(np.inf)
+    q = int(np.rint(F(d * F(1.442695040888963407359924681001892137426645954152985934135449406931))))
+    s = f32_fma(F(q), -F(0.693145751953125), d)
+    s = f32_fma(F(q), -F(1.428606765330187045e-06), s)
+    u = F(0.000198527617612853646278381)
+    for c in (0.00139304355252534151077271, 0.00833336077630519866943359, 0.0416664853692054748535156,
+              0.166666671633720397949219, 0.5):
+        u = f32_fma(u, s, F(c))
+    u = F(F(1) + f32_fma(F(s * s), u, s))
+    return F(F(u * F(2.0 ** (q >> 1))) * F(2.0 ** (q - (q >> 1))))
+
+
+def sleef_logf(d):
+    d = F(d)
+    if d == 0:
+        return F(-np.inf)
+    if d < 0 or np.isnan(d):
+        return F(np.nan)
+    if np.isinf(d):
+        return F(np.inf)
+    tiny = d < F(np.finfo(np.float32).tiny)
+    if tiny:
+        d = F(d * F(2.0 ** 64))
+    e = ((_bits(F(d * F(1.0 / 0.75))) >> 23) & 0xFF) - 0x7F
+    m = _from_bits(_bits(d) + ((-e) << 23))
+    if tiny:
+        e -= 64
+
+    def add2(x, y):  # dfadd2_vf2_vf_vf
+        rx = F(x + y)
+        v = F(rx - x)
+        return rx, F(F(x - F(rx - v)) + F(y - v))
+
+    lx, ly = F(0.69314718246459960938), F(-1.904654323148236017e-09)
+    sx = F(lx * F(e))
+    sy = f32_fma(ly, F(e), f32_fma(lx, F(e), -sx))
+    nx, ny = add2(F(-1), m)
+    dx, dy = add2(F(1), m)
+    t = F(F(1) / dx)  # dfdiv_vf2_vf2_vf2 (FMA form)
+    qx = F(nx * t)
+    u = f32_fma(t, nx, -qx)
+    qy = f32_fma(-dy, t, f32_fma(-dx, t, F(1)))
+    qy = f32_fma(qx, qy, f32_fma(ny, t, u))
+    x2 = F(qx * qx)
+    p = F(0.3027294874)
+    p = f32_fma(p, x2, F(0.3996108174))
+    p = f32_fma(p, x2, F(0.6666694880))
+    # dfadd_vf2_vf2_vf2(s, 2x), then dfadd_vf2_vf2_vf(s, x2·x·p)
+    ax, ay = F(qx * 2), F(qy * 2)
+    rx = F(sx + ax)
+    ry = F(F(F(F(sx - rx) + ax) + sy) + ay)
+    w = F(F(x2 * qx) * p)
+    rx2 = F(rx + w)
+    ry2 = F(F(F(rx - rx2) + w) + ry)
+    return F(rx2 + ry2)
+
+
 def train_sigmas(ac):
     return np.sqrt(((F(1) - ac) / ac).astype(F)).astype(F)
-
-
-def f32_log(x):
-    return F(math.log(float(x))) if x > 0 else F(-np.inf)
 
 
 # ---------------------------------------------------------------- known inputs
@@ -298,7 +377,7 @@ def euler_setup(cfg, n):
     ts = euler_timesteps(cfg, n)
     sig = np.interp(ts, np.arange(len(sig_train)), sig_train)
     if cfg.get("use_karras_sigmas"):
-        logs = np.array([f32_log(s) for s in sig_train], dtype=F)
+        logs = np.log(sig_train)  # numpy float32 log, as diffusers
         sig = karras(sig[-1], sig[0], n)
         ts = np.array([sigma_to_t(s, logs) for s in sig]).astype(F).astype(np.float64)
     sigmas = np.concatenate([sig, [0.0]]).astype(F)
@@ -338,7 +417,7 @@ def dpm_run(cfg, n, steps):
     sig_train = train_sigmas(ac)
     ts = dpm_timesteps(cfg, n)
     if cfg.get("use_karras_sigmas"):
-        logs = np.array([f32_log(s) for s in sig_train], dtype=F)
+        logs = np.log(sig_train)  # numpy float32 log, as diffusers
         sig = karras(float(sig_train[0]), float(sig_train[-1]), n)
         ts = np.array([sigma_to_t(s, logs) for s in sig]).round().astype(np.int64)
     else:
@@ -351,9 +430,9 @@ def dpm_run(cfg, n, steps):
         x0 = ((x - s_s * model_output(k)) / a_s).astype(F)
         outputs.append(x0)
         a_t, s_t = alpha_sigma(sigmas[k + 1])
-        lam = lambda a, s: F(f32_log(a) - f32_log(s))
+        lam = lambda a, s: F(sleef_logf(a) - sleef_logf(s))
         h = F(lam(a_t, s_t) - lam(a_s, s_s))
-        coeff = F(a_t * F(F(math.exp(-float(h))) - 1))
+        coeff = F(a_t * F(sleef_expf(-h) - 1))
         last = k == len(ts) - 1
         if k == 0 or last:
             x = (F(s_t / s_s) * x - coeff * x0).astype(F)
@@ -557,6 +636,28 @@ def check_steps_against_torch(cases):
     return {"torch": torch.__version__, "cases": checked, "bit_identical": identical, "max_abs_diff": worst}
 
 
+def exp_log_vectors():
+    """Inputs and outputs for the SLEEF exp/log emulation; checked against torch when present."""
+    xs_exp = np.concatenate([np.linspace(-12, 12, 97), [-103.9, -50.5, 0.0, 1e-8, 88.7]]).astype(F)
+    xs_log = np.concatenate([np.linspace(1e-3, 4, 97), np.exp(np.linspace(-30, 30, 41)), [1e-40, 1.0]]).astype(F)
+    exp_out = np.array([sleef_expf(x) for x in xs_exp], dtype=F)
+    log_out = np.array([sleef_logf(x) for x in xs_log], dtype=F)
+    checked = None
+    try:
+        import torch
+        dense = np.linspace(-20, 20, 40001).astype(F)
+        assert np.array_equal(torch.exp(torch.from_numpy(dense)).numpy(), np.array([sleef_expf(x) for x in dense], dtype=F))
+        dense_log = np.exp(np.linspace(-40, 40, 40001)).astype(F)
+        assert np.array_equal(torch.log(torch.from_numpy(dense_log)).numpy(), np.array([sleef_logf(x) for x in dense_log], dtype=F))
+        assert np.array_equal(torch.exp(torch.from_numpy(xs_exp)).numpy(), exp_out)
+        assert np.array_equal(torch.log(torch.from_numpy(xs_log)).numpy(), log_out)
+        checked = torch.__version__
+    except ImportError:
+        pass
+    return {"checked_against_torch": checked, "exp_in": floats(xs_exp), "exp_out": floats(exp_out),
+            "log_in": floats(xs_log), "log_out": floats(log_out)}
+
+
 def floats(a):
     return [float(v) for v in np.asarray(a).reshape(-1)]
 
@@ -625,6 +726,7 @@ def main():
                   f"{SIZE} values; sample: pndm seed 1, ddim 0, inverse 3 (scale 0.8), euler 2 (× init σ), dpm 4; "
                   "model output at step k: seed 10 + k; noise at step k: seed 50 + k",
         "size": SIZE,
+        "torch_exp_log": exp_log_vectors(),
         "cases": cases,
     }
     OUT.write_text(json.dumps(fixture) + "\n")

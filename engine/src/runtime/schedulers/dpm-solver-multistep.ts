@@ -10,6 +10,7 @@ import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
 import { resolveSchedulerConfig, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
 import { roundHalfEven } from "./numpy-ranges.ts";
 import { dpmSolverTimesteps } from "./sigma-timesteps.ts";
+import { torchExpF32, torchLogF32 } from "./torch-exp-log.ts";
 import {
   indexForTimestep,
   interpolateSigmas,
@@ -36,9 +37,9 @@ function alphaSigmaOf(sigma: number): [number, number] {
   return [alpha, fr(sigma * alpha)];
 }
 
-/** float32 λ = log α − log σ (−∞ logs give +∞ at σ = 0, as torch does). */
+/** float32 λ = log α − log σ with torch's float32 log (−∞ at σ = 0 gives λ = +∞, as in torch). */
 function lambdaOf(alpha: number, sigma: number): number {
-  return fr(fr(Math.log(alpha)) - fr(Math.log(sigma)));
+  return fr(torchLogF32(alpha) - torchLogF32(sigma));
 }
 
 export class DpmSolverMultistepScheduler implements Scheduler {
@@ -152,7 +153,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     const [alphaS, sigmaS] = alphaSigmaOf(this.sigmas[index]);
     const h = fr(lambdaOf(alphaT, sigmaT) - lambdaOf(alphaS, sigmaS));
     const sampleCoeff = fr(sigmaT / sigmaS);
-    const x0Coeff = fr(alphaT * fr(fr(Math.exp(-h)) - 1));
+    const x0Coeff = fr(alphaT * fr(torchExpF32(-h) - 1));
     for (let i = 0; i < out.length; i++) out[i] = fr(sampleCoeff * sample[i]) - fr(x0Coeff * x0[i]);
   }
 
@@ -175,7 +176,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     const r0 = fr(h0 / h);
     const d1Coeff = fr(1 / r0);
     const sampleCoeff = fr(sigmaT / sigmaS0);
-    const x0Coeff = fr(alphaT * fr(fr(Math.exp(-h)) - 1));
+    const x0Coeff = fr(alphaT * fr(torchExpF32(-h) - 1));
     const halfX0Coeff = fr(0.5 * x0Coeff);
     for (let i = 0; i < out.length; i++) {
       const d1 = fr(d1Coeff * fr(m0[i] - m1[i]));

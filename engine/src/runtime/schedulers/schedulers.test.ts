@@ -41,7 +41,16 @@ describe("schedulers reproduce the numpy reference (tools/scheduler_vectors.py) 
     it(label, () => {
       const scheduler = build(c);
       scheduler.setTimesteps(c.options.steps ?? 0);
-      expect(Array.from(scheduler.timesteps)).toEqual(c.timesteps);
+      if (c.config.use_karras_sigmas === true && c.scheduler === "euler") {
+        // diffusers inverts Karras σ to fractional timesteps through numpy's float32 SIMD log,
+        // which can differ from the correctly rounded log used here by an ulp: allow 2 float32 ulps.
+        const expected = c.timesteps ?? [];
+        scheduler.timesteps.forEach((t, i) =>
+          expect(Math.abs(t - expected[i])).toBeLessThanOrEqual(2.5e-7 * expected[i]),
+        );
+      } else {
+        expect(Array.from(scheduler.timesteps)).toEqual(c.timesteps);
+      }
       if (c.sigmas && scheduler instanceof EulerScheduler) expect(Array.from(scheduler.sigmas)).toEqual(c.sigmas);
       if (c.init_noise_sigma !== undefined) expect(scheduler.initNoiseSigma).toBe(c.init_noise_sigma);
 
