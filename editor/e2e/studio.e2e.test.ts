@@ -160,7 +160,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("drags every selected node together, and one undo puts the whole drag back", async () => {
-    const positions = () => studio.page.evaluate(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.nodes)`);
+    const positions = () => studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.nodes)`);
     const before = await positions();
     await studio.fitView();
     await studio.page.keyboard.press("Control+a");

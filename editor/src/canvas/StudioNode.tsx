@@ -13,7 +13,14 @@ import type { StudioFlowNode } from "./flow-model.ts";
  * one handle per output, and its live run state. Memoised and declared at module level,
  * so React Flow re-renders it only when its own data or live state changes.
  */
-export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeProps<StudioFlowNode>) {
+export const StudioNode = memo(StudioNodeView, sameNodeContent);
+
+/** Moving a node changes its layout object but nothing drawn inside it: skip those renders (a 300-node drag). */
+function sameNodeContent(a: NodeProps<StudioFlowNode>, b: NodeProps<StudioFlowNode>): boolean {
+  return a.id === b.id && a.selected === b.selected && a.data.node === b.data.node && a.data.layout?.seedControl === b.data.layout?.seedControl;
+}
+
+function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
   const catalog = useStudioState((s) => s.catalog);
   const tab = useTab();
   const live = useNodeLive(tab.live, id);
@@ -83,7 +90,7 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
       <LiveFooter live={live} schema={schema} />
     </div>
   );
-});
+}
 
 function inputTooltip(input: InputSpec, socketDescription: string | undefined): string {
   return [input.description, `${input.type}${socketDescription ? ` — ${socketDescription}` : ""}`, input.widget ? "takes a link or a typed value" : undefined]
