@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import { createEngineSetup } from "./engine-setup.ts";
+import { LATENTS_OPTION_HELP } from "./latents-option.ts";
 import { runWorkflowFile } from "./run-command.ts";
 import { serve } from "./serve-command.ts";
 
@@ -81,7 +82,11 @@ program
   .option("--data <dir>", "data folder for input/ and temp/ files", "data")
   .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
   .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
-  .option("--latents <file.npy>", "start from these latents: the workflow's Load Latent node reads this .npy file")
+  .option(
+    "--latents <file.npy>",
+    "start from these latents: the workflow's Load Latent node reads this .npy file (see below)",
+  )
+  .addHelpText("after", LATENTS_OPTION_HELP)
   .action(async (file: string, options: RunCliOptions) => {
     const setup = await createEngineSetup({
       dataDir: options.data,

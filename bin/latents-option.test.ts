@@ -99,6 +99,12 @@ describe("infix run --latents", () => {
     expect(Buffer.from(readFileSync(join(output, saved))).equals(Buffer.from(bytes))).toBe(true);
   }, 120_000);
 
+  it("documents in run --help how to wire Load Latent to the Sampler's noise input", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [launcher, "run", "--help"], { timeout: 90_000 });
+    expect(stdout).toContain("--latents <file.npy>");
+    expect(stdout).toContain("Load Latent.latent → Sampler.noise");
+  }, 120_000);
+
   it("exits 2 and says why when the workflow has no Load Latent node", async () => {
     const { dir, npy } = scratch();
     const file = join(dir, "none.json");

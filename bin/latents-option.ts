@@ -9,6 +9,21 @@ import type { Problem, Workflow } from "@infix/engine";
  * load-latent.ts), which checks its shape; the workflow decides what the latents feed.
  */
 
+/**
+ * `infix run --help` text on wiring: the option only fills Load Latent's file, so the
+ * workflow's edges decide whether the latents are the Sampler's input or its exact noise.
+ */
+export const LATENTS_OPTION_HELP = `
+--latents wiring: the .npy file goes to the workflow's one Load Latent node; its edges decide the role.
+  Exact-noise start (reproduce a diffusers run that passed latents=):
+    Load Latent.latent → Sampler.noise   (shape [B,4,h,w] of the Sampler's latent input;
+    Empty Latent → Sampler.latent gives that shape). At denoise 1 the Sampler starts from
+    noise × init_noise_sigma; below 1 it noises its input latents with it. The seed then
+    only feeds ancestral schedulers' per-step noise, from the start of its stream.
+  Image-to-image / resume from saved latents:
+    Load Latent.latent → Sampler.latent  (denoise < 1), or → VAE Decode.latent.
+`;
+
 /** The node type whose `file` input the option fills. */
 export const LOAD_LATENT_TYPE = "LoadLatent";
 /** Subfolder of input/ the copies go to, named by content so runs never overwrite each other's. */
@@ -38,7 +53,7 @@ export async function applyLatentsOption(
   );
   if (candidates.length === 0) {
     return problem(
-      "--latents needs a Load Latent node in the workflow to hand the file to; add one and connect it where the latents go (e.g. the Sampler's latent input).",
+      "--latents needs a Load Latent node in the workflow to hand the file to; add one and connect it where the latents go (the Sampler's noise input for an exact-noise start, its latent input for image-to-image).",
       "one Load Latent node",
       "none",
     );
