@@ -9,8 +9,33 @@ import { TokenizerLoadError } from "./tokenizer-files.ts";
 // simple_tokenizer.py algorithm: lowercase, whitespace collapsed, split by CLIP's pattern,
 // each piece's last symbol gets "</w>", merges applied lowest rank first, unknown → <|endoftext|>.
 const TOKENS = [
-  "a", "c", "t", "h", "o", "p", "s", "'", "a</w>", "t</w>", "s</w>", "o</w>", "ca", "cat</w>", "ph", "pho", "phot",
-  "photo</w>", "1</w>", "2</w>", "!</w>", "!!</w>", ",</w>", "'s</w>", "!", "<|startoftext|>", "<|endoftext|>",
+  "a",
+  "c",
+  "t",
+  "h",
+  "o",
+  "p",
+  "s",
+  "'",
+  "a</w>",
+  "t</w>",
+  "s</w>",
+  "o</w>",
+  "ca",
+  "cat</w>",
+  "ph",
+  "pho",
+  "phot",
+  "photo</w>",
+  "1</w>",
+  "2</w>",
+  "!</w>",
+  "!!</w>",
+  ",</w>",
+  "'s</w>",
+  "!",
+  "<|startoftext|>",
+  "<|endoftext|>",
 ];
 const vocab = Object.fromEntries(TOKENS.map((token, id) => [token, id]));
 const MERGES = "#version: 0.2\nc a\nca t</w>\np h\nph o\npho t\nphot o</w>\n! !</w>\n' s</w>\n";
@@ -34,6 +59,14 @@ describe("CLIP BPE tokenizer", () => {
   it("applies </w> only to the word's last symbol", () => {
     // "cats": c a t s</w> → ca t s</w>; "ca t</w>" cannot apply because t is not word-final.
     expect(tokenizer.encode("cats").ids).toEqual([SOT, 12, 2, 10, EOT]);
+  });
+
+  it("drops format characters and spaces CJK ideographs apart first, like the slow CLIPTokenizer", () => {
+    // A soft hyphen dropped joins "a" and "cat" into one word: a, cat</w>. Kept, it would be a piece of its own.
+    expect(tokenizer.encode("a\u00adcat").ids).toEqual([SOT, 0, 13, EOT]);
+    expect(tokenizer.encode("a\u00adcat").ids).toEqual(tokenizer.encode("acat").ids);
+    // Ideographs are letters to CLIP's split pattern: without the spacing "cat犬s" would be one word.
+    expect(tokenizer.encode("cat\u72acs").ids).toEqual(tokenizer.encode("cat \u72ac s").ids);
   });
 
   it("truncates keeping the end token, and pads with the pad token", () => {

@@ -1,4 +1,5 @@
 import { Tokenizer } from "@huggingface/tokenizers";
+import { cleanClipText } from "./clip-text-cleanup.ts";
 import { HfTextTokenizer, specialTokenText } from "./hf-text-tokenizer.ts";
 import { readOptionalJson, readOptionalText, readTokenizerConfig, TokenizerLoadError } from "./tokenizer-files.ts";
 import type { TextTokenizer } from "./types.ts";
@@ -11,10 +12,10 @@ import type { TextTokenizer } from "./types.ts";
  * CLIP's split pattern; bytes mapped to unicode; BPE whose word-final symbol carries `</w>`;
  * `<|startoftext|>` … `<|endoftext|>` around the text.
  *
- * Differences from the slow CLIPTokenizer without ftfy (which diffusers' pipelines use):
- * that one also puts spaces around CJK ideographs and drops control characters before
- * splitting; prompts in those scripts may tokenize differently. With ftfy it also repairs
- * mojibake and unescapes HTML entities, which we do not.
+ * Before that, every text gets the slow CLIPTokenizer's BasicTokenizer cleanup (control and
+ * format characters dropped, CJK ideographs spaced apart: clip-text-cleanup.ts), so ids match
+ * the slow tokenizer without ftfy, which diffusers' pipelines use. With ftfy that one also
+ * repairs mojibake and unescapes HTML entities, which we do not.
  */
 
 export const CLIP_START_TOKEN = "<|startoftext|>";
@@ -62,18 +63,26 @@ export async function loadClipTokenizer(dir: string): Promise<TextTokenizer> {
   for (const [token, id] of Object.entries(vocabJson)) {
     if (typeof id !== "number") throw new TokenizerLoadError(dir, `vocab.json maps '${token}' to a non-number`);
   }
-  return wrap(new Tokenizer(clipTokenizerJson(vocabJson as Record<string, number>, parseMerges(merges)), config), padToken, "vocab.json", dir);
+  return wrap(
+    new Tokenizer(clipTokenizerJson(vocabJson as Record<string, number>, parseMerges(merges)), config),
+    padToken,
+    "vocab.json",
+    dir,
+  );
 }
 
 function wrap(tokenizer: Tokenizer, padToken: string, source: string, dir = "(in memory)"): TextTokenizer {
   const padId = tokenizer.token_to_id(padToken);
   if (padId === undefined) throw new TokenizerLoadError(dir, `${source} has no id for the pad token '${padToken}'`);
-  return new HfTextTokenizer(tokenizer, padId);
+  return new HfTextTokenizer(tokenizer, padId, cleanClipText);
 }
 
 function parseMerges(text: string): string[] {
   const lines = text.split("\n").filter((line, index) => !(index === 0 && line.startsWith("#version")));
-  return lines.map((line) => line.trim()).filter((line) => line.length > 0).slice(0, CLIP_MAX_MERGES);
+  return lines
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .slice(0, CLIP_MAX_MERGES);
 }
 
 /** The tokenizer.json structure CLIPTokenizerFast would save for this vocabulary. */
@@ -81,14 +90,29 @@ function clipTokenizerJson(vocab: Readonly<Record<string, number>>, merges: stri
   const startId = vocab[CLIP_START_TOKEN];
   const endId = vocab[CLIP_END_TOKEN];
   if (startId === undefined || endId === undefined) {
-    throw new TokenizerLoadError("(vocab.json)", `the vocabulary lacks ${startId === undefined ? CLIP_START_TOKEN : CLIP_END_TOKEN}`);
+    throw new TokenizerLoadError(
+      "(vocab.json)",
+      `the vocabulary lacks ${startId === undefined ? CLIP_START_TOKEN : CLIP_END_TOKEN}`,
+    );
   }
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
+  const special = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: true,
+    special: true,
+  });
   return {
     added_tokens: [special(startId, CLIP_START_TOKEN), special(endId, CLIP_END_TOKEN)],
     normalizer: {
       type: "Sequence",
-      normalizers: [{ type: "NFC" }, { type: "Replace", pattern: { Regex: String.raw`\s+` }, content: " " }, { type: "Lowercase" }],
+      normalizers: [
+        { type: "NFC" },
+        { type: "Replace", pattern: { Regex: String.raw`\s+` }, content: " " },
+        { type: "Lowercase" },
+      ],
     },
     pre_tokenizer: {
       type: "Sequence",
@@ -98,7 +122,13 @@ function clipTokenizerJson(vocab: Readonly<Record<string, number>>, merges: stri
         { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false },
       ],
     },
-    post_processor: { type: "RobertaProcessing", sep: [CLIP_END_TOKEN, endId], cls: [CLIP_START_TOKEN, startId], trim_offsets: false, add_prefix_space: false },
+    post_processor: {
+      type: "RobertaProcessing",
+      sep: [CLIP_END_TOKEN, endId],
+      cls: [CLIP_START_TOKEN, startId],
+      trim_offsets: false,
+      add_prefix_space: false,
+    },
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: "BPE",

@@ -10,9 +10,14 @@ export class HfTextTokenizer implements TextTokenizer {
   /** How many special tokens the post-processor puts after the text (kept on truncation). */
   private readonly trailingSpecials: number;
 
+  /**
+   * @param prepareText runs on each text before the tokenizer (e.g. the slow CLIPTokenizer's
+   *   cleanup that a fast tokenizer.json lacks); identity when absent.
+   */
   constructor(
     private readonly tokenizer: Tokenizer,
     readonly padId: number,
+    private readonly prepareText: (text: string) => string = (text) => text,
   ) {
     // An empty text encodes to just the special tokens: [start, end] for CLIP and BERT.
     // Half of them (rounded down) lead and the rest trail, which covers both layouts.
@@ -21,7 +26,7 @@ export class HfTextTokenizer implements TextTokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): TokenizedText {
-    let ids = this.tokenizer.encode(text).ids;
+    let ids = this.tokenizer.encode(this.prepareText(text)).ids;
     const { maxLength, padToMaxLength } = options;
     if (maxLength !== undefined && ids.length > maxLength) {
       // Keep the first tokens and the trailing special tokens, as truncating the text
@@ -36,7 +41,10 @@ export class HfTextTokenizer implements TextTokenizer {
 
   encodeBatch(texts: readonly string[], options: EncodeOptions = {}): TokenizedText[] {
     const encoded = texts.map((text) => this.encode(text, options));
-    const target = options.padToMaxLength && options.maxLength !== undefined ? options.maxLength : Math.max(0, ...encoded.map((e) => e.ids.length));
+    const target =
+      options.padToMaxLength && options.maxLength !== undefined
+        ? options.maxLength
+        : Math.max(0, ...encoded.map((e) => e.ids.length));
     return encoded.map((e) => padTo(e, target, this.padId));
   }
 }
@@ -53,6 +61,7 @@ function padTo(encoded: TokenizedText, length: number, padId: number): Tokenized
 /** A special token's text from a tokenizer_config.json / special_tokens_map.json value. */
 export function specialTokenText(value: unknown): string | undefined {
   if (typeof value === "string") return value;
-  if (value && typeof value === "object" && typeof (value as { content?: unknown }).content === "string") return (value as { content: string }).content;
+  if (value && typeof value === "object" && typeof (value as { content?: unknown }).content === "string")
+    return (value as { content: string }).content;
   return undefined;
 }
