@@ -30,6 +30,21 @@ describe("job event routing", () => {
     expect(tab.live.get("b").status).toBe("cached");
   });
 
+  it("shows only the tab's latest job: a previous run's late events are dropped", () => {
+    const socket = new FakeSocket();
+    const store = createStudioStore();
+    const tab = store.getState().tabs[0];
+    const router = routeJobEvents(socket, store);
+    router.claimJob("old", tab.id);
+    router.expectJob(tab.id);
+    socket.emit("node:finished", { jobId: "old", nodeId: "a", ms: 1 });
+    expect(tab.live.get("a").status).toBeUndefined();
+    router.claimJob("new", tab.id);
+    socket.emit("node:cached", { jobId: "new", nodeId: "a" });
+    socket.emit("job:succeeded", { jobId: "old" });
+    expect(tab.live.get("a").status).toBe("cached");
+  });
+
   it("ignores other clients' jobs and clears leftover queued marks when a job ends", () => {
     const socket = new FakeSocket();
     const store = createStudioStore();

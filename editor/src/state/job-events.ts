@@ -15,6 +15,8 @@ export interface EventSource {
 }
 
 export interface JobRouter {
+  /** A tab is submitting: from now on it ignores its earlier jobs' events (their state would overwrite the new run's). */
+  expectJob(tabId: string): void;
   /** Says which tab submitted `jobId`; replays that job's events received so far. */
   claimJob(jobId: string, tabId: string): void;
 }
@@ -24,13 +26,18 @@ const HELD_JOBS = 32;
 
 export function routeJobEvents(socket: EventSource, store: StudioStore): JobRouter {
   const held = new Map<string, ((tab: Tab) => void)[]>();
+  /** Each tab shows the state of its latest job only; null while a submit is in flight. */
+  const latestJob = new Map<string, string | null>();
   const tabOf = (jobId: string): Tab | undefined => {
     const tabId = store.getState().jobTabs[jobId];
     return tabId ? store.getState().tabs.find((t) => t.id === tabId) : undefined;
   };
   const withTab = (jobId: string, apply: (tab: Tab) => void) => {
     const tab = tabOf(jobId);
-    if (tab) return apply(tab);
+    if (tab) {
+      if (latestJob.get(tab.id) === jobId) apply(tab);
+      return;
+    }
     if (store.getState().jobTabs[jobId]) return; // claimed by a tab since closed
     const list = held.get(jobId) ?? [];
     list.push(apply);
@@ -91,7 +98,11 @@ export function routeJobEvents(socket: EventSource, store: StudioStore): JobRout
   );
 
   return {
+    expectJob(tabId) {
+      latestJob.set(tabId, null);
+    },
     claimJob(jobId, tabId) {
+      latestJob.set(tabId, jobId);
       store.setState({ jobTabs: { ...store.getState().jobTabs, [jobId]: tabId } });
       const tab = tabOf(jobId);
       const pending = held.get(jobId) ?? [];

@@ -47,6 +47,7 @@ export class Studio {
     const tab = this.tab;
     const doc = tab.doc.getState();
     const workflow = doc.workflow;
+    this.router?.expectJob(tab.id);
     tab.live.reset();
     for (const [id, node] of Object.entries(workflow.nodes)) if (node.mode === "active") tab.live.update(id, { status: "queued" });
     const result = await this.api.submitJob({
