@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InfixError } from "../graph/problem.ts";
-import { FileStore, safeFileName } from "./file-store.ts";
+import { FileStore, safeFileName, uniqueNameExtension } from "./file-store.ts";
 
 const base = mkdtempSync(join(tmpdir(), "infix-store-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -25,6 +25,35 @@ describe("FileStore", () => {
     expect([first.name, second.name, nested.name]).toEqual(["img.png", "img_1.png", "run/img.png"]);
     const resolved = await store.resolveExisting("output", "img_1.png");
     expect(resolved.ok && [...readFileSync(resolved.path)]).toEqual([2]);
+  });
+
+  it("puts the counter before a type tag that .json or .gz wraps, and before the last extension otherwise", async () => {
+    const store = await FileStore.open(FileStore.foldersUnder(join(base, "d")));
+    const names: string[] = [];
+    for (const name of [
+      "dog.subject.json",
+      "dog.subject.json",
+      "a.tar.gz",
+      "a.tar.gz",
+      "my.cat.png",
+      "my.cat.png",
+      "v.2.json",
+      "v.2.json",
+    ]) {
+      names.push((await store.writeUnique("output", name, new Uint8Array([1]))).name);
+    }
+    expect(names).toEqual([
+      "dog.subject.json",
+      "dog_1.subject.json",
+      "a.tar.gz",
+      "a_1.tar.gz",
+      "my.cat.png",
+      "my.cat_1.png",
+      "v.2.json",
+      "v.2_1.json",
+    ]);
+    expect(uniqueNameExtension("run/x.subject.json")).toBe(".subject.json");
+    expect(uniqueNameExtension("notes.json")).toBe(".json");
   });
 
   it("gives nodes a FileAccess that refuses escapes", async () => {

@@ -78,7 +78,7 @@ export class FileStore {
       await handle.close();
     }
     try {
-      const extension = extname(target.path);
+      const extension = uniqueNameExtension(target.path);
       const stem = target.path.slice(0, target.path.length - extension.length);
       for (let attempt = 0; attempt < 100_000; attempt++) {
         const candidate = attempt === 0 ? target.path : `${stem}_${attempt}${extension}`;
@@ -117,6 +117,25 @@ export class FileStore {
       writeOutput: (preferredName, bytes, folder = "output") => this.writeUnique(folder, preferredName, bytes),
     };
   }
+}
+
+/**
+ * Final extensions that wrap a type tag before them (`x.subject.json`, `x.tar.gz`): a
+ * clashing `x.subject.json` becomes `x_1.subject.json`, so the name keeps saying its kind.
+ */
+const WRAPPING_EXTENSIONS = new Set([".json", ".gz", ".bz2", ".xz", ".zst"]);
+
+/**
+ * The extension `writeUnique` keeps after its `_1`, `_2` counter: the last one, with the
+ * tag before it when the last one only wraps (see WRAPPING_EXTENSIONS).
+ *
+ * @example uniqueNameExtension("run/dog.subject.json") // → ".subject.json"
+ */
+export function uniqueNameExtension(path: string): string {
+  const last = extname(path);
+  if (!WRAPPING_EXTENSIONS.has(last.toLowerCase())) return last;
+  const tag = extname(path.slice(0, path.length - last.length));
+  return /^\.[A-Za-z][A-Za-z0-9]{0,15}$/.test(tag) ? tag + last : last;
 }
 
 /**

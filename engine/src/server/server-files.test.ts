@@ -3,6 +3,8 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { embedWorkflowInPng } from "../files/png-metadata.ts";
+import { encodeNpy } from "../runtime/npy/index.ts";
+import { floatTensor } from "../runtime/tensor.ts";
 import { emptyWorkflow } from "../graph/workflow.ts";
 import { api, rawGet, startTestServer } from "./server.test-support.ts";
 
@@ -48,6 +50,62 @@ describe("uploads", () => {
     expect((await api(server, "POST", "/api/uploads?name=t.png", { body: truncated })).status).toBe(415);
     expect((await api(server, "POST", "/api/uploads", { body: png })).status).toBe(400);
     expect((await api(server, "GET", "/api/config")).status).toBe(200);
+  });
+});
+
+describe("uploads of .npy arrays and .subject.json files", () => {
+  const npy = Buffer.from(
+    encodeNpy(
+      floatTensor(
+        [1, 4, 2, 2],
+        Float32Array.from({ length: 16 }, (_, i) => i - 8),
+      ),
+    ),
+  );
+  const subject = Buffer.from(JSON.stringify({ format: "infix-subject", version: 1, category: "dog" }));
+
+  it("stores a .npy and a .subject.json under input/ with safe names and serves the same bytes back", async () => {
+    const { server } = await start();
+    const latents = await api(server, "POST", "/api/uploads?name=../my noise.npy", { body: npy });
+    expect(latents).toMatchObject({ status: 201, data: { file: { folder: "input", name: "my_noise.npy" } } });
+    const first = await api(server, "POST", "/api/uploads?name=My Dog.subject.json", { body: subject });
+    expect(first).toMatchObject({ status: 201, data: { file: { folder: "input", name: "My_Dog.subject.json" } } });
+    // Browsers label a .json file application/json; the upload must still reach the raw parser.
+    const second = await api(server, "POST", "/api/uploads?name=My Dog.subject.json", {
+      body: subject,
+      headers: { "content-type": "application/json" },
+    });
+    expect(second.data.file).toEqual({ folder: "input", name: "My_Dog_1.subject.json" });
+    for (const [name, bytes] of [
+      ["my_noise.npy", npy],
+      ["My_Dog_1.subject.json", subject],
+    ] as const) {
+      const served = await fetch(`${server.url}/api/files/input/${name}`);
+      expect(served.status).toBe(200);
+      expect(served.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+  });
+
+  it("refuses wrong content with 415: a .npy whose data is cut short, a .subject.json that is no JSON object, plain .json", async () => {
+    const { server } = await start();
+    const short = await api(server, "POST", "/api/uploads?name=n.npy", { body: npy.subarray(0, npy.length - 4) });
+    expect(short.status).toBe(415);
+    expect(short.data.error).toMatch(/not a readable \.npy array/);
+    const text = await api(server, "POST", "/api/uploads?name=s.subject.json", { body: "<script>alert(1)</script>" });
+    expect(text.status).toBe(415);
+    expect(text.data.error).toMatch(/must be a JSON object/);
+    expect((await api(server, "POST", "/api/uploads?name=s.subject.json", { body: "[1,2]" })).status).toBe(415);
+    expect((await api(server, "POST", "/api/uploads?name=s.json", { body: subject })).status).toBe(415);
+  });
+
+  it("refuses a .npy or .subject.json over the size cap with 413", async () => {
+    const { server } = await start({ maxUploadBytes: 256 });
+    expect((await api(server, "POST", "/api/uploads?name=n.npy", { body: npy })).status).toBe(201);
+    const bigNpy = Buffer.from(encodeNpy(floatTensor([1, 4, 8, 8])));
+    expect((await api(server, "POST", "/api/uploads?name=n.npy", { body: bigNpy })).status).toBe(413);
+    const bigSubject = Buffer.from(JSON.stringify({ format: "infix-subject", embedding: new Array(200).fill(0.5) }));
+    expect((await api(server, "POST", "/api/uploads?name=s.subject.json", { body: bigSubject })).status).toBe(413);
   });
 });
 

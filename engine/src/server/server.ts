@@ -13,7 +13,7 @@ import { editorPages } from "./editor-pages.ts";
 import { folderExamples, type ExamplesProvider } from "./examples.ts";
 import { errorHandler, sendError } from "./http-errors.ts";
 import type { Config, PackInfo } from "./protocol.ts";
-import { fileRoutes } from "./routes/files.ts";
+import { fileRoutes, RAW_BODY_ROUTES } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
@@ -100,8 +100,10 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   app.disable("x-powered-by");
   app.use(securityMiddleware(policy));
   const api = express.Router();
-  // JSON bodies are workflows: generous but bounded. Uploads have their own raw parser and cap.
-  api.use(express.json({ limit: "10mb" }));
+  // JSON bodies are workflows: generous but bounded. Uploads have their own raw parser and cap,
+  // and must reach it unparsed: a browser sends a .subject.json upload as application/json.
+  const jsonBody = express.json({ limit: "10mb" });
+  api.use((req, res, next) => (RAW_BODY_ROUTES.has(req.path) ? next() : jsonBody(req, res, next)));
   api.use(
     infoRoutes({
       config,

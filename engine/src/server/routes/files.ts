@@ -1,12 +1,15 @@
 import express, { Router } from "express";
-import sharp from "sharp";
 import type { FileStore, FolderName } from "../../files/file-store.ts";
 import { FOLDER_NAMES } from "../../files/file-store.ts";
-import { extensionFor, sniffImageType } from "../../files/image-type.ts";
+import { sniffImageType } from "../../files/image-type.ts";
 import { readWorkflowFromPng } from "../../files/png-metadata.ts";
+import { checkUploadContent } from "../../files/upload-content.ts";
 import { sendError } from "../http-errors.ts";
 
-/** Uploads (image bytes, size-capped and type-checked), file downloads, and workflow-from-PNG. */
+/** Routes that read the raw body themselves, so the API's JSON parser must leave theirs alone. */
+export const RAW_BODY_ROUTES: ReadonlySet<string> = new Set(["/uploads", "/workflow-from-png"]);
+
+/** Uploads (images, .npy arrays, .subject.json files; size-capped and checked by content), file downloads, and workflow-from-PNG. */
 export function fileRoutes(files: FileStore, maxUploadBytes: number): Router {
   const router = Router();
   // Any content type: browsers send image/png, curl sends application/octet-stream or nothing.
@@ -17,17 +20,9 @@ export function fileRoutes(files: FileStore, maxUploadBytes: number): Router {
     if (!name) return sendError(res, 400, "give the file name as ?name=<file name>");
     const bytes = bodyBytes(req.body);
     if (bytes.length === 0) return sendError(res, 400, "the upload is empty");
-    const type = sniffImageType(bytes);
-    if (!type) return sendError(res, 415, "only PNG, JPEG and WebP images can be uploaded");
-    // Magic bytes can lie (a truncated file, a polyglot); decode the header to be sure.
-    try {
-      const { width, height } = await sharp(bytes).metadata();
-      if (!width || !height) throw new Error("no size");
-    } catch {
-      return sendError(res, 415, `the file starts like a ${type.toUpperCase()} but cannot be decoded`);
-    }
-    const stem = name.replace(/\.[A-Za-z0-9]{1,5}$/, "");
-    const file = await files.writeUnique("input", `${stem}${extensionFor(type)}`, bytes);
+    const check = await checkUploadContent(bytes, name);
+    if (!check.ok) return sendError(res, 415, check.message);
+    const file = await files.writeUnique("input", check.fileName, bytes);
     res.status(201).json({ file });
   });
 
