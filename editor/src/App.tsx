@@ -133,7 +133,7 @@ function TinyPackBanner() {
   if (!config?.tinyPackOnly) return null;
   return (
     <div className="banner" role="status" data-testid="tiny-pack-banner">
-      Only the built-in tiny test pack is installed: pictures are meaningless noise. To install real BLIP-Diffusion weights, see {renderHelp(config.installHelp)}.
+      <b>Only the built-in tiny test pack is installed: pictures are meaningless noise.</b> {renderHelp(config.installHelp)}
     </div>
   );
 }
@@ -144,7 +144,7 @@ function renderHelp(help: string) {
       {help}
     </a>
   ) : (
-    <code>{help}</code>
+    <span>{help}</span>
   );
 }
 

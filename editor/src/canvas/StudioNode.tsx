@@ -166,6 +166,12 @@ export const FallbackNode = memo(function FallbackNode({ id, data, selected }: P
         <span className="status-badge status-badge--failed">unknown type</span>
       </header>
       <div className="studio-node__body">
+        {(data.linkedOutputs ?? []).map((output) => (
+          <div className="studio-node__row studio-node__row--output" key={`out:${output}`}>
+            <span className="studio-node__label">{output}</span>
+            <Handle type="source" position={Position.Right} id={output} isConnectable={false} />
+          </div>
+        ))}
         {Object.entries(node.inputs).map(([name, value]) => (
           <div className="studio-node__row" key={name} data-input={name}>
             <Handle type="target" position={Position.Left} id={name} isConnectable={false} />

@@ -34,4 +34,14 @@ describe("document → React Flow", () => {
     expect(second[1].position).toEqual({ x: 9, y: 9 });
     expect(second[0].selected).toBe(true);
   });
+
+  it("gives an unknown node handles for the outputs other nodes link to, so their edges still draw", () => {
+    const wf = emptyWorkflow();
+    wf.nodes.gone = { type: "Vanished", mode: "active", inputs: {} };
+    const s = addNode(wf, sampler, { x: 0, y: 0 });
+    wf.nodes[s].inputs.latents = { node: "gone", output: "latent_out" };
+    const fallback = new FlowNodeCache().nodes(wf, new Set(), {}, catalog).find((n) => n.id === "gone")!;
+    expect(fallback.type).toBe("fallback");
+    expect(fallback.data.linkedOutputs).toEqual(["latent_out"]);
+  });
 });

@@ -14,6 +14,8 @@ type Layout = NonNullable<Workflow["editor"]>["nodes"][string];
 export interface StudioNodeData extends Record<string, unknown> {
   node: WorkflowNode;
   layout: Layout | undefined;
+  /** Unknown node types only: the outputs other nodes link to, so the fallback can draw their handles. */
+  linkedOutputs?: readonly string[];
 }
 
 export type StudioFlowNode = Node<StudioNodeData, "studio" | "fallback">;
@@ -24,6 +26,7 @@ interface CachedNode {
   selected: boolean;
   size: Size | undefined;
   known: boolean;
+  outputsKey: string | undefined;
   flow: StudioFlowNode;
 }
 
@@ -35,27 +38,29 @@ export class FlowNodeCache {
 
   nodes(workflow: Workflow, selection: ReadonlySet<string>, measured: Readonly<Record<string, Size>>, catalog: CatalogIndex | undefined): StudioFlowNode[] {
     const next = new Map<string, CachedNode>();
+    const unknownOutputs = catalog ? linkedOutputsOfUnknown(workflow, catalog) : new Map<string, string>();
     const result: StudioFlowNode[] = [];
     for (const [id, node] of Object.entries(workflow.nodes)) {
       const layout = workflow.editor?.nodes[id];
       const selected = selection.has(id);
       const size = measured[id];
       const known = catalog ? catalog.schema(node.type) !== undefined : true;
+      const outputsKey = unknownOutputs.get(id);
       const old = this.cache.get(id);
       let entry: CachedNode;
-      if (old && old.node === node && old.layout === layout && old.selected === selected && old.size === size && old.known === known) {
+      if (old && old.node === node && old.layout === layout && old.selected === selected && old.size === size && old.known === known && old.outputsKey === outputsKey) {
         entry = old;
       } else {
         const flow: StudioFlowNode = {
           id,
           type: known ? "studio" : "fallback",
           position: layout?.position ?? ORIGIN,
-          data: { node, layout },
+          data: outputsKey === undefined ? { node, layout } : { node, layout, linkedOutputs: outputsKey.split("\n") },
           selected,
           dragHandle: ".studio-node__header",
           ...(size ? { measured: size } : {}),
         };
-        entry = { node, layout, selected, size, known, flow };
+        entry = { node, layout, selected, size, known, outputsKey, flow };
       }
       next.set(id, entry);
       result.push(entry.flow);
@@ -63,6 +68,22 @@ export class FlowNodeCache {
     this.cache = next;
     return result;
   }
+}
+
+/** For each node of an unknown type that others link to: its linked output names, newline-joined (a cheap cache key). */
+function linkedOutputsOfUnknown(workflow: Workflow, catalog: CatalogIndex): Map<string, string> {
+  const outputs = new Map<string, Set<string>>();
+  for (const node of Object.values(workflow.nodes)) {
+    for (const value of Object.values(node.inputs)) {
+      if (!isLink(value)) continue;
+      const source = workflow.nodes[value.node];
+      if (!source || catalog.schema(source.type)) continue;
+      const set = outputs.get(value.node) ?? new Set<string>();
+      set.add(value.output);
+      outputs.set(value.node, set);
+    }
+  }
+  return new Map([...outputs].map(([id, set]) => [id, [...set].sort().join("\n")]));
 }
 
 /** One edge per linked input; coloured by the source output's socket type. */
