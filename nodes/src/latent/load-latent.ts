@@ -35,7 +35,7 @@ export const loadLatentNode: NodeDefinition = {
     category: "latent",
     title: "Load Latent",
     description:
-      "Loads latents [B,C,h,w] from a NumPy .npy file in the input folder (float32; float64/float16 are converted). With a pack connected, C must be its latent channels; else 4.",
+      "Loads latents [B,C,h,w] from a NumPy .npy file in the input folder (float32; float64/float16 are converted). With a pack connected, C must be its latent channels; else 4. Save Latent writes to the output folder: upload that .npy here (the file widget's upload button puts it in input/). Connect to the Sampler's noise input for an exact-noise start, or its latent input for image-to-image.",
     inputs: [
       {
         name: "file",
