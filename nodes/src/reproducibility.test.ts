@@ -240,6 +240,39 @@ describe("Load Latent → Sampler → VAE Decode", () => {
   }, 120_000);
 });
 
+describe("Load Latent → Sampler.noise (an exact-noise start, as diffusers' latents=)", () => {
+  /** The bytes of the latents Save Latent wrote in one run. */
+  function savedLatents(result: ExecutionResult): Buffer {
+    const file = /^output\/(\S+\.npy)/.exec(result.ui.save_latent?.text?.[0] ?? "")?.[1];
+    if (!file) throw new Error(`the run saved no latents: ${JSON.stringify(result.ui)}`);
+    return readFileSync(join(ctx.root, "output", file));
+  }
+
+  it("a .npy of torch.manual_seed(11); torch.randn([1,4,8,8]) gives the seed-11 run's latents byte for byte", async () => {
+    const empty = {
+      type: "EmptyLatent",
+      inputs: { pack: link("pack", "pack"), width: 64, height: 64, batch_size: 1 },
+      mode: "active" as const,
+    };
+    const settings = { steps: 3, cfg: 7.5, scheduler: "pndm", denoise: 1 };
+    const seeded = await runFresh(resources, ctx, generationWorkflow(empty, { ...settings, seed: 11 }));
+
+    ctx.addInput(
+      "repro/noise-11.npy",
+      encodeNpy(floatTensor([1, 4, 8, 8], new TorchGenerator(11).randn([1, 4, 8, 8]))),
+    );
+    // Another seed: with noise given, a non-stochastic scheduler never uses it.
+    const fed = generationWorkflow(empty, { ...settings, seed: 12345 });
+    fed.nodes.noise = { type: "LoadLatent", inputs: { file: "repro/noise-11.npy" }, mode: "active" };
+    fed.nodes.sampler.inputs.noise = link("noise", "latent");
+    const fromFile = await runFresh(resources, ctx, fed);
+
+    expect(sha256(savedLatents(fromFile))).toBe(sha256(savedLatents(seeded)));
+    const otherSeed = await runFresh(resources, ctx, generationWorkflow(empty, { ...settings, seed: 12345 }));
+    expect(sha256(savedLatents(otherSeed))).not.toBe(sha256(savedLatents(seeded)));
+  }, 60_000);
+});
+
 interface PreprocessCase {
   src: [number, number];
   image_size: number;
