@@ -41,23 +41,23 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     await studio.node("sampler").waitFor();
     expect(await studio.page.locator(".studio-node--unknown").count()).toBe(0);
     await studio.fitView();
-    await studio.screenshot("10-example-loaded");
+    await studio.screenshot("20-example-loaded");
     await studio.queue();
     await studio.page.locator('.react-flow__node[data-id="sampler"] [role="progressbar"]').waitFor({ timeout: 120_000 });
     expect(await studio.node("sampler").getByTestId("node-status").textContent()).toMatch(/^\d+\/\d+$/);
-    await studio.screenshot("11-sampling-progress");
+    await studio.screenshot("21-sampling-progress");
     await studio.waitForStatus("save", "done", 120_000);
     const image = studio.node("save").locator(".studio-node__image");
     await image.waitFor();
     await eventually(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     await studio.page.locator(".gallery__item").first().waitFor();
-    await studio.screenshot("12-generated-image");
+    await studio.screenshot("22-generated-image");
 
     await studio.page.locator(".gallery__item").first().click();
     const download = studio.page.getByRole("link", { name: "Download" });
     const href = (await download.getAttribute("href"))!;
     expect(href).toMatch(/^\/api\/files\/output\/.+\.png$/);
-    await studio.screenshot("13-gallery-full-size");
+    await studio.screenshot("23-gallery-full-size");
     await studio.page.getByRole("button", { name: "Close", exact: true }).click();
     producedPng = new Uint8Array(await (await fetch(new URL(href, server.url))).arrayBuffer());
     expect([...producedPng.slice(1, 4)].map((c) => String.fromCharCode(c)).join("")).toBe("PNG");
@@ -76,7 +76,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     expect(statuses).toMatchObject({ pack: "cached", latent: "cached", positive: "cached", negative: "cached", sampler: "done", decode: "done", save: "done" });
     expect(statuses.subject).not.toBe("done");
     expect(statuses.reference).not.toBe("done");
-    await studio.screenshot("14-rerun-cached");
+    await studio.screenshot("24-rerun-cached");
   });
 
   it("gives back the workflow embedded in a produced PNG dropped on the canvas", async () => {

@@ -198,6 +198,22 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.screenshot("08-example-unknown-types");
   });
 
+  it("adds a group and a note, keeps them in the workflow's editor data, and undoes the note", async () => {
+    await studio.page.getByRole("button", { name: "Group", exact: true }).click();
+    await studio.page.getByRole("button", { name: "Note", exact: true }).click();
+    const note = studio.page.getByRole("textbox", { name: "Note" }).last();
+    await note.fill("subject: the red kettle");
+    const editor = () => studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor)`);
+    await eventually(async () => JSON.parse(await editor()).notes.at(-1)?.text).toBe("subject: the red kettle");
+    expect(JSON.parse(await editor()).groups.length).toBeGreaterThan(0);
+    await studio.fitView();
+    await studio.screenshot("10-notes-and-groups");
+    await studio.focusCanvas();
+    await studio.page.keyboard.press("Control+z"); // the typing
+    await studio.page.keyboard.press("Control+z"); // the note itself
+    await eventually(async () => JSON.parse(await editor()).notes.length).toBe(0);
+  });
+
   it("opens a workflow JSON dropped on the canvas, and shows the shortcuts help", async () => {
     await studio.dropFile("dropped.json", "application/json", new TextEncoder().encode(JSON.stringify({ ...countingWorkflow(), name: "dropped" })));
     await eventually(() => studio.page.locator(".tab.is-active").textContent()).toContain("dropped");

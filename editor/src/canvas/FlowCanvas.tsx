@@ -14,15 +14,17 @@ import {
   type OnConnectEnd,
 } from "@xyflow/react";
 import { useCallback, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from "react";
+import { moveAnnotation, parseAnnotationId, removeAnnotations, resizeAnnotation } from "../state/annotations.ts";
 import type { Size } from "../state/document-store.ts";
 import { addNode, connect, moveNodes, removeNodes, unlinkInput, type Point } from "../state/operations.ts";
 import { useDocument, useStudio, useStudioState, useTab } from "../state/react.ts";
 import { NodeContextMenu, type ContextMenuState } from "./NodeContextMenu.tsx";
-import { deriveEdges, FlowNodeCache, type StudioFlowNode } from "./flow-model.ts";
+import { GroupNode, NoteNode } from "./AnnotationNodes.tsx";
+import { deriveAnnotations, deriveEdges, FlowNodeCache, type CanvasNode } from "./flow-model.ts";
 import { FallbackNode, StudioNode } from "./StudioNode.tsx";
 
 /** Declared at module level so React Flow does not remount nodes on every render. */
-const nodeTypes = { studio: StudioNode, fallback: FallbackNode };
+const nodeTypes = { studio: StudioNode, fallback: FallbackNode, studioNote: NoteNode, studioGroup: GroupNode };
 export const PALETTE_MIME = "application/x-infix-node-type";
 const SNAP: [number, number] = [10, 10];
 
@@ -41,9 +43,18 @@ export function FlowCanvas() {
   const cache = useMemo(() => new FlowNodeCache(), []);
   const dragKey = useRef("drag");
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
+  const [selectedAnnotations, setSelectedAnnotations] = useState<ReadonlySet<string>>(new Set());
   const [menu, setMenu] = useState<ContextMenuState | null>(null);
 
-  const nodes = useMemo(() => cache.nodes(workflow, selection, measured, catalog), [cache, workflow, selection, measured, catalog]);
+  const workflowFlowNodes = useMemo(() => cache.nodes(workflow, selection, measured, catalog), [cache, workflow, selection, measured, catalog]);
+  // Notes and groups change only when they are edited: moving a workflow node keeps both arrays.
+  const groups = workflow.editor?.groups;
+  const notes = workflow.editor?.notes;
+  const annotations = useMemo(() => deriveAnnotations({ nodes: {}, groups: groups ?? [], notes: notes ?? [] }, selectedAnnotations), [groups, notes, selectedAnnotations]);
+  const nodes: CanvasNode[] = useMemo(
+    () => (annotations.groups.length || annotations.notes.length ? [...annotations.groups, ...workflowFlowNodes, ...annotations.notes] : workflowFlowNodes),
+    [annotations, workflowFlowNodes],
+  );
   // Edges depend on the nodes' inputs only: moving a node keeps `workflow.nodes` and skips this.
   const workflowNodes = workflow.nodes;
   const derivedEdges = useMemo(() => deriveEdges({ nodes: workflowNodes }, catalog), [workflowNodes, catalog]);
@@ -53,8 +64,11 @@ export function FlowCanvas() {
   );
 
   const onNodesChange = useCallback(
-    (changes: NodeChange<StudioFlowNode>[]) => {
+    (changes: NodeChange<CanvasNode>[]) => {
       const doc = tab.doc.getState();
+      const annotationChanges = changes.filter((c) => "id" in c && parseAnnotationId(c.id));
+      if (annotationChanges.length) applyAnnotationChanges(annotationChanges);
+      changes = changes.filter((c) => !("id" in c && parseAnnotationId(c.id)));
       const positions: Record<string, Point> = {};
       const sizes: Record<string, Size> = {};
       let selected: Set<string> | undefined;
@@ -73,6 +87,29 @@ export function FlowCanvas() {
     },
     [tab],
   );
+
+  function applyAnnotationChanges(changes: NodeChange<CanvasNode>[]) {
+    const doc = tab.doc.getState();
+    for (const change of changes) {
+      if (!("id" in change)) continue;
+      const target = parseAnnotationId(change.id)!;
+      if (change.type === "position" && change.position) {
+        const to = change.position;
+        doc.apply("move", (d) => moveAnnotation(d, target.kind, target.id, to), { coalesceKey: dragKey.current });
+      } else if (change.type === "dimensions" && change.dimensions && change.resizing !== undefined) {
+        const size = change.dimensions;
+        doc.apply("resize", (d) => resizeAnnotation(d, target.kind, target.id, size), { coalesceKey: `resize:${change.id}` });
+      } else if (change.type === "select") {
+        const selected = change.selected;
+        setSelectedAnnotations((prev) => {
+          const next = new Set(prev);
+          if (selected) next.add(change.id);
+          else next.delete(change.id);
+          return next;
+        });
+      }
+    }
+  }
 
   const onEdgesChange = useCallback(
     (changes: EdgeChange[]) => {
@@ -95,11 +132,13 @@ export function FlowCanvas() {
   // Deleting nodes also deletes their edges: one callback, so it is one undo step (removals in
   // onNodesChange/onEdgesChange would arrive as two edits, and undo would restore only half).
   const onDelete = useCallback(
-    ({ nodes: gone, edges: cut }: { nodes: StudioFlowNode[]; edges: Edge[] }) => {
-      const goneIds = new Set(gone.map((n) => n.id));
+    ({ nodes: gone, edges: cut }: { nodes: CanvasNode[]; edges: Edge[] }) => {
+      const goneIds = new Set(gone.filter((n) => !parseAnnotationId(n.id)).map((n) => n.id));
+      const goneAnnotations = gone.filter((n) => parseAnnotationId(n.id)).map((n) => n.id);
       tab.doc.getState().apply(gone.length ? "delete" : "disconnect", (d) => {
         for (const e of cut) if (!goneIds.has(e.target)) unlinkInput(d, e.target, e.targetHandle ?? "");
         if (goneIds.size) removeNodes(d, goneIds);
+        if (goneAnnotations.length) removeAnnotations(d, goneAnnotations);
       });
     },
     [tab],
@@ -159,14 +198,15 @@ export function FlowCanvas() {
     [flow, catalog, tab, studio],
   );
 
-  const onNodeContextMenu = useCallback((event: ReactMouseEvent, node: StudioFlowNode) => {
+  const onNodeContextMenu = useCallback((event: ReactMouseEvent, node: CanvasNode) => {
     event.preventDefault();
+    if (parseAnnotationId(node.id)) return;
     setMenu({ nodeId: node.id, x: event.clientX, y: event.clientY });
   }, []);
 
   return (
     <div className="canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
-      <ReactFlow<StudioFlowNode>
+      <ReactFlow<CanvasNode>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}

@@ -1,7 +1,9 @@
 import { isLink, type Workflow, type WorkflowNode } from "@infix/graph";
 import type { Edge, Node } from "@xyflow/react";
 import type { CatalogIndex } from "../state/catalog.ts";
+import { annotationNodeId } from "../state/annotations.ts";
 import type { Size } from "../state/document-store.ts";
+import type { GroupFlowNode, NoteFlowNode } from "./AnnotationNodes.tsx";
 
 /**
  * The document → React Flow projection. Nodes and edges are derived, never stored: the
@@ -68,6 +70,26 @@ export class FlowNodeCache {
     this.cache = next;
     return result;
   }
+}
+
+/** Everything on the canvas: workflow nodes, notes and groups. */
+export type CanvasNode = StudioFlowNode | NoteFlowNode | GroupFlowNode;
+
+/**
+ * Groups and notes as canvas nodes, sized by their stored size. Groups come first in the
+ * list so they are drawn under the workflow nodes they frame.
+ */
+export function deriveAnnotations(editor: Workflow["editor"], selected: ReadonlySet<string>): { groups: GroupFlowNode[]; notes: NoteFlowNode[] } {
+  const groups = (editor?.groups ?? []).map((g): GroupFlowNode => {
+    const id = annotationNodeId("group", g.id);
+    return { id, type: "studioGroup", position: g.position, width: g.size.width, height: g.size.height, data: { annotationId: g.id, text: g.title }, selected: selected.has(id), zIndex: -1 };
+  });
+  const notes = (editor?.notes ?? []).map((n): NoteFlowNode => {
+    const id = annotationNodeId("note", n.id);
+    const size = n.size ?? { width: 220, height: 120 };
+    return { id, type: "studioNote", position: n.position, width: size.width, height: size.height, data: { annotationId: n.id, text: n.text }, selected: selected.has(id), dragHandle: ".note-node__grip" };
+  });
+  return { groups, notes };
 }
 
 /** For each node of an unknown type that others link to: its linked output names, newline-joined (a cheap cache key). */

@@ -2,6 +2,8 @@ import { serializeWorkflow } from "@infix/graph";
 import type { ExampleInfo } from "@infix/protocol";
 import { useRef, useState } from "react";
 import { useStore } from "zustand";
+import { useReactFlow } from "@xyflow/react";
+import { addGroup, addNote } from "../state/annotations.ts";
 import { useStudio, useTab } from "../state/react.ts";
 import { tabTitle } from "../state/tabs.ts";
 import { OpenDialog } from "./OpenDialog.tsx";
@@ -15,6 +17,12 @@ export function Toolbar({ onHelp }: { onHelp(): void }) {
   const [examples, setExamples] = useState<ExampleInfo[] | null>(null);
   const [openDialog, setOpenDialog] = useState(false);
   const upload = useRef<HTMLInputElement>(null);
+  const flow = useReactFlow();
+  const viewCentre = () => {
+    const canvas = document.querySelector(".canvas")?.getBoundingClientRect();
+    const p = flow.screenToFlowPosition(canvas ? { x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 } : { x: 400, y: 300 });
+    return { x: Math.round(p.x), y: Math.round(p.y) };
+  };
 
   const toggleExamples = async () => {
     if (examples) return setExamples(null);
@@ -66,6 +74,12 @@ export function Toolbar({ onHelp }: { onHelp(): void }) {
           e.currentTarget.value = "";
         }}
       />
+      <button type="button" onClick={() => tab.doc.getState().apply("add note", (d) => void addNote(d, viewCentre()))} title="Add a note at the centre of the view">
+        Note
+      </button>
+      <button type="button" onClick={() => tab.doc.getState().apply("add group", (d) => void addGroup(d, viewCentre()))} title="Add a group frame at the centre of the view">
+        Group
+      </button>
       <span className="menu">
         <button type="button" aria-haspopup="menu" aria-expanded={examples !== null} onClick={() => void toggleExamples()}>
           Examples ▾
