@@ -120,6 +120,23 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await eventually(() => studio.node("add").count()).toBe(1);
   });
 
+  it("runs to a chosen node from its context menu, and cancels a long run from the queue panel", async () => {
+    await studio.node("add").locator(".studio-node__header").click({ button: "right" });
+    await studio.page.getByRole("menuitem", { name: "Run to here" }).click();
+    await studio.waitForStatus("add", "cached");
+    expect(await studio.statusOf("show")).toBe("idle"); // not a target, not needed
+    await studio.screenshot("05b-run-to-here");
+
+    await studio.typeNumber("slow", "steps", "200");
+    await studio.queue();
+    await studio.page.locator('.react-flow__node[data-id="slow"] [role="progressbar"]').waitFor();
+    const running = studio.page.locator('.job[data-status="running"]');
+    await running.getByRole("button", { name: /^Cancel/ }).click();
+    await eventually(() => studio.page.locator('.job[data-status="cancelled"]').count()).toBe(1);
+    await eventually(() => studio.notice.textContent()).toContain("Run cancelled");
+    await studio.typeNumber("slow", "steps", "12");
+  });
+
   it("saves on the server, and after a reload restores the open tab", async () => {
     await studio.page.getByRole("button", { name: "Save", exact: true }).click();
     await eventually(() => studio.notice.textContent()).toContain("Saved “e2e-saved”");
