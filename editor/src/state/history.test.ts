@@ -33,6 +33,29 @@ describe("history", () => {
     expect(h.present.x).toBe(5);
   });
 
+  it("keeps a long coalesced drag as small as one frame's patches", () => {
+    let h = createHistory({ nodes: { a: { position: { x: 0, y: 0 } }, b: { position: { x: 5, y: 5 } } } });
+    for (let i = 1; i <= 100; i++) {
+      h = edit(h, "drag", (d) => {
+        d.nodes.a.position = { x: i, y: i };
+        d.nodes.b.position = { x: 5 + i, y: 5 };
+      }, { coalesceKey: "drag", now: i });
+    }
+    expect(h.past).toHaveLength(1);
+    expect(h.past[0].patches).toHaveLength(2);
+    expect(h.past[0].inverse).toHaveLength(2);
+    expect(undo(h).present).toEqual({ nodes: { a: { position: { x: 0, y: 0 } }, b: { position: { x: 5, y: 5 } } } });
+    expect(redo(undo(h)).present).toEqual(h.present);
+  });
+
+  it("merges structural edits in order when they cannot be compacted", () => {
+    let h = createHistory<Doc>({ x: 0, items: [] });
+    h = edit(h, "a", (d) => void d.items.push("a"), { coalesceKey: "k", now: 0 });
+    h = edit(h, "b", (d) => void d.items.push("b"), { coalesceKey: "k", now: 1 });
+    expect(undo(h).present.items).toEqual([]);
+    expect(redo(undo(h)).present.items).toEqual(["a", "b"]);
+  });
+
   it("starts a new step when the key changes or the window has passed", () => {
     let h = createHistory<Doc>({ x: 0, items: [] });
     h = edit(h, "type", (d) => void (d.x = 1), { coalesceKey: "k", now: 0 });

@@ -48,12 +48,31 @@ export function edit<T>(history: History<T>, label: string, recipe: (draft: T) =
   const top = history.past[history.past.length - 1];
   if (top && options.coalesceKey !== undefined && top.key === options.coalesceKey && now - top.at <= COALESCE_MS) {
     // Merged step: redo replays both in order; undo reverts the newer edit first.
-    const merged: HistoryEntry = { id: nextEntryId++, label: top.label, key: top.key, at: now, patches: [...top.patches, ...patches], inverse: [...inverse, ...top.inverse] };
+    const merged: HistoryEntry = { id: nextEntryId++, label: top.label, key: top.key, at: now, ...mergePatches(top, patches, inverse) };
     return { present: next as T, past: [...history.past.slice(0, -1), merged], future: [] };
   }
   const entry: HistoryEntry = { id: nextEntryId++, label, key: options.coalesceKey, at: now, patches, inverse };
   const past = [...history.past, entry];
   return { present: next as T, past: past.length > HISTORY_LIMIT ? past.slice(-HISTORY_LIMIT) : past, future: [] };
+}
+
+/**
+ * Joins a step with the edit that extends it. When both only replace values at paths of one
+ * depth (a drag: positions; typing: one input), later values win and the step stays the size
+ * of one frame's patches instead of growing with every frame.
+ */
+function mergePatches(top: HistoryEntry, patches: Patch[], inverse: Patch[]): { patches: Patch[]; inverse: Patch[] } {
+  const all = [...top.patches, ...patches, ...top.inverse, ...inverse];
+  const depth = all[0]?.path.length;
+  if (!all.every((p) => p.op === "replace" && p.path.length === depth)) {
+    return { patches: [...top.patches, ...patches], inverse: [...inverse, ...top.inverse] };
+  }
+  const key = (p: Patch) => JSON.stringify(p.path);
+  const forward = new Map<string, Patch>();
+  for (const p of [...top.patches, ...patches]) forward.set(key(p), p); // the last value wins
+  const backward = new Map<string, Patch>();
+  for (const p of [...top.inverse, ...inverse]) if (!backward.has(key(p))) backward.set(key(p), p); // the oldest value wins
+  return { patches: [...forward.values()], inverse: [...backward.values()] };
 }
 
 /** Id of the step that produced the present state; 0 for the state the history started from. */
