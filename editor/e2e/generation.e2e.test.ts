@@ -86,4 +86,12 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     await studio.node("sampler").waitFor();
     expect((await studio.nodeIds()).sort()).toEqual(["decode", "latent", "negative", "pack", "positive", "reference", "sampler", "save", "subject"]);
   });
+
+  it("uploads a picture into a file widget and shows its thumbnail", async () => {
+    const row = studio.node("reference").locator('[data-input="image"]');
+    await row.locator('input[type="file"]').setInputFiles({ name: "my-dog.png", mimeType: "image/png", buffer: Buffer.from(producedPng) });
+    await eventually(() => row.getByRole("textbox").inputValue()).toMatch(/my-dog.*\.png$/);
+    const thumb = row.locator(".file-widget__thumb");
+    await eventually(() => thumb.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+  });
 });

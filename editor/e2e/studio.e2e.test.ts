@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSkipReason, buildEditor, launchBrowser, startServer, type Browser, type RunningServer } from "./harness.ts";
 import { StudioPage } from "./studio-page.ts";
-import { countingWorkflow } from "./workflows.ts";
+import { countingWorkflow, failingWorkflow } from "./workflows.ts";
 
 const skip = browserSkipReason();
 const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
@@ -240,5 +240,16 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     expect(await studio.page.locator(".shortcuts tr").count()).toBeGreaterThan(10);
     await studio.screenshot("09-help");
     await studio.page.keyboard.press("Escape");
+  });
+
+  it("shows a node's failure on the node, and the run's error in the notice line", async () => {
+    await studio.uploadWorkflow("failing.json", failingWorkflow("boom on purpose"));
+    await studio.node("fail").waitFor();
+    await studio.queue();
+    await studio.waitForStatus("fail", "failed");
+    expect(await studio.node("fail").locator(".studio-node__problem").textContent()).toContain("boom on purpose");
+    await eventually(() => studio.notice.textContent()).toContain("boom on purpose");
+    expect(await studio.statusOf("show")).not.toBe("done");
+    await studio.screenshot("11-node-failed");
   });
 });

@@ -18,3 +18,18 @@ export function countingWorkflow(steps = 12, stepMs = 120) {
     editor: { nodes: { slow: at(0, 0), const: at(0, 220), add: at(330, 60), show: at(640, 80) }, groups: [], notes: [] },
   };
 }
+
+/** A node that fails with a message, feeding an output node. */
+export function failingWorkflow(message: string) {
+  return {
+    format: "infix-workflow",
+    version: 1,
+    name: "e2e failing",
+    nodes: {
+      fail: { type: "Fail", mode: "active", inputs: { message } },
+      show: { type: "ShowValue", mode: "active", inputs: { value: { node: "fail", output: "value" } } },
+    },
+    packs: [],
+    editor: { nodes: { fail: at(0, 0), show: at(340, 0) }, groups: [], notes: [] },
+  };
+}

@@ -48,6 +48,8 @@ export class Studio {
     const doc = tab.doc.getState();
     const workflow = doc.workflow;
     this.router?.expectJob(tab.id);
+    // Cleared before submitting: a fast job's failure can be replayed by claimJob below.
+    this.store.setState({ notice: undefined });
     tab.live.reset();
     for (const [id, node] of Object.entries(workflow.nodes)) if (node.mode === "active") tab.live.update(id, { status: "queued" });
     const result = await this.api.submitJob({
@@ -67,7 +69,6 @@ export class Studio {
       return false;
     }
     this.router?.claimJob(result.value.job.id, tab.id);
-    this.store.setState({ notice: undefined });
     // "Control after generate" (ComfyUI): seeds move on once the run is queued, so the next one differs.
     const catalog = this.store.getState().catalog;
     if (catalog) doc.apply("advance seeds", (draft) => advanceSeeds(draft, catalog.seedInputs), { coalesceKey: "advance-seeds" });

@@ -1,0 +1,71 @@
+import type { ServerToClientEvents } from "@infix/protocol";
+import { describe, expect, it } from "vitest";
+import { createApiClient } from "../api/client.ts";
+import { indexCatalog } from "./catalog.ts";
+import type { EventSource } from "./job-events.ts";
+import { addNode } from "./operations.ts";
+import { Studio } from "./studio.ts";
+import { sampler, testCatalog } from "./test-catalog.ts";
+
+class FakeSocket implements EventSource {
+  listeners = new Map<string, (...args: unknown[]) => void>();
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]) {
+    this.listeners.set(event, listener as (...args: unknown[]) => void);
+  }
+  emit<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>) {
+    this.listeners.get(event)?.(...args);
+  }
+}
+
+function studioWith(respond: (body: unknown, socket: FakeSocket) => Response) {
+  const socket = new FakeSocket();
+  const requests: { url: string; headers: Record<string, string>; body: unknown }[] = [];
+  const api = createApiClient({
+    token: "secret",
+    fetch: async (url, init) => {
+      const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+      requests.push({ url: String(url), headers: init?.headers as Record<string, string>, body });
+      return respond(body, socket);
+    },
+  });
+  const studio = new Studio(api);
+  studio.store.setState({ catalog: indexCatalog(testCatalog) });
+  studio.attachSocket(socket);
+  let id = "";
+  studio.tab.doc.getState().apply("add", (d) => void (id = addNode(d, sampler, { x: 0, y: 0 })));
+  studio.tab.doc.getState().apply("fix seed", (d) => void (d.editor!.nodes[id].seedControl = { seed: "increment" }));
+  return { studio, socket, requests, id };
+}
+
+const created = (jobId: string) => new Response(JSON.stringify({ job: { id: jobId, status: "queued", createdAt: 1, nodeCount: 1 } }), { status: 201 });
+
+describe("Studio.queue", () => {
+  it("posts the workflow with the page token, then advances seeds", async () => {
+    const { studio, requests, id } = studioWith(() => created("j1"));
+    expect(await studio.queue()).toBe(true);
+    expect(requests[0].url).toBe("/api/jobs");
+    expect(requests[0].headers["x-infix-token"]).toBe("secret");
+    expect((requests[0].body as { workflow: { nodes: Record<string, { inputs: { seed: number } }> } }).workflow.nodes[id].inputs.seed).toBe(42);
+    expect(studio.tab.doc.getState().workflow.nodes[id].inputs.seed).toBe(43);
+  });
+
+  it("keeps the failure of a job that finished before the submit reply arrived", async () => {
+    const { studio, id } = studioWith((_body, socket) => {
+      socket.emit("node:failed", { jobId: "fast", nodeId: id, error: { code: "x", message: "broke at once", nodeId: id } });
+      socket.emit("job:failed", { jobId: "fast", error: { code: "x", message: "broke at once" } });
+      return created("fast");
+    });
+    await studio.queue();
+    expect(studio.tab.live.get(id).status).toBe("failed");
+    expect(studio.store.getState().notice?.text).toBe("broke at once");
+  });
+
+  it("marks a 400's problems on their nodes and inputs and leaves the seeds alone", async () => {
+    const problem = { code: "out_of_range", message: "steps must be at most 150", nodeId: "1", input: "steps" };
+    const { studio, id } = studioWith(() => new Response(JSON.stringify({ error: "invalid workflow", problems: [problem] }), { status: 400 }));
+    expect(await studio.queue()).toBe(false);
+    expect(studio.tab.live.get(id).problems).toEqual([problem]);
+    expect(studio.store.getState().notice?.kind).toBe("error");
+    expect(studio.tab.doc.getState().workflow.nodes[id].inputs.seed).toBe(42);
+  });
+});
