@@ -22,6 +22,11 @@ describe("shortcuts", () => {
     expect(matchShortcut(press("b", { ctrlKey: true }))).toBe("bypass");
     expect(matchShortcut(press("m"))).toBeUndefined();
   });
+  it("leaves Space to React Flow's panning", () => {
+    expect(matchShortcut(press(" "))).toBeUndefined();
+    expect(matchShortcut(press("k", { ctrlKey: true }))).toBe("palette");
+  });
+
   it("lists each action once for the help dialog", () => {
     const actions = SHORTCUTS.map((s) => s.action);
     expect(new Set(actions).size).toBe(actions.length);

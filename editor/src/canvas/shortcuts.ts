@@ -45,7 +45,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: "selectAll", keys: "Ctrl+A", description: "Select all nodes", matches: (e) => mod(e) && key(e, "a") },
   { action: "save", keys: "Ctrl+S", description: "Save the workflow", matches: (e) => mod(e) && key(e, "s") },
   { action: "fitView", keys: "F", description: "Fit the view to the graph", matches: (e) => !mod(e) && !e.altKey && key(e, "f") },
-  { action: "palette", keys: "Space / Ctrl+K", description: "Search the node palette", matches: (e) => (mod(e) && key(e, "k")) || (!mod(e) && e.key === " ") },
+  // Not Space: React Flow pans while Space is held.
+  { action: "palette", keys: "Ctrl+K / /", description: "Search the node palette", matches: (e) => (mod(e) && key(e, "k")) || (!mod(e) && e.key === "/") },
   { action: "help", keys: "?", description: "Show this help", matches: (e) => e.key === "?" },
 ];
 
@@ -54,6 +55,7 @@ export const BUILTIN_SHORTCUTS: readonly { keys: string; description: string }[]
   { keys: "Ctrl+C / Ctrl+V", description: "Copy / paste nodes (as workflow JSON, also between tabs)" },
   { keys: "Delete / Backspace", description: "Delete selected nodes and links" },
   { keys: "Shift+drag", description: "Box select" },
+  { keys: "Space+drag, or drag the background", description: "Pan" },
   { keys: "Ctrl+click", description: "Add to the selection" },
   { keys: "Double-click a palette entry", description: "Add the node at the centre of the view" },
   { keys: "Right-click a node", description: "Run to here, mute, bypass, duplicate, delete" },
