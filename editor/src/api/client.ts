@@ -9,6 +9,7 @@ import {
   type FileRefMessage,
   type Job,
   type JobSummary,
+  type PackInfo,
   type QueueState,
   type SavedWorkflowInfo,
   type SubmitJob,
@@ -94,6 +95,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
   return {
     config: () => request<Config>("GET", "/api/config", undefined, (j) => ConfigSchema.parse(j)),
     nodes: () => request<NodeCatalog>("GET", "/api/nodes", undefined, (j) => NodeCatalogSchema.parse(j)),
+    packs: () => request<{ packs: PackInfo[] }>("GET", "/api/packs"),
     submitJob: (job: SubmitJob) => request<{ job: JobSummary }>("POST", "/api/jobs", job),
     queue: () => request<QueueState>("GET", "/api/jobs"),
     job: (id: string) => request<Job>("GET", `/api/jobs/${enc(id)}`),

@@ -69,3 +69,32 @@ describe("Studio.queue", () => {
     expect(studio.tab.doc.getState().workflow.nodes[id].inputs.seed).toBe(42);
   });
 });
+
+describe("Studio.open", () => {
+  it("marks unknown node types and values the server no longer offers, and names missing packs", async () => {
+    const { studio } = studioWith(() => new Response(JSON.stringify({ packs: [] }), { status: 200 }));
+    studio.newTab();
+    const ok = studio.open({
+      format: "infix-workflow",
+      version: 1,
+      nodes: {
+        gone: { type: "Vanished", inputs: {} },
+        s: { type: "Sampler", inputs: { scheduler: "heun", steps: 20, cfg: 7.5, seed: 1 } },
+      },
+      packs: [{ name: "blip-diffusion-real" }],
+    });
+    expect(ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(studio.tab.live.get("gone").problems?.[0].code).toBe("unknown_node_type");
+    expect(studio.tab.live.get("s").problems?.map((p) => [p.code, p.input])).toEqual([["not_an_option", "scheduler"]]);
+    const notice = studio.store.getState().notice?.text ?? "";
+    expect(notice).toContain("Vanished");
+    expect(notice).toContain("Missing model pack(s): blip-diffusion-real");
+  });
+
+  it("refuses a file that is not a workflow, saying why", () => {
+    const { studio } = studioWith(() => new Response("{}"));
+    expect(studio.open({ hello: "world" }, { title: "notes.json" })).toBe(false);
+    expect(studio.store.getState().notice?.text).toMatch(/^Cannot open notes.json: This is not an Infix workflow/);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Problem, Workflow } from "@infix/graph";
+import { validateWorkflow, type Problem, type Workflow } from "@infix/graph";
 import type { ApiClient } from "../api/client.ts";
 import { indexCatalog } from "./catalog.ts";
 import { isDirty } from "./document-store.ts";
@@ -107,19 +107,39 @@ export class Studio {
       return false;
     }
     openInTab(this.store, loaded.workflow, options);
-    this.markMissing(loaded.workflow);
+    void this.markMissing(loaded.workflow);
     return true;
   }
 
-  /** Marks nodes whose type the server does not know (a missing pack or node package). */
-  private markMissing(workflow: Workflow): void {
+  /**
+   * Marks what cannot run in a freshly opened workflow, with the graph core's validator over
+   * every node: unknown node types (a missing node package), options the server no longer
+   * offers (a missing model pack in a pack picker), out-of-range values. Also names packs the
+   * workflow lists that this server lacks.
+   */
+  private async markMissing(workflow: Workflow): Promise<void> {
     const catalog = this.store.getState().catalog;
     if (!catalog) return;
-    const missing = Object.entries(workflow.nodes).filter(([, n]) => !catalog.schema(n.type));
-    for (const [id, node] of missing) {
-      this.tab.live.update(id, { problems: [{ code: "unknown_node_type", nodeId: id, message: `Unknown node type ${node.type}: install the package or pack that provides it.` }] });
+    const tab = this.tab;
+    const problems = validateWorkflow(workflow, catalog.schema, { scope: "all" }).filter((p) => p.nodeId && p.code !== "missing_input" && p.code !== "no_outputs");
+    for (const problem of problems) {
+      const id = problem.nodeId!;
+      tab.live.update(id, { problems: [...(tab.live.get(id).problems ?? []), problem] });
     }
-    if (missing.length) this.notify("error", `${missing.length} node(s) have types this server does not know: ${[...new Set(missing.map(([, n]) => n.type))].join(", ")}.`);
+    const unknownTypes = [...new Set(Object.values(workflow.nodes).filter((n) => !catalog.schema(n.type)).map((n) => n.type))];
+    const lines: string[] = [];
+    if (unknownTypes.length) lines.push(`${problems.filter((p) => p.code === "unknown_node_type").length} node(s) have types this server does not know: ${unknownTypes.join(", ")}.`);
+    if (workflow.packs.length) {
+      const installed = await this.api.packs();
+      if (installed.ok) {
+        const names = new Set(installed.value.packs.flatMap((p) => [p.name, p.id]));
+        const missing = workflow.packs.filter((p) => !names.has(p.name)).map((p) => p.name);
+        if (missing.length) lines.push(`Missing model pack(s): ${missing.join(", ")}. ${this.store.getState().config?.installHelp ?? ""}`.trim());
+      }
+    }
+    const others = problems.length - problems.filter((p) => p.code === "unknown_node_type").length;
+    if (others) lines.push(`${others} value(s) need attention (marked on their nodes).`);
+    if (lines.length) this.notify("error", lines.join(" "), problems);
   }
 
   async openExample(name: string): Promise<void> {
