@@ -45,6 +45,8 @@ export function FlowCanvas() {
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const [selectedAnnotations, setSelectedAnnotations] = useState<ReadonlySet<string>>(new Set());
   const [menu, setMenu] = useState<ContextMenuState | null>(null);
+  // The view saved with the workflow, read once per tab (the canvas remounts per tab).
+  const [initialViewport] = useState(() => tab.doc.getState().workflow.editor?.viewport);
 
   const workflowFlowNodes = useMemo(() => cache.nodes(workflow, selection, measured, catalog), [cache, workflow, selection, measured, catalog]);
   // Notes and groups change only when they are edited: moving a workflow node keeps both arrays.
@@ -227,8 +229,8 @@ export function FlowCanvas() {
         deleteKeyCode={["Delete", "Backspace"]}
         minZoom={0.05}
         maxZoom={3}
-        fitView
-        fitViewOptions={{ maxZoom: 1 }}
+        {...(initialViewport ? { defaultViewport: initialViewport } : { fitView: true, fitViewOptions: { maxZoom: 1 } })}
+        onMoveEnd={(_event, viewport) => tab.doc.getState().setViewport(viewport)}
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} />

@@ -1,4 +1,5 @@
 import type { Workflow } from "@infix/graph";
+import { produce } from "immer";
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { createHistory, edit, presentId, redo, undo, type EditOptions, type History } from "./history.ts";
 
@@ -32,6 +33,14 @@ export interface DocumentState {
   markSaved(savedName?: string): void;
   select(ids: Iterable<string>): void;
   setMeasured(sizes: Record<string, Size>): void;
+  /** Remembers the view in the document (saved with it) without an undo step or marking it unsaved. */
+  setViewport(viewport: Viewport): void;
+}
+
+export interface Viewport {
+  x: number;
+  y: number;
+  zoom: number;
 }
 
 export type DocumentStore = StoreApi<DocumentState>;
@@ -76,6 +85,15 @@ export function createDocumentStore(initial: Workflow, options: { savedName?: st
     },
     setMeasured(sizes) {
       set({ measured: { ...get().measured, ...sizes } });
+    },
+    setViewport(viewport) {
+      const { history } = get();
+      // Undo patches address paths, so they still apply to a present whose viewport changed.
+      const present = produce(history.present, (d) => {
+        d.editor ??= { nodes: {}, groups: [], notes: [] };
+        d.editor.viewport = { x: viewport.x, y: viewport.y, zoom: viewport.zoom };
+      });
+      set({ history: { ...history, present }, workflow: present });
     },
   }));
 }

@@ -36,6 +36,20 @@ describe("document ↔ workflow JSON", () => {
     expect(again.ok && again.workflow).toEqual(saved);
   });
 
+  it("keeps the view in the document without an undo step or an unsaved mark, and undo still works", () => {
+    const loaded = parseWorkflow(saved);
+    if (!loaded.ok) throw new Error("parse");
+    const doc = createDocumentStore(loaded.workflow);
+    doc.getState().apply("move", (d) => moveNodes(d, { pack: { x: 1, y: 2 } }));
+    doc.getState().markSaved();
+    doc.getState().setViewport({ x: -5, y: 6, zoom: 2 });
+    expect(isDirty(doc.getState())).toBe(false);
+    expect(doc.getState().history.past).toHaveLength(1);
+    doc.getState().undo();
+    expect(doc.getState().workflow.editor?.nodes.pack.position).toEqual({ x: -20, y: 10.5 });
+    expect(doc.getState().workflow.editor?.viewport).toEqual({ x: -5, y: 6, zoom: 2 });
+  });
+
   it("comes back to the same JSON after edits are undone", () => {
     const loaded = parseWorkflow(saved);
     if (!loaded.ok) throw new Error("parse");
