@@ -45,6 +45,10 @@ export function FlowCanvas() {
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const [selectedAnnotations, setSelectedAnnotations] = useState<ReadonlySet<string>>(new Set());
   const [menu, setMenu] = useState<ContextMenuState | null>(null);
+  // Positions of nodes being dragged, shown before they are committed as one edit at drag end:
+  // a frame then costs no document update (no patches, no history) however many nodes move.
+  const [dragOverlay, setDragOverlay] = useState<Readonly<Record<string, Point>> | null>(null);
+  const overlayRef = useRef<Record<string, Point>>({});
   // The view saved with the workflow, read once per tab (the canvas remounts per tab).
   const [initialViewport] = useState(() => tab.doc.getState().workflow.editor?.viewport);
 
@@ -53,9 +57,13 @@ export function FlowCanvas() {
   const groups = workflow.editor?.groups;
   const notes = workflow.editor?.notes;
   const annotations = useMemo(() => deriveAnnotations({ nodes: {}, groups: groups ?? [], notes: notes ?? [] }, selectedAnnotations), [groups, notes, selectedAnnotations]);
+  const draggedNodes = useMemo(
+    () => (dragOverlay ? workflowFlowNodes.map((n) => (dragOverlay[n.id] ? { ...n, position: dragOverlay[n.id] } : n)) : workflowFlowNodes),
+    [workflowFlowNodes, dragOverlay],
+  );
   const nodes: CanvasNode[] = useMemo(
-    () => (annotations.groups.length || annotations.notes.length ? [...annotations.groups, ...workflowFlowNodes, ...annotations.notes] : workflowFlowNodes),
-    [annotations, workflowFlowNodes],
+    () => (annotations.groups.length || annotations.notes.length ? [...annotations.groups, ...draggedNodes, ...annotations.notes] : draggedNodes),
+    [annotations, draggedNodes],
   );
   // Edges depend on the nodes' inputs only: moving a node keeps `workflow.nodes` and skips this.
   const workflowNodes = workflow.nodes;
@@ -72,10 +80,11 @@ export function FlowCanvas() {
       if (annotationChanges.length) applyAnnotationChanges(annotationChanges);
       changes = changes.filter((c) => !("id" in c && parseAnnotationId(c.id)));
       const positions: Record<string, Point> = {};
+      const dragging: Record<string, Point> = {};
       const sizes: Record<string, Size> = {};
       let selected: Set<string> | undefined;
       for (const change of changes) {
-        if (change.type === "position" && change.position) positions[change.id] = change.position;
+        if (change.type === "position" && change.position) (change.dragging ? dragging : positions)[change.id] = change.position;
         else if (change.type === "dimensions" && change.dimensions) sizes[change.id] = change.dimensions;
         else if (change.type === "select") {
           selected ??= new Set(doc.selection);
@@ -83,7 +92,16 @@ export function FlowCanvas() {
           else selected.delete(change.id);
         }
       }
-      if (Object.keys(positions).length) doc.apply("move", (d) => moveNodes(d, positions), { coalesceKey: dragKey.current });
+      if (Object.keys(dragging).length) {
+        overlayRef.current = { ...overlayRef.current, ...dragging };
+        setDragOverlay(overlayRef.current);
+      }
+      if (Object.keys(positions).length) {
+        const all = { ...overlayRef.current, ...positions };
+        overlayRef.current = {};
+        setDragOverlay(null);
+        doc.apply("move", (d) => moveNodes(d, all), { coalesceKey: dragKey.current });
+      }
       if (Object.keys(sizes).length) doc.setMeasured(sizes);
       if (selected) doc.select(selected);
     },
