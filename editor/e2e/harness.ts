@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext } from "playwright-core";
+import { editorBuildReason } from "../../bin/build-editor.ts";
 
 /**
  * What the browser tests run against: the editor built once, the real `infix serve` on
@@ -24,13 +25,38 @@ export function browserSkipReason(): string | undefined {
 
 let built: Promise<void> | undefined;
 
-/** Builds editor/dist once per test process. */
+/**
+ * Builds editor/dist once, and only when its sources are newer. Test files run in parallel
+ * processes, so a lock file keeps a second build from emptying dist under a running server.
+ */
 export function buildEditor(): Promise<void> {
-  built ??= (async () => {
+  built ??= withLock(join(tmpdir(), "infix-editor-build.lock"), async () => {
+    if ((await editorBuildReason(repoRoot)) === null) return;
     const { build } = await import("vite");
     await build({ configFile: join(repoRoot, "editor/vite.config.ts"), logLevel: "warn" });
-  })();
+  });
   return built;
+}
+
+async function withLock(path: string, work: () => Promise<void>): Promise<void> {
+  for (;;) {
+    try {
+      const handle = await open(path, "wx");
+      try {
+        await work();
+      } finally {
+        await handle.close();
+        await rm(path, { force: true });
+      }
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      // A lock left by a crashed run is taken over after two minutes.
+      const age = Date.now() - (await stat(path).then((s) => s.mtimeMs).catch(() => Date.now()));
+      if (age > 120_000) await rm(path, { force: true });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 export interface RunningServer {
