@@ -45,6 +45,9 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     await studio.queue();
     await studio.page.locator('.react-flow__node[data-id="sampler"] [role="progressbar"]').waitFor({ timeout: 120_000 });
     expect(await studio.node("sampler").getByTestId("node-status").textContent()).toMatch(/^\d+\/\d+$/);
+    const preview = studio.node("sampler").locator(".studio-node__preview");
+    await preview.waitFor({ timeout: 60_000 });
+    expect(await preview.getAttribute("src")).toMatch(/^data:image\/(png|jpeg);base64,/);
     await studio.screenshot("21-sampling-progress");
     await studio.waitForStatus("save", "done", 120_000);
     const image = studio.node("save").locator(".studio-node__image");
