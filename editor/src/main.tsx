@@ -11,7 +11,11 @@ const studio = new Studio(createApiClient({ token: readPageToken() }));
 startAutosave(studio.store, localStorage);
 const socket = connectSocket();
 studio.attachSocket(socket, (listen) => {
-  socket.on("connect", () => listen(true));
+  socket.on("connect", () => {
+    listen(true);
+    // Started before the server was up (or it restarted with other nodes): fetch the catalog again.
+    if (!studio.store.getState().catalog) void studio.init();
+  });
   socket.on("disconnect", () => listen(false));
 });
 void studio.init();
