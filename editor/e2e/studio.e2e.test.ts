@@ -109,6 +109,18 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await eventually(() => studio.edgeCount()).toBe(3);
   });
 
+  it("deletes a selected link, which brings the input's widget back, and undoes it", async () => {
+    const edge = studio.page.getByTestId("rf__edge-const:value->add:b");
+    await edge.locator(".react-flow__edge-interaction").click({ force: true });
+    await studio.page.keyboard.press("Delete");
+    await eventually(() => studio.edgeCount()).toBe(2);
+    expect(await studio.numberValue("add", "b")).toBe("0");
+    await studio.focusCanvas();
+    await studio.page.keyboard.press("Control+z");
+    await eventually(() => studio.edgeCount()).toBe(3);
+    expect(await studio.node("add").locator('[data-input="b"] [role="spinbutton"]').count()).toBe(0);
+  });
+
   it("marks validation problems from the server on the offending node and input", async () => {
     await studio.node("add").locator(".studio-node__header").click();
     await studio.page.keyboard.press("Delete");
