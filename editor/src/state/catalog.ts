@@ -1,4 +1,4 @@
-import type { InputSpec, NodeCatalog, NodeSchema } from "@infix/graph";
+import type { NodeCatalog, NodeSchema } from "@infix/graph";
 
 /**
  * Lookups over the catalog from GET /api/nodes: schemas by type, socket colours, palette
@@ -55,9 +55,4 @@ export function groupByCategory(nodes: readonly NodeSchema[]): [string, NodeSche
     groups.set(key, [...(groups.get(key) ?? []), n]);
   }
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
-}
-
-/** Whether an input shows a widget (it has one) — linked or not is decided by the node's value. */
-export function hasWidget(input: InputSpec): boolean {
-  return input.widget !== undefined;
 }
