@@ -9,6 +9,7 @@ import { Studio } from "./state/studio.ts";
 
 const studio = new Studio(createApiClient({ token: readPageToken() }));
 startAutosave(studio.store, localStorage);
+studio.validation.start();
 const socket = connectSocket();
 studio.attachSocket(socket, (listen) => {
   socket.on("connect", () => {

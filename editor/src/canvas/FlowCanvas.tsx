@@ -236,7 +236,11 @@ export function FlowCanvas() {
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={(c) => validity(c).ok}
-        onNodeDragStart={(e) => (dragKey.current = `drag:${e.timeStamp}:${Math.random()}`)}
+        onNodeDragStart={(e) => {
+          dragKey.current = `drag:${e.timeStamp}:${Math.random()}`;
+          studio.validation.setDragging(true);
+        }}
+        onNodeDragStop={() => studio.validation.setDragging(false)}
         onNodeContextMenu={onNodeContextMenu}
         onPaneClick={() => setMenu(null)}
         snapToGrid

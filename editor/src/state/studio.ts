@@ -3,6 +3,7 @@ import type { ApiClient } from "../api/client.ts";
 import { indexCatalog } from "./catalog.ts";
 import { isDirty } from "./document-store.ts";
 import { routeJobEvents, type EventSource, type JobRouter } from "./job-events.ts";
+import { LiveValidation } from "./live-validation.ts";
 import { loadWorkflowJson } from "./load-workflow.ts";
 import { advanceSeeds } from "./operations.ts";
 import { activeTab, closeTab, createStudioStore, openInTab, type StudioStore } from "./studio-store.ts";
@@ -14,6 +15,8 @@ import { createTab, tabTitle, type Tab } from "./tabs.ts";
  */
 export class Studio {
   readonly store: StudioStore = createStudioStore();
+  /** Marks problems on nodes while editing; started by the app (`validation.start()`). */
+  readonly validation = new LiveValidation(this.store);
   private router?: JobRouter;
   private clientId?: () => string | undefined;
 
