@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OutputCache } from "../cache/output-cache.ts";
 import type { Workflow, WorkflowNode } from "../graph/workflow.ts";
 import { NodeRegistry } from "../nodes/registry.ts";
+import { makeImage } from "../testing/image.ts";
 import { recordEvents, testFiles, testNodePackage, testOptionsKey, testResources } from "../testing/index.ts";
 import { Executor } from "./executor.ts";
 
@@ -91,6 +92,32 @@ describe("Executor: running", () => {
     ]);
     expect(result.problems?.[1]).toMatchObject({ expected: "red, green", found: "blue" });
     expect(result.error).toEqual(result.problems?.[0]);
+  });
+
+  it("ends a validate hook's message with one full stop, whether or not the hook wrote one", async () => {
+    const withStop = {
+      ...makeImage,
+      schema: { ...makeImage.schema, type: "MakeImageWithStop" },
+      validate: () => ["width is odd."],
+    };
+    const executor = new Executor({
+      registry: new NodeRegistry([testNodePackage, { name: "stop", nodes: [withStop], socketTypes: [] }]),
+      cache: new OutputCache({ budgetBytes: 1024 }),
+      resources: testResources(),
+      files: testFiles(root),
+    });
+    const problems = executor.validate(
+      workflowOf({
+        a: { type: "MakeImage", inputs: { width: 12 } },
+        b: { type: "MakeImageWithStop", inputs: {} },
+        showA: { type: "ShowValue", inputs: { value: link("a", "image") } },
+        showB: { type: "ShowValue", inputs: { value: link("b", "image") } },
+      }),
+    );
+    expect(problems.map((problem) => problem.message.replace(/^.*\): /, ""))).toEqual([
+      "width must be a multiple of 8.",
+      "width is odd.",
+    ]);
   });
 
   it("accepts a run-time option and passes it on", async () => {

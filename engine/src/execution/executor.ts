@@ -159,7 +159,8 @@ export class Executor implements WorkflowExecutor {
     }
     return messages.map((message) => ({
       code: "invalid_value",
-      message: `${describeNode(nodeId, node, schema)}: ${message}.`,
+      // Hooks may or may not end their sentence; end it exactly once.
+      message: `${describeNode(nodeId, node, schema)}: ${/[.!?]$/.test(message) ? message : `${message}.`}`,
       nodeId,
     }));
   };
