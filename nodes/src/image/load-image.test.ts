@@ -40,6 +40,9 @@ describe("Load Image", () => {
     const problem = await runNodeFailure(loadImageNode, { image: "broken.png" }, ctx);
     expect(problem).toMatchObject({ code: "invalid_input", input: "image", nodeId: "n1" });
     expect(problem.message).toMatch(/"broken.png".*not an image/);
+    // A file picked from input/ is not "an upload", and the message says what to do instead.
+    expect(problem.message).toMatch(/^"broken.png" in the input folder is not an image/);
+    expect(problem.message).toMatch(/pick or upload a PNG, JPEG or WebP picture instead\.$/);
   });
 
   it("folds the file's content into the cache key", async () => {

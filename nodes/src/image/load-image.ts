@@ -17,10 +17,11 @@ export async function readInputImage(ctx: Pick<RunContext, "files">, input: stri
     throw inputError(input, `Cannot read "${name}" from the input folder (${(error as Error).message}); upload it or pick another file.`, "an image file in input/", name);
   }
   try {
-    const decoded = await decodeImage(bytes);
+    const decoded = await decodeImage(bytes, { label: `"${name}" in the input folder` });
     return { ...decoded, hash: contentHash(bytes) };
   } catch (error) {
-    if (error instanceof ImageError) throw inputError(input, `"${name}": ${error.message}`, "a PNG, JPEG or WebP image", name);
+    if (error instanceof ImageError)
+      throw inputError(input, `${error.message}; pick or upload a PNG, JPEG or WebP picture instead.`, "a PNG, JPEG or WebP image", name);
     throw error;
   }
 }

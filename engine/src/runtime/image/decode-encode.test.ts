@@ -63,6 +63,12 @@ describe("decodeImage / encodePng", () => {
     const error = await decodeImage(new TextEncoder().encode("definitely not a png")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageError);
     expect((error as ImageError).code).toBe("undecodable");
+    expect((error as Error).message).toMatch(/^the 20-byte upload is not an image/);
+  });
+
+  it("names the input by the caller's label in its errors", async () => {
+    const error = await decodeImage(new TextEncoder().encode("text"), { label: '"a.png" in the input folder' }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^"a.png" in the input folder is not an image that can be read/);
   });
 
   it("rejects images over the pixel cap before decoding them", async () => {

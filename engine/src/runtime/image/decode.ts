@@ -13,6 +13,8 @@ export interface DecodedImage {
 export interface DecodeOptions {
   /** Largest accepted width · height; default 64 megapixels. */
   maxPixels?: number;
+  /** How errors name the input (e.g. `"dog.png" in the input folder`); bytes default to "the N-byte upload". */
+  label?: string;
 }
 
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
@@ -28,7 +30,7 @@ export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 export async function decodeImage(input: Uint8Array | string, options: DecodeOptions = {}): Promise<DecodedImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const source = typeof input === "string" ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  const what = typeof input === "string" ? input : `the ${input.byteLength}-byte upload`;
+  const what = options.label ?? (typeof input === "string" ? input : `the ${input.byteLength}-byte upload`);
   let metadata: Metadata;
   try {
     // limitInputPixels is a second guard: libvips refuses to decode more than that.
