@@ -107,6 +107,9 @@ describe("decodeNpy", () => {
     longer.set(good);
     expect(catchNpyError(() => decodeNpy(longer)).code).toBe("wrong_size");
     expect(catchNpyError(() => decodeNpy(good.subarray(0, 60))).code).toBe("bad_header");
+    // Cut inside the version / header-length fields: a truncated .npy, not "not a .npy file".
+    expect(catchNpyError(() => decodeNpy(good.subarray(0, 8)))).toMatchObject({ code: "bad_header", found: "8 bytes" });
+    expect(catchNpyError(() => decodeNpy(good.subarray(0, 3))).code).toBe("not_npy");
   });
 
   it("reads a Python 2 era header with long integers in the shape", () => {

@@ -96,9 +96,12 @@ export function decodeNpy(bytes: Uint8Array, source = "(in memory)"): NpyArray {
   const fail = (code: NpyErrorCode, expected: string, found: string, reason: string): never => {
     throw new NpyFormatError(code, source, expected, found, reason);
   };
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
     fail("not_npy", "a NumPy .npy file (starting with \\x93NUMPY)", describeStart(bytes), "this is not a .npy file");
   }
+  // The magic alone, cut short before the version and header length: truncated, not foreign.
+  if (bytes.length < 10)
+    fail("bad_header", "a complete header", `${bytes.length} bytes`, "the file ends inside its header");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
   if (major < 1 || major > 3)
