@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { parseWorkflow } from "@infix/graph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserSkipReason, buildEditor, launchBrowser, startServer, type Browser, type RunningServer } from "./harness.ts";
 import { StudioPage } from "./studio-page.ts";
@@ -83,6 +85,17 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     expect(await studio.statusOf("const")).toBe("done");
     expect(await studio.statusOf("add")).toBe("done");
     await studio.screenshot("05-rerun-cached");
+  });
+
+  it("downloads the workflow as a JSON file that parses back to the document", async () => {
+    const [download] = await Promise.all([studio.page.waitForEvent("download"), studio.page.getByRole("button", { name: "Download", exact: true }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.json$/);
+    const text = await readFile((await download.path())!, "utf8");
+    const parsed = parseWorkflow(JSON.parse(text));
+    expect(parsed.ok).toBe(true);
+    const document = JSON.parse(await studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow)`));
+    expect(parsed.ok && parsed.workflow).toEqual(document);
+    expect(Object.keys(document.nodes).sort()).toEqual(["add", "const", "show", "slow"]);
   });
 
   it("refuses a typed value outside the widget's range and keeps the old one", async () => {
