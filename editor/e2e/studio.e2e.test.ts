@@ -134,6 +134,19 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     expect(await studio.node("add").locator('[data-input="b"] [role="spinbutton"]').count()).toBe(0);
   });
 
+  it("marks a node whose required input lost its link while editing, before anything is queued, and clears it on undo", async () => {
+    const jobs = await studio.page.locator(".job").count();
+    await studio.node("add").locator(".studio-node__header").click();
+    await studio.page.keyboard.press("Delete");
+    await eventually(() => studio.node("show").locator(".studio-node__problem").textContent()).toContain("value");
+    expect(await studio.node("show").locator('[data-input="value"]').getAttribute("class")).toContain("is-invalid");
+    expect(await studio.page.locator(".job").count()).toBe(jobs); // nothing was queued
+    await studio.screenshot("06a-live-validation");
+    await studio.page.keyboard.press("Control+z");
+    await eventually(() => studio.node("show").locator(".studio-node__problem").count()).toBe(0);
+    expect(await studio.node("show").locator('[data-input="value"]').getAttribute("class")).not.toContain("is-invalid");
+  });
+
   it("marks validation problems from the server on the offending node and input", async () => {
     await studio.node("add").locator(".studio-node__header").click();
     await studio.page.keyboard.press("Delete");
