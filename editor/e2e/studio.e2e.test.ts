@@ -269,6 +269,33 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await eventually(async () => JSON.parse(await editor()).notes.length).toBe(0);
   });
 
+  it("resizes a group with its corner handle, and undo restores its size", async () => {
+    await studio.page.getByLabel("New tab").click();
+    await eventually(() => studio.page.locator(".react-flow__node").count()).toBe(0);
+    await studio.page.getByRole("button", { name: "Group", exact: true }).click();
+    const groups = async () => JSON.parse(await studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.groups)`)) as { size: { width: number; height: number } }[];
+    const before = (await groups())[0].size;
+    const group = studio.page.locator(".react-flow__node:has(.group-node)");
+    const frame = (await group.boundingBox())!;
+    await studio.page.mouse.click(frame.x + frame.width / 2, frame.y + frame.height - 10); // below the title field
+    const handle = group.locator(".react-flow__resize-control.handle.bottom.right");
+    await handle.waitFor();
+    const corner = (await handle.boundingBox())!;
+    await studio.page.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2);
+    await studio.page.mouse.down();
+    await studio.page.mouse.move(corner.x + 120, corner.y + 80, { steps: 10 });
+    await studio.page.mouse.up();
+    const zoom = await studio.page.locator(".react-flow__viewport").evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+    const after = (await groups())[0].size;
+    // The mouse moved 120 × 80 screen pixels; in flow units that is divided by the zoom (give or take the 10 px snap).
+    expect(Math.abs(after.width - before.width - 120 / zoom)).toBeLessThanOrEqual(10);
+    expect(Math.abs(after.height - before.height - 80 / zoom)).toBeLessThanOrEqual(10);
+    await studio.screenshot("10b-group-resized");
+    await studio.focusCanvas();
+    await studio.page.keyboard.press("Control+z");
+    await eventually(async () => (await groups())[0].size).toEqual(before);
+  });
+
   it("opens a workflow JSON dropped on the canvas, and shows the shortcuts help", async () => {
     await studio.dropFile("dropped.json", "application/json", new TextEncoder().encode(JSON.stringify({ ...countingWorkflow(), name: "dropped" })));
     await eventually(() => studio.page.locator(".tab.is-active").textContent()).toContain("dropped");
