@@ -1,7 +1,7 @@
 // Lint gate: zero warnings, and the architecture's import directions.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
-import importX from "eslint-plugin-import-x";
+import importX, { createNodeResolver } from "eslint-plugin-import-x";
 import globals from "globals";
 
 export default tseslint.config(
@@ -17,6 +17,17 @@ export default tseslint.config(
       "no-eval": "error",
       "no-new-func": "error",
     },
+  },
+  {
+    // No circular imports: a cycle makes module order (and half-initialised exports) matter.
+    files: ["engine/**/*.ts", "nodes/**/*.ts", "bin/**/*.ts", "bench/**/*.ts", "tools/**/*.ts", "editor/**/*.{ts,tsx}"],
+    settings: {
+      "import-x/extensions": [".ts", ".tsx", ".js", ".mjs"],
+      "import-x/resolver-next": [
+        createNodeResolver({ extensions: [".ts", ".tsx", ".js", ".mjs"], tsconfig: { configFile: "./tsconfig.json" } }),
+      ],
+    },
+    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
   },
   {
     // Node packages use the engine's public API only, and know nothing of HTTP.
