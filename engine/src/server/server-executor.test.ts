@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OutputCache } from "../cache/index.ts";
 import { Executor } from "../execution/executor.ts";
 import { FileStore } from "../files/file-store.ts";
@@ -10,14 +10,11 @@ import type { Resources } from "../nodes/definition.ts";
 import { NodeRegistry } from "../nodes/registry.ts";
 import { testNodePackage } from "../testing/index.ts";
 import type { Job } from "./protocol.ts";
-import { api, connectRecorder, startTestServer, until } from "./server.test-support.ts";
+import { api, connectRecorder, serverTestLifecycle, until } from "./server.test-support.ts";
 
 /** The server with the engine's real executor and test nodes, end to end. */
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { start, onCleanup } = serverTestLifecycle();
 
 const noResources: Resources = {
   get: (key) => {
@@ -38,11 +35,7 @@ async function startReal() {
     files: files.access(),
     log: { info: () => undefined, warn: () => undefined },
   });
-  const started = await startTestServer(
-    { executor, files, cache, catalog: () => registry.catalog(noResources) },
-    dataDir,
-  );
-  cleanups.push(started.cleanup, () => started.server.close());
+  const started = await start({ executor, files, cache, catalog: () => registry.catalog(noResources) }, dataDir);
   return started.server;
 }
 
@@ -66,7 +59,7 @@ describe("server with the real executor", () => {
   it("runs test nodes with progress, preview and outputs, then serves a re-run from the cache", async () => {
     const server = await startReal();
     const client = connectRecorder(server);
-    cleanups.push(() => void client.socket.close());
+    onCleanup(() => void client.socket.close());
     await client.connected;
     const first = await submit(server, { workflow: counting });
     await until(() => server.queue.get(first)?.status === "succeeded");

@@ -1,22 +1,14 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { embedWorkflowInPng } from "../files/png-metadata.ts";
 import { encodeNpy } from "../runtime/npy/index.ts";
 import { floatTensor } from "../runtime/tensor.ts";
 import { emptyWorkflow } from "../graph/workflow.ts";
-import { api, rawGet, startTestServer } from "./server.test-support.ts";
+import { api, rawGet, serverTestLifecycle } from "./server.test-support.ts";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-async function start(...args: Parameters<typeof startTestServer>) {
-  const started = await startTestServer(...args);
-  cleanups.push(started.cleanup, () => started.server.close());
-  return started;
-}
+const { start } = serverTestLifecycle();
 
 const png = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#00f" } })
   .png()

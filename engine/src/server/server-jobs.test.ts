@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
 import type { Job, QueueState } from "./protocol.ts";
-import { api, connectRecorder, startTestServer, until } from "./server.test-support.ts";
+import { api, connectRecorder, serverTestLifecycle, startTestServer, until } from "./server.test-support.ts";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(...args: Parameters<typeof startTestServer>) {
-  const started = await startTestServer(...args);
-  cleanups.push(started.cleanup, () => started.server.close());
-  return started;
-}
+const { start, onCleanup } = serverTestLifecycle();
 
 describe("jobs over HTTP and socket.io", () => {
   it("submits a job and streams events in order until it succeeds", async () => {
     const { server } = await start();
     const client = connectRecorder(server);
-    cleanups.push(() => void client.socket.close());
+    onCleanup(() => void client.socket.close());
     await client.connected;
     const workflow = scriptedWorkflow({ p: "Progress", out: "Ok" }, { p: { steps: 3 } });
     const submitted = await api(server, "POST", "/api/jobs", { json: { workflow, label: "tab 1" } });
@@ -119,7 +110,7 @@ describe("jobs over HTTP and socket.io", () => {
     const id = (res.data.job as { id: string }).id;
     await until(() => executor.started.includes("w"));
     const late = connectRecorder(server);
-    cleanups.push(() => void late.socket.close());
+    onCleanup(() => void late.socket.close());
     await until(() => late.events.length >= 2);
     expect(late.events.map((e) => e.name)).toEqual(["queue", "job:state"]);
     const job = late.events[1].payload as Job;

@@ -2,19 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { request } from "node:http";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
-import { api, connectRecorder, startTestServer } from "./server.test-support.ts";
+import { api, connectRecorder, serverTestLifecycle } from "./server.test-support.ts";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-async function start(...args: Parameters<typeof startTestServer>) {
-  const started = await startTestServer(...args);
-  cleanups.push(started.cleanup, () => started.server.close());
-  return started;
-}
+const { start, onCleanup } = serverTestLifecycle();
 const workflow = scriptedWorkflow({ a: "Ok" });
 
 describe("write token and origin", () => {
@@ -55,7 +47,7 @@ describe("write token and origin", () => {
 
   it("puts the token into the served editor page", async () => {
     const dist = mkdtempSync(join(tmpdir(), "infix-dist-"));
-    cleanups.push(() => rmSync(dist, { recursive: true, force: true }));
+    onCleanup(() => rmSync(dist, { recursive: true, force: true }));
     writeFileSync(join(dist, "index.html"), "<!doctype html><html><head><title>x</title></head><body></body></html>");
     writeFileSync(join(dist, "app.js"), "console.log(1)");
     const withEditor = await start({ editorDist: dist });
@@ -68,7 +60,7 @@ describe("write token and origin", () => {
   it("refuses a cross-origin socket", async () => {
     const { server } = await start();
     const client = connectRecorder(server, { extraHeaders: { origin: "http://evil.example" } });
-    cleanups.push(() => void client.socket.close());
+    onCleanup(() => void client.socket.close());
     await expect(client.connected).rejects.toBeTruthy();
   });
 });
@@ -86,10 +78,10 @@ describe("--auth-token", () => {
     ).toBe(403);
 
     const refused = connectRecorder(server);
-    cleanups.push(() => void refused.socket.close());
+    onCleanup(() => void refused.socket.close());
     await expect(refused.connected).rejects.toThrow(/auth-token/);
     const accepted = connectRecorder(server, { auth: { token: "s3cret" } });
-    cleanups.push(() => void accepted.socket.close());
+    onCleanup(() => void accepted.socket.close());
     await accepted.connected;
   });
 });

@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
+import { afterEach } from "vitest";
 import { ScriptedExecutor } from "../queue/scripted-executor.test-support.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "./protocol.ts";
 import { createServer, type InfixServer, type ServerOptions } from "./server.ts";
@@ -22,6 +23,27 @@ export async function startTestServer(
     ...overrides,
   });
   return { server, executor, dataDir, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+/**
+ * Per-test teardown for a server test file (call once at its top level): `start` starts a
+ * test server that is closed and whose data folder is removed after the test; `onCleanup`
+ * adds anything else (a socket, a folder). After each test they run last-added first.
+ *
+ * @example const { start, onCleanup } = serverTestLifecycle(); const { server } = await start();
+ */
+export function serverTestLifecycle() {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const onCleanup = (cleanup: () => Promise<void> | void): void => void cleanups.push(cleanup);
+  const start = async (...args: Parameters<typeof startTestServer>) => {
+    const started = await startTestServer(...args);
+    cleanups.push(started.cleanup, () => started.server.close());
+    return started;
+  };
+  return { start, onCleanup };
 }
 
 /** fetch against the server with the write token (unless `token: null`) and JSON body handling. */
