@@ -29,6 +29,18 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     await server?.stop();
   });
 
+  it("greets a first visit (nothing autosaved) with the zero-shot example in the first tab, ready to run", async () => {
+    await studio.node("sampler").waitFor();
+    expect(await studio.page.locator(".tab").count()).toBe(1);
+    expect((await studio.nodeIds()).sort()).toEqual(["decode", "latent", "negative", "pack", "positive", "reference", "sampler", "save", "subject"]);
+    expect(await studio.page.locator(".studio-node--unknown").count()).toBe(0);
+    // Untouched: no unsaved mark, and nothing for the validator to flag.
+    expect(await studio.page.locator('.tab.is-active [aria-label="unsaved changes"]').count()).toBe(0);
+    await studio.page.waitForTimeout(300); // past the live validation's debounce
+    expect(await studio.page.locator(".studio-node__problem").count()).toBe(0);
+    await studio.screenshot("19-first-visit");
+  });
+
   it("says that the tiny pack makes meaningless pictures and how to install real weights", async () => {
     const banner = studio.page.getByTestId("tiny-pack-banner");
     await banner.waitFor();

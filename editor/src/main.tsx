@@ -4,10 +4,12 @@ import { createRoot } from "react-dom/client";
 import { createApiClient, readPageToken } from "./api/client.ts";
 import { connectSocket } from "./api/socket.ts";
 import { App } from "./App.tsx";
-import { startAutosave } from "./state/autosave.ts";
+import { AUTOSAVE_KEY, startAutosave } from "./state/autosave.ts";
 import { Studio } from "./state/studio.ts";
 
 const studio = new Studio(createApiClient({ token: readPageToken() }));
+// Read before autosave restores (and then writes) it: no snapshot means a first visit.
+const firstVisit = localStorage.getItem(AUTOSAVE_KEY) === null;
 startAutosave(studio.store, localStorage);
 studio.validation.start();
 const socket = connectSocket();
@@ -15,11 +17,11 @@ studio.attachSocket(socket, (listen) => {
   socket.on("connect", () => {
     listen(true);
     // Started before the server was up (or it restarted with other nodes): fetch the catalog again.
-    if (!studio.store.getState().catalog) void studio.init();
+    if (!studio.store.getState().catalog) void studio.init().then(() => firstVisit && studio.openWelcomeExample());
   });
   socket.on("disconnect", () => listen(false));
 });
-void studio.init();
+void studio.init().then(() => firstVisit && studio.openWelcomeExample());
 // Exposed for the e2e tests and the frame-time benchmark, which drive the studio from the page.
 (window as unknown as { infixStudio: Studio }).infixStudio = studio;
 createRoot(document.getElementById("root")!).render(<App studio={studio} />);

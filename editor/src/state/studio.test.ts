@@ -98,3 +98,41 @@ describe("Studio.open", () => {
     expect(studio.store.getState().notice?.text).toMatch(/^Cannot open notes.json: This is not an Infix workflow/);
   });
 });
+
+describe("Studio.openWelcomeExample", () => {
+  const example = (type: string) => ({ format: "infix-workflow", version: 1, name: "zero-shot", nodes: { s: { type, inputs: { scheduler: "pndm", steps: 20, cfg: 7.5, seed: 1 } } } });
+  function studioServing(examples: string[], workflow: unknown) {
+    const api = createApiClient({
+      fetch: async (url) =>
+        String(url) === "/api/examples"
+          ? new Response(JSON.stringify({ examples: examples.map((name) => ({ name, title: name, description: "" })) }))
+          : new Response(JSON.stringify(workflow)),
+    });
+    const studio = new Studio(api);
+    studio.store.setState({ catalog: indexCatalog(testCatalog) });
+    return studio;
+  }
+
+  it("opens the zero-shot example into the untouched first tab, not marked unsaved", async () => {
+    const studio = studioServing(["other", "zero-shot-generation"], example("Sampler"));
+    expect(await studio.openWelcomeExample()).toBe(true);
+    expect(studio.store.getState().tabs).toHaveLength(1);
+    expect(Object.keys(studio.tab.doc.getState().workflow.nodes)).toEqual(["s"]);
+    expect(studio.dirtyTabs()).toEqual([]);
+  });
+
+  it("keeps the empty tab when the server lacks the example or one of its node types", async () => {
+    const missing = studioServing(["other"], example("Sampler"));
+    expect(await missing.openWelcomeExample()).toBe(false);
+    const unknownTypes = studioServing(["zero-shot-generation"], example("Teleport"));
+    expect(await unknownTypes.openWelcomeExample()).toBe(false);
+    expect(Object.keys(unknownTypes.tab.doc.getState().workflow.nodes)).toEqual([]);
+  });
+
+  it("leaves a graph the user started meanwhile alone", async () => {
+    const studio = studioServing(["zero-shot-generation"], example("Sampler"));
+    studio.tab.doc.getState().apply("add", (d) => void addNode(d, sampler, { x: 0, y: 0 }));
+    expect(await studio.openWelcomeExample()).toBe(false);
+    expect(studio.store.getState().tabs).toHaveLength(1);
+  });
+});

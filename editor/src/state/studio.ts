@@ -9,6 +9,9 @@ import { advanceSeeds } from "./operations.ts";
 import { activeTab, closeTab, createStudioStore, openInTab, type StudioStore } from "./studio-store.ts";
 import { createTab, tabTitle, type Tab } from "./tabs.ts";
 
+/** The example a first visit opens (GET /api/examples/:name). */
+export const WELCOME_EXAMPLE = "zero-shot-generation";
+
 /**
  * The studio's controller: what the toolbar, menus and shortcuts do. Talks to the server
  * through the typed API client only; state lives in the studio store and the tab stores.
@@ -149,6 +152,26 @@ export class Studio {
     const r = await this.api.example(name);
     if (r.ok) this.open(r.value, { dirty: true, title: name });
     else this.notify("error", r.error.message);
+  }
+
+  /**
+   * A first visit (nothing autosaved) opens the zero-shot example, so a new user starts from
+   * a graph that runs. Only when the server has the example and knows all its node types: a
+   * graph of unknown nodes would greet them with errors, so they keep the empty tab instead.
+   */
+  async openWelcomeExample(name = WELCOME_EXAMPLE): Promise<boolean> {
+    const listed = await this.api.examples();
+    if (!listed.ok || !listed.value.examples.some((e) => e.name === name)) return false;
+    const example = await this.api.example(name);
+    const catalog = this.store.getState().catalog;
+    if (!example.ok || !catalog) return false;
+    const loaded = loadWorkflowJson(example.value);
+    if (!loaded.ok || Object.values(loaded.workflow.nodes).some((n) => !catalog.schema(n.type))) return false;
+    // Opened only into the untouched first tab: someone who started a graph meanwhile keeps it.
+    const doc = this.tab.doc.getState();
+    if (this.store.getState().tabs.length !== 1 || Object.keys(doc.workflow.nodes).length || doc.history.past.length) return false;
+    // Not marked unsaved: nothing was changed yet, so leaving the page need not warn.
+    return this.open(loaded.workflow, { title: name });
   }
 
   async openSaved(name: string, version?: number): Promise<void> {
