@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { createEngineSetup } from "./engine-setup.ts";
 import { LATENTS_OPTION_HELP } from "./latents-option.ts";
 import { runWorkflowFile } from "./run-command.ts";
-import { serve } from "./serve-command.ts";
+import { serve, type ServeOptions } from "./serve-command.ts";
 
 /** The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless. */
 
@@ -41,38 +41,27 @@ program
   .option("--auth-token <token>", "require 'Authorization: Bearer <token>' on every API request and socket")
   .option("--build-editor", "build the editor first if editor/dist is missing or stale")
   .option("--test-nodes", "serve only the engine's test nodes (for tests; no model packs)")
-  .action(
-    async (options: {
-      port: number;
-      host: string;
-      data: string;
-      output?: string;
-      models?: string;
-      authToken?: string;
-      buildEditor?: boolean;
-      testNodes?: boolean;
-    }) => {
-      const log = (line: string) => console.error(line);
-      // A stray rejection in a node or a library must not take the studio down with the queue in it.
-      process.on("unhandledRejection", (reason) =>
-        log(
-          `unhandled error (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
-        ),
+  .action(async (options: ServeOptions) => {
+    const log = (line: string) => console.error(line);
+    // A stray rejection in a node or a library must not take the studio down with the queue in it.
+    process.on("unhandledRejection", (reason) =>
+      log(
+        `unhandled error (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+      ),
+    );
+    const server = await serve(repoRoot, options, log);
+    const stop = () => {
+      log("stopping…");
+      // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
+      setTimeout(() => process.exit(1), 10_000).unref();
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
       );
-      const server = await serve(repoRoot, options, log);
-      const stop = () => {
-        log("stopping…");
-        // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
-        setTimeout(() => process.exit(1), 10_000).unref();
-        server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    },
-  );
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
 
 program
   .command("run")

@@ -4,6 +4,7 @@ import { createServer, folderExamples, type InfixServer } from "../engine/src/se
 import { buildEditorIfStale } from "./build-editor.ts";
 import { createEngineSetup } from "./engine-setup.ts";
 
+/** `infix serve`'s options as commander parses them. */
 export interface ServeOptions {
   port: number;
   host: string;
