@@ -61,8 +61,29 @@ export const PackManifestSchema = z
     message: "num_query_tokens must be smaller than text_max_length",
     path: ["num_query_tokens"],
   })
-  .refine((m) => m.unet.controlnet_residuals === 0 || m.unet.controlnet_residual_shapes.length === m.unet.controlnet_residuals + 1, {
-    message: "unet.controlnet_residual_shapes must list every down residual and then the mid one",
-    path: ["unet", "controlnet_residual_shapes"],
-  });
+  .refine(
+    (m) =>
+      m.unet.controlnet_residuals === 0 || m.unet.controlnet_residual_shapes.length === m.unet.controlnet_residuals + 1,
+    {
+      message: "unet.controlnet_residual_shapes must list every down residual and then the mid one",
+      path: ["unet", "controlnet_residual_shapes"],
+    },
+  );
 export type PackManifest = z.infer<typeof PackManifestSchema>;
+
+/**
+ * The scheduler_config.json BLIP-Diffusion ships with (Salesforce/blipdiffusion,
+ * scheduler/scheduler_config.json: a PNDMScheduler); the generated packs carry it too.
+ */
+export const BLIP_DIFFUSION_SCHEDULER_CONFIG = {
+  _class_name: "PNDMScheduler",
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: "scaled_linear",
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+  steps_offset: 0,
+  prediction_type: "epsilon",
+  trained_betas: null,
+} as const satisfies PackManifest["scheduler"];

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import onnxProto from "onnx-proto";
 import { packContract, type TensorContract } from "../contract.ts";
-import type { PackManifest } from "../manifest.ts";
+import { BLIP_DIFFUSION_SCHEDULER_CONFIG, type PackManifest } from "../manifest.ts";
 
 /**
  * Writes a pack folder whose graphs have exactly the contract's signatures but trivial
@@ -45,24 +45,30 @@ export function stubManifest(overrides: Partial<PackManifest> = {}): PackManifes
     text_hidden_size: 8,
     qformer: { image_size: 16, image_mean: [0.5, 0.5, 0.5], image_std: [0.25, 0.25, 0.25] },
     vae: { scale_factor: 8, scaling_factor: 0.18215, latent_channels: 4 },
-    unet: { controlnet_residuals: 0, attention_control: true, self_attn_max_tokens: 16, default_size: 64, controlnet_residual_shapes: [] },
-    scheduler: {
-      num_train_timesteps: 1000,
-      beta_start: 0.00085,
-      beta_end: 0.012,
-      beta_schedule: "scaled_linear",
-      set_alpha_to_one: false,
-      skip_prk_steps: true,
-      steps_offset: 0,
-      prediction_type: "epsilon",
+    unet: {
+      controlnet_residuals: 0,
+      attention_control: true,
+      self_attn_max_tokens: 16,
+      default_size: 64,
+      controlnet_residual_shapes: [],
     },
+    scheduler: { ...BLIP_DIFFUSION_SCHEDULER_CONFIG },
     controlnets: [],
     dtypes: {},
     ...overrides,
   };
 }
 
-export const STUB_CLIP_VOCAB = { a: 0, "a</w>": 1, "cat</w>": 2, c: 3, t: 4, ca: 5, "<|startoftext|>": 6, "<|endoftext|>": 7 };
+export const STUB_CLIP_VOCAB = {
+  a: 0,
+  "a</w>": 1,
+  "cat</w>": 2,
+  c: 3,
+  t: 4,
+  ca: 5,
+  "<|startoftext|>": 6,
+  "<|endoftext|>": 7,
+};
 export const STUB_CLIP_MERGES = "#version: 0.2\nc a\nca t</w>\n";
 export const STUB_BERT_VOCAB = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ndog\ncat\n";
 
@@ -77,7 +83,11 @@ export async function writeStubPack(dir: string, manifest: PackManifest, options
   await write("manifest.json", JSON.stringify(manifest, null, 2));
   for (const contract of packContract(manifest)) {
     const floatType = manifest.dtypes[contract.graph] ?? "float32";
-    const toStub = (t: TensorContract): StubTensor => ({ name: t.name, type: t.type === "float" ? floatType : "int64", rank: t.rank });
+    const toStub = (t: TensorContract): StubTensor => ({
+      name: t.name,
+      type: t.type === "float" ? floatType : "int64",
+      rank: t.rank,
+    });
     let graph: StubGraph = { inputs: contract.inputs.map(toStub), outputs: contract.outputs.map(toStub) };
     graph = options.edit?.[contract.file]?.(graph) ?? graph;
     await write(contract.file, encodeStubGraph(graph));
@@ -90,7 +100,12 @@ export async function writeStubPack(dir: string, manifest: PackManifest, options
 function valueInfo(tensor: StubTensor, prefix: string): onnxProto.onnx.IValueInfoProto {
   return {
     name: tensor.name,
-    type: { tensorType: { elemType: ELEM[tensor.type], shape: { dim: Array.from({ length: tensor.rank }, (_, i) => ({ dimParam: `${prefix}_${tensor.name}_${i}` })) } } },
+    type: {
+      tensorType: {
+        elemType: ELEM[tensor.type],
+        shape: { dim: Array.from({ length: tensor.rank }, (_, i) => ({ dimParam: `${prefix}_${tensor.name}_${i}` })) },
+      },
+    },
   };
 }
 
@@ -99,14 +114,23 @@ function encodeStubGraph(graph: StubGraph): Uint8Array {
     const source = graph.inputs.find((input) => input.type === output.type && input.rank === output.rank);
     if (source) return { opType: "Identity", input: [source.name], output: [output.name] };
     // No matching input: a constant of shape [1,…,1] and the output's type.
-    const value: onnxProto.onnx.ITensorProto = { dims: Array(output.rank).fill(1), dataType: ELEM[output.type], rawData: new Uint8Array(output.type === "float16" ? 2 : output.type === "int64" ? 8 : 4) };
+    const value: onnxProto.onnx.ITensorProto = {
+      dims: Array(output.rank).fill(1),
+      dataType: ELEM[output.type],
+      rawData: new Uint8Array(output.type === "float16" ? 2 : output.type === "int64" ? 8 : 4),
+    };
     return { opType: "Constant", input: [], output: [output.name], attribute: [{ name: "value", type: 4, t: value }] };
   });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: "infix-stub-pack",
     opsetImport: [{ domain: "", version: 17 }],
-    graph: { name: "stub", node: nodes, input: graph.inputs.map((t) => valueInfo(t, "in")), output: graph.outputs.map((t) => valueInfo(t, "out")) },
+    graph: {
+      name: "stub",
+      node: nodes,
+      input: graph.inputs.map((t) => valueInfo(t, "in")),
+      output: graph.outputs.map((t) => valueInfo(t, "out")),
+    },
   });
   return onnx.ModelProto.encode(model).finish();
 }
