@@ -40,6 +40,7 @@ export function taggedListInput<T extends { type: string }>(inputs: NodeInputs, 
   return items.map((_, i) => taggedInput<T>({ [name]: items[i] }, name, type));
 }
 
+/** A finite number input (FLOAT or INT widget, or a linked number), or an InfixError naming the input. */
 export function numberInput(inputs: NodeInputs, name: string): number {
   const value = inputs[name];
   if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -48,25 +49,25 @@ export function numberInput(inputs: NodeInputs, name: string): number {
   return value;
 }
 
+/**
+ * A whole-number input of at least `min`, or an InfixError naming the input.
+ * @example intInput({ steps: 25 }, "steps", 1) // 25
+ */
 export function intInput(inputs: NodeInputs, name: string, min = -Infinity): number {
   const value = numberInput(inputs, name);
   if (!Number.isInteger(value) || value < min) {
-    throw inputError(name, `Input "${name}" must be an integer${min > -Infinity ? ` of at least ${min}` : ""}.`, `integer >= ${min}`, String(value));
+    const bound = min > -Infinity ? ` of at least ${min}` : "";
+    throw inputError(name, `Input "${name}" must be an integer${bound}.`, `an integer${bound}`, String(value));
   }
   return value;
 }
 
+/** A text input (`nonEmpty`: refuses blank text), or an InfixError naming the input. */
 export function stringInput(inputs: NodeInputs, name: string, options: { nonEmpty?: boolean } = {}): string {
   const value = inputs[name];
   if (typeof value !== "string") throw inputError(name, `Input "${name}" must be text.`, "string", describe(value));
   if (options.nonEmpty && value.trim() === "") {
     throw inputError(name, `Input "${name}" is empty; type some text.`, "non-empty text", "empty text");
   }
-  return value;
-}
-
-export function booleanInput(inputs: NodeInputs, name: string): boolean {
-  const value = inputs[name];
-  if (typeof value !== "boolean") throw inputError(name, `Input "${name}" must be true or false.`, "boolean", describe(value));
   return value;
 }
