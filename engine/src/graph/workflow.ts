@@ -21,6 +21,7 @@ export type Literal = z.infer<typeof LiteralSchema>;
 export const InputValueSchema = z.union([LinkSchema, LiteralSchema]);
 export type InputValue = z.infer<typeof InputValueSchema>;
 
+/** Whether an input value is a link `{ node, output }` rather than a literal. */
 export function isLink(value: unknown): value is Link {
   return (
     typeof value === "object" &&

@@ -15,6 +15,7 @@ export interface Tensor<D extends FloatData | IntData = FloatData> {
 export type FloatTensor = Tensor<FloatData>;
 export type IntTensor = Tensor<IntData>;
 
+/** How many elements a tensor of shape `dims` holds (1 for a scalar's []). */
 export function elementCount(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;
@@ -41,6 +42,7 @@ export function intTensor(dims: readonly number[], values: ArrayLike<number | bi
   return { dims: [...dims], data };
 }
 
+/** A shape as messages print it: `[1,4,64,64]`. */
 export function shapeToString(dims: readonly number[]): string {
   return `[${dims.join(",")}]`;
 }

@@ -23,6 +23,7 @@ export interface SchedulerOptions {
   overrides?: DiffusersSchedulerConfig;
 }
 
+/** Whether `value` names a scheduler `createScheduler` makes (SCHEDULER_NAMES). */
 export function isSchedulerName(value: string): value is SchedulerName {
   return (SCHEDULER_NAMES as readonly string[]).includes(value);
 }

@@ -15,6 +15,7 @@ const fr = Math.fround;
 /** float32 √x as torch computes `x ** 0.5` on a float32 tensor. */
 export const sqrtF32 = (x: number): number => fr(Math.sqrt(x));
 
+/** ᾱ_t (diffusers `alphas_cumprod`) of a resolved config, float32, one per training timestep. */
 export function alphasCumprodOf(config: ResolvedSchedulerConfig): Float32Array {
   return computeNoiseSchedule(config).alphasCumprod;
 }

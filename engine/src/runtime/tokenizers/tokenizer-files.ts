@@ -13,6 +13,7 @@ export class TokenizerLoadError extends Error {
   }
 }
 
+/** A tokenizer file's text, or undefined when `dir` lacks it; other read failures are TokenizerLoadErrors. */
 export async function readOptionalText(dir: string, file: string): Promise<string | undefined> {
   try {
     return await readFile(join(dir, file), "utf8");
@@ -22,6 +23,7 @@ export async function readOptionalText(dir: string, file: string): Promise<strin
   }
 }
 
+/** A tokenizer JSON file's top-level object, or undefined when `dir` lacks it; anything but an object is a TokenizerLoadError. */
 export async function readOptionalJson(dir: string, file: string): Promise<Record<string, unknown> | undefined> {
   const text = await readOptionalText(dir, file);
   if (text === undefined) return undefined;

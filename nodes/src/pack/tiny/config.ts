@@ -63,6 +63,7 @@ export const SMALL_CONFIG: TinyPackConfig = {
   controlnetConditioningChannels: [16, 32, 32, 64],
 };
 
+/** The generated pack's architecture settings for a size. */
 export function configFor(size: TinyPackSize): TinyPackConfig {
   return size === "small" ? SMALL_CONFIG : TINY_CONFIG;
 }
