@@ -273,27 +273,32 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.page.getByLabel("New tab").click();
     await eventually(() => studio.page.locator(".react-flow__node").count()).toBe(0);
     await studio.page.getByRole("button", { name: "Group", exact: true }).click();
-    const groups = async () => JSON.parse(await studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.groups)`)) as { size: { width: number; height: number } }[];
-    const before = (await groups())[0].size;
+    const groups = async () => JSON.parse(await studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.groups)`)) as { position: { x: number; y: number }; size: { width: number; height: number } }[];
+    const { size: before, position: placed } = (await groups())[0];
+    await studio.fitView(); // it was placed with its corner at the view's centre, partly off-canvas
     const group = studio.page.locator(".react-flow__node:has(.group-node)");
     const frame = (await group.boundingBox())!;
-    await studio.page.mouse.click(frame.x + frame.width / 2, frame.y + frame.height - 10); // below the title field
-    const handle = group.locator(".react-flow__resize-control.handle.bottom.right");
+    await studio.page.mouse.click(frame.x + 20, frame.y + frame.height / 2); // below the title field, clear of the minimap
+    // The top-right corner: the bottom-right one can sit under the minimap.
+    const handle = group.locator(".react-flow__resize-control.handle.top.right");
     await handle.waitFor();
     const corner = (await handle.boundingBox())!;
     await studio.page.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2);
     await studio.page.mouse.down();
-    await studio.page.mouse.move(corner.x + 120, corner.y + 80, { steps: 10 });
+    await studio.page.mouse.move(corner.x - 120, corner.y + 80, { steps: 10 }); // inwards: narrower and lower
     await studio.page.mouse.up();
     const zoom = await studio.page.locator(".react-flow__viewport").evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
     const after = (await groups())[0].size;
     // The mouse moved 120 × 80 screen pixels; in flow units that is divided by the zoom (give or take the 10 px snap).
-    expect(Math.abs(after.width - before.width - 120 / zoom)).toBeLessThanOrEqual(10);
-    expect(Math.abs(after.height - before.height - 80 / zoom)).toBeLessThanOrEqual(10);
+    expect(Math.abs(before.width - after.width - 120 / zoom)).toBeLessThanOrEqual(10);
+    expect(Math.abs(before.height - after.height - 80 / zoom)).toBeLessThanOrEqual(10);
     await studio.screenshot("10b-group-resized");
     await studio.focusCanvas();
+    // A top handle moves the frame as it resizes; one undo takes back both.
+    expect((await groups())[0].position.y).not.toBe(placed.y);
     await studio.page.keyboard.press("Control+z");
     await eventually(async () => (await groups())[0].size).toEqual(before);
+    expect((await groups())[0].position).toEqual(placed);
   });
 
   it("opens a workflow JSON dropped on the canvas, and shows the shortcuts help", async () => {

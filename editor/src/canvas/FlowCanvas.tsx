@@ -110,12 +110,15 @@ export function FlowCanvas() {
 
   function applyAnnotationChanges(changes: NodeChange<CanvasNode>[]) {
     const doc = tab.doc.getState();
+    // Resizing from a top or left handle moves the item too: both coalesce into the resize's one undo step.
+    const resizing = new Set(changes.filter((c) => c.type === "dimensions" && c.resizing !== undefined).map((c) => ("id" in c ? c.id : "")));
     for (const change of changes) {
       if (!("id" in change)) continue;
       const target = parseAnnotationId(change.id)!;
       if (change.type === "position" && change.position) {
         const to = change.position;
-        doc.apply("move", (d) => moveAnnotation(d, target.kind, target.id, to), { coalesceKey: dragKey.current });
+        const coalesceKey = resizing.has(change.id) ? `resize:${change.id}` : dragKey.current;
+        doc.apply("move", (d) => moveAnnotation(d, target.kind, target.id, to), { coalesceKey });
       } else if (change.type === "dimensions" && change.dimensions && change.resizing !== undefined) {
         const size = change.dimensions;
         doc.apply("resize", (d) => resizeAnnotation(d, target.kind, target.id, size), { coalesceKey: `resize:${change.id}` });
