@@ -38,6 +38,13 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     expect(await studio.page.locator('.tab.is-active [aria-label="unsaved changes"]').count()).toBe(0);
     await studio.page.waitForTimeout(300); // past the live validation's debounce
     expect(await studio.page.locator(".studio-node__problem").count()).toBe(0);
+    // Readable first view: a full fit of this wide pipeline would zoom to ~0.45 (6 px text); it opens at ≥ 0.8 from its start.
+    const zoom = await studio.page.locator(".react-flow__viewport").evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+    expect(zoom).toBeGreaterThanOrEqual(0.8);
+    const canvas = (await studio.page.getByTestId("canvas").boundingBox())!;
+    const pack = (await studio.node("pack").boundingBox())!;
+    expect(pack.x).toBeGreaterThanOrEqual(canvas.x);
+    expect(pack.y).toBeGreaterThanOrEqual(canvas.y);
     await studio.screenshot("19-first-visit");
   });
 

@@ -1,5 +1,6 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useRef, useState } from "react";
+import { useStore } from "zustand";
 import { copySelection, duplicateSelection, pasteText, toggleSelectedMode } from "./canvas/commands.ts";
 import { FlowCanvas } from "./canvas/FlowCanvas.tsx";
 import { isTypingTarget, matchShortcut } from "./canvas/shortcuts.ts";
@@ -24,10 +25,12 @@ export function App({ studio }: { studio: Studio }) {
 
 function Shell() {
   const tab = useStudioState(activeTab);
+  const loads = useStore(tab.doc, (s) => s.loads);
   const [help, setHelp] = useState(false);
   return (
     <TabContext.Provider value={tab}>
-      <ReactFlowProvider key={tab.id}>
+      {/* A new canvas per tab and per document loaded into it, so each opens with its own first view. */}
+      <ReactFlowProvider key={`${tab.id}:${loads}`}>
         <div className="studio">
           <Toolbar onHelp={() => setHelp(true)} />
           <TabBar />

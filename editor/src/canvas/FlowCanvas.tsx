@@ -5,6 +5,7 @@ import {
   Controls,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
@@ -13,7 +14,7 @@ import {
   type NodeChange,
   type OnConnectEnd,
 } from "@xyflow/react";
-import { useCallback, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from "react";
 import { moveAnnotation, parseAnnotationId, removeAnnotations, resizeAnnotation } from "../state/annotations.ts";
 import type { Size } from "../state/document-store.ts";
 import { addNode, connect, moveNodes, removeNodes, unlinkInput, type Point } from "../state/operations.ts";
@@ -21,6 +22,7 @@ import { useDocument, useStudio, useStudioState, useTab } from "../state/react.t
 import { NodeContextMenu, type ContextMenuState } from "./NodeContextMenu.tsx";
 import { GroupNode, NoteNode } from "./AnnotationNodes.tsx";
 import { deriveAnnotations, deriveEdges, FlowNodeCache, type CanvasNode } from "./flow-model.ts";
+import { readableViewport } from "./readable-viewport.ts";
 import { FallbackNode, StudioNode } from "./StudioNode.tsx";
 
 /** Declared at module level so React Flow does not remount nodes on every render. */
@@ -51,6 +53,8 @@ export function FlowCanvas() {
   const overlayRef = useRef<Record<string, Point>>({});
   // The view saved with the workflow, read once per tab (the canvas remounts per tab).
   const [initialViewport] = useState(() => tab.doc.getState().workflow.editor?.viewport);
+
+  useReadableFirstView(initialViewport === undefined);
 
   const workflowFlowNodes = useMemo(() => cache.nodes(workflow, selection, measured, catalog), [cache, workflow, selection, measured, catalog]);
   // Notes and groups change only when they are edited: moving a workflow node keeps both arrays.
@@ -254,7 +258,7 @@ export function FlowCanvas() {
         deleteKeyCode={["Delete", "Backspace"]}
         minZoom={0.05}
         maxZoom={3}
-        {...(initialViewport ? { defaultViewport: initialViewport } : { fitView: true, fitViewOptions: { maxZoom: 1 } })}
+        {...(initialViewport ? { defaultViewport: initialViewport } : {})}
         onMoveEnd={(_event, viewport) => tab.doc.getState().setViewport(viewport)}
         proOptions={{ hideAttribution: true }}
       >
@@ -265,6 +269,24 @@ export function FlowCanvas() {
       {menu && <NodeContextMenu menu={menu} onClose={() => setMenu(null)} />}
     </div>
   );
+}
+
+/**
+ * Without a saved view, the first view once React Flow has measured the nodes: the whole graph
+ * if it fits at a readable zoom, else its start (see readable-viewport.ts).
+ */
+function useReadableFirstView(wanted: boolean): void {
+  const flow = useReactFlow();
+  const measured = useNodesInitialized();
+  const done = useRef(!wanted);
+  useEffect(() => {
+    if (done.current || !measured) return;
+    const canvas = document.querySelector(".canvas")?.getBoundingClientRect();
+    const nodes = flow.getNodes();
+    if (!canvas || nodes.length === 0) return;
+    done.current = true;
+    void flow.setViewport(readableViewport(flow.getNodesBounds(nodes), canvas));
+  }, [flow, measured]);
 }
 
 export function snapPoint(p: Point): Point {

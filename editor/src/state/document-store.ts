@@ -24,6 +24,8 @@ export interface DocumentState {
   savedName?: string;
   selection: ReadonlySet<string>;
   measured: Readonly<Record<string, Size>>;
+  /** How many times the document was replaced by `load`: the canvas starts afresh (new first view) on each. */
+  loads: number;
 
   apply(label: string, recipe: (draft: Workflow) => void, options?: EditOptions): void;
   undo(): void;
@@ -54,6 +56,7 @@ export function createDocumentStore(initial: Workflow, options: { savedName?: st
     savedName: options.savedName,
     selection: new Set(),
     measured: {},
+    loads: 0,
 
     apply(label, recipe, editOptions) {
       const history = edit(get().history, label, recipe, editOptions);
@@ -75,6 +78,7 @@ export function createDocumentStore(initial: Workflow, options: { savedName?: st
         savedName: loadOptions.savedName,
         selection: new Set(),
         measured: {},
+        loads: get().loads + 1,
       });
     },
     markSaved(savedName) {
