@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { NodePackage, Resources } from "@infix/engine";
+import type { NodePackage, Resources, SessionPoolOptions } from "@infix/engine";
 import type { PackInfo } from "@infix/protocol";
 import type { WorkflowExecutor } from "../engine/src/execution/types.ts";
 import { OutputCache } from "../engine/src/cache/index.ts";
@@ -24,6 +24,8 @@ export interface EngineSetupOptions {
   testNodes?: boolean;
   /** Output cache budget; default 2 GiB. */
   cacheBudgetBytes?: number;
+  /** onnxruntime settings: device, threads, optimization, session memory. */
+  sessionOptions?: SessionPoolOptions;
   log?: (message: string) => void;
 }
 
@@ -68,6 +70,7 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
       dataDir,
       inputDir: files.folders.input,
       modelsDir: options.modelsDir,
+      sessionOptions: options.sessionOptions,
     }));
   }
   const registry = new NodeRegistry(packages);

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { createEngineSetup } from "./engine-setup.ts";
 import { LATENTS_OPTION_HELP } from "./latents-option.ts";
 import { runWorkflowFile } from "./run-command.ts";
+import { cacheBudgetFrom, sessionOptionsFrom, withRuntimeOptions, type RuntimeCliOptions } from "./runtime-options.ts";
 import { serve, type ServeOptions } from "./serve-command.ts";
 
 /** The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless. */
@@ -17,7 +18,7 @@ function portNumber(value: string): number {
 }
 
 /** `infix run`'s options as commander parses them. */
-interface RunCliOptions {
+interface RunCliOptions extends RuntimeCliOptions {
   output: string;
   data: string;
   models?: string;
@@ -30,8 +31,7 @@ const program = new Command()
   .description("Node-based workflow studio for subject-driven image generation with BLIP-Diffusion")
   .showHelpAfterError();
 
-program
-  .command("serve")
+withRuntimeOptions(program.command("serve"))
   .description("start the studio (editor + API) on this machine")
   .option("--port <port>", "port to listen on (0 = any free port)", portNumber, 8188)
   .option("--host <host>", "interface to bind (127.0.0.1 = this machine only)", "127.0.0.1")
@@ -63,8 +63,7 @@ program
     process.once("SIGTERM", stop);
   });
 
-program
-  .command("run")
+withRuntimeOptions(program.command("run"))
   .description("run a workflow headless and print where its outputs went")
   .argument("<workflow>", "workflow JSON file")
   .option("--output <dir>", "where saved images go", "output")
@@ -82,6 +81,8 @@ program
       outputDir: options.output,
       modelsDir: options.models,
       testNodes: options.testNodes,
+      sessionOptions: sessionOptionsFrom(options, (message) => console.error(`warning: ${message}`)),
+      cacheBudgetBytes: cacheBudgetFrom(options),
     });
     const controller = new AbortController();
     process.once("SIGINT", () => controller.abort(new Error("interrupted")));

@@ -3,9 +3,10 @@ import { join, resolve } from "node:path";
 import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { createEngineSetup } from "./engine-setup.ts";
+import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
 
 /** `infix serve`'s options as commander parses them. */
-export interface ServeOptions {
+export interface ServeOptions extends RuntimeCliOptions {
   port: number;
   host: string;
   data: string;
@@ -35,6 +36,8 @@ export async function serve(
     outputDir: options.output,
     modelsDir: options.models,
     testNodes: options.testNodes,
+    sessionOptions: sessionOptionsFrom(options, (message) => log(`warning: ${message}`)),
+    cacheBudgetBytes: cacheBudgetFrom(options),
     log,
   });
   const packs = await setup.packs();
