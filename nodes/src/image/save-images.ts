@@ -1,6 +1,7 @@
 import { embedWorkflowInPng, encodePng } from "@infix/engine";
 import type { FileRef, RunContext, UiResult } from "@infix/engine";
 import type { ImageBatch } from "../sockets.ts";
+import { withPackReferences } from "../model/pack-references.ts";
 import { imageBatchToRgb } from "./image-batch.ts";
 
 /**
@@ -14,10 +15,16 @@ export async function writeImageBatch(
 ): Promise<FileRef[]> {
   const images = imageBatchToRgb(batch);
   const shown: NonNullable<UiResult["images"]> = [];
+  // The embedded workflow names the packs (and their hashes) that made the picture.
+  const embedded = options.embedWorkflow ? await withPackReferences(ctx.workflow, ctx.resources) : undefined;
   for (const [index, image] of images.entries()) {
     let png = await encodePng(image);
-    if (options.embedWorkflow) png = embedWorkflowInPng(png, ctx.workflow);
-    const ref = await ctx.files.writeOutput(`${options.prefix}_${String(index).padStart(3, "0")}.png`, png, options.folder);
+    if (embedded) png = embedWorkflowInPng(png, embedded);
+    const ref = await ctx.files.writeOutput(
+      `${options.prefix}_${String(index).padStart(3, "0")}.png`,
+      png,
+      options.folder,
+    );
     shown.push({ ...ref, width: image.width, height: image.height });
   }
   ctx.show({ images: shown });
