@@ -320,6 +320,8 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     expect(await studio.node("fail").locator(".studio-node__problem").textContent()).toContain("boom on purpose");
     await eventually(() => studio.notice.textContent()).toContain("boom on purpose");
     expect(await studio.statusOf("show")).not.toBe("done");
+    // The queue panel follows: the failed job is not left showing as queued.
+    await eventually(() => studio.page.locator(".job").first().getAttribute("data-status")).toBe("failed");
     await studio.screenshot("11-node-failed");
   });
 });
