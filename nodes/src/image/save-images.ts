@@ -10,7 +10,7 @@ import { imageBatchToRgb } from "./image-batch.ts";
  */
 export async function writeImageBatch(
   batch: ImageBatch,
-  ctx: Pick<RunContext, "files" | "workflow" | "show">,
+  ctx: Pick<RunContext, "files" | "workflow" | "show" | "resources">,
   options: { prefix: string; folder: "output" | "temp"; embedWorkflow: boolean },
 ): Promise<FileRef[]> {
   const images = imageBatchToRgb(batch);
