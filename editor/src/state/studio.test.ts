@@ -86,7 +86,11 @@ describe("Studio.open", () => {
     expect(ok).toBe(true);
     await new Promise((r) => setTimeout(r, 0));
     expect(studio.tab.live.get("gone").problems?.[0].code).toBe("unknown_node_type");
-    expect(studio.tab.live.get("s").problems?.map((p) => [p.code, p.input])).toEqual([["not_an_option", "scheduler"]]);
+    // Marked as live validation marks them, the unlinked latents included.
+    expect(studio.tab.live.get("s").problems?.map((p) => [p.code, p.input])).toEqual([
+      ["missing_input", "latents"],
+      ["not_an_option", "scheduler"],
+    ]);
     const notice = studio.store.getState().notice?.text ?? "";
     expect(notice).toContain("Vanished");
     expect(notice).toContain("Missing model pack(s): blip-diffusion-real");

@@ -1,9 +1,9 @@
-import { validateWorkflow, type Problem, type Workflow } from "@infix/graph";
+import type { Problem, Workflow } from "@infix/graph";
 import type { ApiClient } from "../api/client.ts";
 import { indexCatalog } from "./catalog.ts";
 import { isDirty } from "./document-store.ts";
 import { routeJobEvents, type EventSource, type JobRouter } from "./job-events.ts";
-import { LiveValidation } from "./live-validation.ts";
+import { LiveValidation, markProblems, problemsByNode } from "./live-validation.ts";
 import { loadWorkflowJson } from "./load-workflow.ts";
 import { advanceSeeds } from "./operations.ts";
 import { activeTab, closeTab, createStudioStore, openInTab, type StudioStore } from "./studio-store.ts";
@@ -126,12 +126,11 @@ export class Studio {
   private async markMissing(workflow: Workflow): Promise<void> {
     const catalog = this.store.getState().catalog;
     if (!catalog) return;
-    const tab = this.tab;
-    const problems = validateWorkflow(workflow, catalog.schema, { scope: "all" }).filter((p) => p.nodeId && p.code !== "missing_input" && p.code !== "no_outputs");
-    for (const problem of problems) {
-      const id = problem.nodeId!;
-      tab.live.update(id, { problems: [...(tab.live.get(id).problems ?? []), problem] });
-    }
+    // Marked at once with the same rules as live validation (which takes over from the next edit).
+    const found = problemsByNode(workflow, catalog);
+    markProblems(this.tab.live, workflow, found);
+    // The notice counts what a saved graph can lack, not links it leaves to the user.
+    const problems = [...found.values()].flat().filter((p) => p.code !== "missing_input");
     const unknownTypes = [...new Set(Object.values(workflow.nodes).filter((n) => !catalog.schema(n.type)).map((n) => n.type))];
     const lines: string[] = [];
     if (unknownTypes.length) lines.push(`${problems.filter((p) => p.code === "unknown_node_type").length} node(s) have types this server does not know: ${unknownTypes.join(", ")}.`);
