@@ -95,10 +95,19 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     const statuses = Object.fromEntries(
       await Promise.all(["pack", "reference", "subject", "latent", "positive", "negative", "sampler", "decode", "save"].map(async (id) => [id, await studio.statusOf(id)])),
     );
-    // The prompt encodings come from the cache; the Q-Former and its picture are then not needed at all.
-    expect(statuses).toMatchObject({ pack: "cached", latent: "cached", positive: "cached", negative: "cached", sampler: "done", decode: "done", save: "done" });
-    expect(statuses.subject).not.toBe("done");
-    expect(statuses.reference).not.toBe("done");
+    // The prompt encodings come from the cache, so the Q-Former and its picture are not needed
+    // at all; they are still up to date in the cache and show as cached, not blank.
+    expect(statuses).toEqual({
+      pack: "cached",
+      reference: "cached",
+      subject: "cached",
+      latent: "cached",
+      positive: "cached",
+      negative: "cached",
+      sampler: "done",
+      decode: "done",
+      save: "done",
+    });
     await studio.screenshot("24-rerun-cached");
   });
 

@@ -171,6 +171,28 @@ describe("Executor: caching", () => {
     expect(again.ran).toEqual([]);
     expect(again.cached).toEqual(["show"]);
     expect(again.ui).toEqual({ show: { text: ["33"] } });
+    // The nodes above it did not need to run, and are reported as cached (up to date) too.
+    expect(again.spared).toEqual(["one", "two", "left", "right", "join"]);
+    expect(again.log).toEqual([
+      ["nodeCached", "one", undefined],
+      ["nodeCached", "two", undefined],
+      ["nodeCached", "left", undefined],
+      ["nodeCached", "right", undefined],
+      ["nodeCached", "join", undefined],
+      ["nodeCached", "show", { text: ["33"] }],
+    ]);
+  });
+
+  it("reports a spared node as cached only while its own outputs are still in the cache", async () => {
+    const { run, cache } = setup();
+    await run(diamond());
+    // Keep only the output node's entry: everything above it is spared but no longer cached.
+    const showKey = [...cache.keys()].find((key) => (cache.get(key) as { ui?: unknown }).ui !== undefined);
+    for (const key of [...cache.keys()]) if (key !== showKey) cache.delete(key);
+    const again = await run(diamond());
+    expect(again.ran).toEqual([]);
+    expect(again.cached).toEqual(["show"]);
+    expect(again.spared).toEqual([]);
     expect(again.log).toEqual([["nodeCached", "show", { text: ["33"] }]]);
   });
 

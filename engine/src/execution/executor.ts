@@ -66,7 +66,7 @@ export class Executor implements WorkflowExecutor {
 
   async execute(request: ExecuteRequest): Promise<ExecutionResult> {
     const { workflow, signal, events } = request;
-    const result: ExecutionResult = { status: "succeeded", ui: {}, ran: [], cached: [] };
+    const result: ExecutionResult = { status: "succeeded", ui: {}, ran: [], cached: [], spared: [] };
     const { problems, plan } = this.check(workflow, request.targets);
     if (problems.length > 0) return { ...result, status: "failed", error: problems[0], problems };
     if (signal.aborted) return { ...result, status: "cancelled" };
@@ -99,8 +99,15 @@ export class Executor implements WorkflowExecutor {
       pending.push(...(plan.nodes.get(id) as PlannedNode).dependencies);
     }
     for (const id of plan.order) {
-      const hit = !mustRun.has(id) && held.get(id);
+      if (mustRun.has(id)) continue;
+      const hit = held.get(id);
       if (hit) this.served(id, hit, result, events);
+      else if (this.options.cache.has(keys.get(id) as string)) {
+        // Spared by a cached node downstream and still cached itself: it is up to date, and
+        // the editor should say so rather than leave it blank.
+        result.spared.push(id);
+        events.nodeCached(id);
+      }
     }
 
     for (const id of plan.order) {

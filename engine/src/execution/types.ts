@@ -37,6 +37,11 @@ export interface ExecutionResult {
   /** Node ids that ran, in order, and those served from the cache. */
   ran: string[];
   cached: string[];
+  /**
+   * Needed nodes that neither ran nor were served because a cached node downstream made
+   * them unnecessary, and whose own outputs are still cached (reported as cached to the editor).
+   */
+  spared: string[];
 }
 
 export interface WorkflowExecutor {

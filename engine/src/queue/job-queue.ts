@@ -271,7 +271,7 @@ export class JobQueue {
       });
     } catch (error) {
       // The executor promises not to throw; if it does, the job fails and the queue goes on.
-      result = { status: "failed", error: toProblem(error), ui: {}, ran: [], cached: [] };
+      result = { status: "failed", error: toProblem(error), ui: {}, ran: [], cached: [], spared: [] };
     }
     this.progressThrottle.flushAll();
     this.previewThrottle.clear();

@@ -36,17 +36,17 @@ export class ScriptedExecutor implements WorkflowExecutor {
 
   async execute({ workflow, signal, events }: ExecuteRequest): Promise<ExecutionResult> {
     const problems = this.validate(workflow);
-    if (problems.length > 0) return { status: "failed", error: problems[0], problems, ui: {}, ran: [], cached: [] };
+    if (problems.length > 0) return { status: "failed", error: problems[0], problems, ui: {}, ran: [], cached: [], spared: [] };
     const ran: string[] = [];
     const ui: ExecutionResult["ui"] = {};
     for (const [nodeId, node] of Object.entries(workflow.nodes)) {
-      if (signal.aborted) return { status: "cancelled", ui, ran, cached: [] };
+      if (signal.aborted) return { status: "cancelled", ui, ran, cached: [], spared: [] };
       this.started.push(nodeId);
       events.nodeStarted(nodeId);
       if (node.type === "Fail") {
         const error = { code: "node_error", message: `node ${nodeId} broke`, nodeId };
         events.nodeFailed(nodeId, error);
-        return { status: "failed", error, ui, ran, cached: [] };
+        return { status: "failed", error, ui, ran, cached: [], spared: [] };
       }
       if (node.type === "Progress") {
         const steps = Number(node.inputs.steps ?? 10);
@@ -61,13 +61,13 @@ export class ScriptedExecutor implements WorkflowExecutor {
           this.releases.push(resolve);
           signal.addEventListener("abort", () => resolve(), { once: true });
         });
-        if (signal.aborted) return { status: "cancelled", ui, ran, cached: [] };
+        if (signal.aborted) return { status: "cancelled", ui, ran, cached: [], spared: [] };
       }
       ran.push(nodeId);
       ui[nodeId] = { text: [`${nodeId} done`] };
       events.nodeFinished(nodeId, 1, ui[nodeId]);
     }
-    return { status: "succeeded", ui, ran, cached: [] };
+    return { status: "succeeded", ui, ran, cached: [], spared: [] };
   }
 }
 
