@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserSkipReason, buildEditor, launchBrowser, startServer, type Browser, type RunningServer } from "./harness.ts";
+import {
+  browserSkipReason,
+  buildEditor,
+  launchBrowser,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from "./harness.ts";
 import { StudioPage } from "./studio-page.ts";
 
 /**
@@ -32,14 +39,26 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
   it("greets a first visit (nothing autosaved) with the zero-shot example in the first tab, ready to run", async () => {
     await studio.node("sampler").waitFor();
     expect(await studio.page.locator(".tab").count()).toBe(1);
-    expect((await studio.nodeIds()).sort()).toEqual(["decode", "latent", "negative", "pack", "positive", "reference", "sampler", "save", "subject"]);
+    expect((await studio.nodeIds()).sort()).toEqual([
+      "decode",
+      "latent",
+      "negative",
+      "pack",
+      "positive",
+      "reference",
+      "sampler",
+      "save",
+      "subject",
+    ]);
     expect(await studio.page.locator(".studio-node--unknown").count()).toBe(0);
     // Untouched: no unsaved mark, and nothing for the validator to flag.
     expect(await studio.page.locator('.tab.is-active [aria-label="unsaved changes"]').count()).toBe(0);
     await studio.page.waitForTimeout(300); // past the live validation's debounce
     expect(await studio.page.locator(".studio-node__problem").count()).toBe(0);
     // Readable first view: a full fit of this wide pipeline would zoom to ~0.45 (6 px text); it opens at ≥ 0.8 from its start.
-    const zoom = await studio.page.locator(".react-flow__viewport").evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+    const zoom = await studio.page
+      .locator(".react-flow__viewport")
+      .evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
     expect(zoom).toBeCloseTo(0.8, 2); // too wide to fit readably: the smallest readable zoom, not React Flow's default 1
     const canvas = (await studio.page.getByTestId("canvas").boundingBox())!;
     const pack = (await studio.node("pack").boundingBox())!;
@@ -63,7 +82,9 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     await studio.fitView();
     await studio.screenshot("20-example-loaded");
     await studio.queue();
-    await studio.page.locator('.react-flow__node[data-id="sampler"] [role="progressbar"]').waitFor({ timeout: 120_000 });
+    await studio.page
+      .locator('.react-flow__node[data-id="sampler"] [role="progressbar"]')
+      .waitFor({ timeout: 120_000 });
     expect(await studio.node("sampler").getByTestId("node-status").textContent()).toMatch(/^\d+\/\d+$/);
     const preview = studio.node("sampler").locator(".studio-node__preview");
     await preview.waitFor({ timeout: 60_000 });
@@ -93,7 +114,11 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     await eventually(() => succeeded.count(), 120_000).toBe(before + 1);
     await studio.waitForStatus("save", "done");
     const statuses = Object.fromEntries(
-      await Promise.all(["pack", "reference", "subject", "latent", "positive", "negative", "sampler", "decode", "save"].map(async (id) => [id, await studio.statusOf(id)])),
+      await Promise.all(
+        ["pack", "reference", "subject", "latent", "positive", "negative", "sampler", "decode", "save"].map(
+          async (id) => [id, await studio.statusOf(id)],
+        ),
+      ),
     );
     // The prompt encodings come from the cache, so the Q-Former and its picture are not needed
     // at all; they are still up to date in the cache and show as cached, not blank.
@@ -116,12 +141,24 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
     await studio.dropFile("zero-shot.png", "image/png", producedPng);
     await eventually(() => studio.page.locator(".tab").count()).toBe(tabsBefore + 1);
     await studio.node("sampler").waitFor();
-    expect((await studio.nodeIds()).sort()).toEqual(["decode", "latent", "negative", "pack", "positive", "reference", "sampler", "save", "subject"]);
+    expect((await studio.nodeIds()).sort()).toEqual([
+      "decode",
+      "latent",
+      "negative",
+      "pack",
+      "positive",
+      "reference",
+      "sampler",
+      "save",
+      "subject",
+    ]);
   });
 
   it("uploads a picture into a file widget and shows its thumbnail", async () => {
     const row = studio.node("reference").locator('[data-input="image"]');
-    await row.locator('input[type="file"]').setInputFiles({ name: "my-dog.png", mimeType: "image/png", buffer: Buffer.from(producedPng) });
+    await row
+      .locator('input[type="file"]')
+      .setInputFiles({ name: "my-dog.png", mimeType: "image/png", buffer: Buffer.from(producedPng) });
     await eventually(() => row.getByRole("textbox").inputValue()).toMatch(/my-dog.*\.png$/);
     const thumb = row.locator(".file-widget__thumb");
     await eventually(() => thumb.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);

@@ -36,7 +36,8 @@ export class ScriptedExecutor implements WorkflowExecutor {
 
   async execute({ workflow, signal, events }: ExecuteRequest): Promise<ExecutionResult> {
     const problems = this.validate(workflow);
-    if (problems.length > 0) return { status: "failed", error: problems[0], problems, ui: {}, ran: [], cached: [], spared: [] };
+    if (problems.length > 0)
+      return { status: "failed", error: problems[0], problems, ui: {}, ran: [], cached: [], spared: [] };
     const ran: string[] = [];
     const ui: ExecutionResult["ui"] = {};
     for (const [nodeId, node] of Object.entries(workflow.nodes)) {
