@@ -50,7 +50,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["@infix/nodes", "**/nodes/src/**", "**/editor/**"], message: "engine/ must not import nodes/ or editor/." }] },
+        {
+          patterns: [
+            {
+              group: ["@infix/nodes", "**/nodes/src/**", "**/editor/**"],
+              message: "engine/ must not import nodes/ or editor/.",
+            },
+          ],
+        },
       ],
     },
   },
@@ -62,7 +69,10 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@infix/engine", "@infix/nodes", "**/engine/**", "**/nodes/**"], message: "editor/ imports only @infix/graph and @infix/protocol." },
+            {
+              group: ["@infix/engine", "@infix/nodes", "**/engine/**", "**/nodes/**"],
+              message: "editor/ imports only @infix/graph and @infix/protocol.",
+            },
           ],
         },
       ],

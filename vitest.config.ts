@@ -14,7 +14,13 @@ export const aliases = {
 export default defineConfig({
   resolve: { alias: aliases },
   test: {
-    include: ["engine/**/*.test.ts", "nodes/**/*.test.ts", "editor/src/**/*.test.{ts,tsx}", "editor/e2e/**/*.e2e.test.ts", "bin/**/*.test.ts"],
+    include: [
+      "engine/**/*.test.ts",
+      "nodes/**/*.test.ts",
+      "editor/src/**/*.test.{ts,tsx}",
+      "editor/e2e/**/*.e2e.test.ts",
+      "bin/**/*.test.ts",
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

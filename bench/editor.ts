@@ -16,13 +16,24 @@ function bigWorkflow() {
     const x = (chain % 10) * 900;
     const y = Math.floor(chain / 10) * 260;
     nodes[`c${chain}`] = { type: "IntConstant", mode: "active", inputs: { value: chain } };
-    nodes[`a${chain}`] = { type: "AddInts", mode: "active", inputs: { a: { node: `c${chain}`, output: "value" }, b: { node: `c${chain}`, output: "value" } } };
+    nodes[`a${chain}`] = {
+      type: "AddInts",
+      mode: "active",
+      inputs: { a: { node: `c${chain}`, output: "value" }, b: { node: `c${chain}`, output: "value" } },
+    };
     nodes[`b${chain}`] = { type: "AddInts", mode: "active", inputs: { a: { node: `a${chain}`, output: "sum" }, b: 1 } };
     layout[`c${chain}`] = { position: { x, y } };
     layout[`a${chain}`] = { position: { x: x + 280, y } };
     layout[`b${chain}`] = { position: { x: x + 560, y } };
   }
-  return { format: "infix-workflow", version: 1, name: "bench 300", nodes, packs: [], editor: { nodes: layout, groups: [], notes: [] } };
+  return {
+    format: "infix-workflow",
+    version: 1,
+    name: "bench 300",
+    nodes,
+    packs: [],
+    editor: { nodes: layout, groups: [], notes: [] },
+  };
 }
 
 async function trackFrames(page: Page, gesture: () => Promise<void>): Promise<number[]> {
@@ -50,7 +61,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function drag(page: Page, from: { x: number; y: number }, by: { x: number; y: number }, steps = 60): Promise<void> {
+async function drag(
+  page: Page,
+  from: { x: number; y: number },
+  by: { x: number; y: number },
+  steps = 60,
+): Promise<void> {
   await page.mouse.move(from.x, from.y);
   await page.mouse.down();
   for (let i = 1; i <= steps; i++) {
@@ -114,7 +130,10 @@ export async function benchEditor(): Promise<EditorBenchResult[]> {
       return { steps: state.history.past.map((e) => e.label), c0: state.workflow.editor.nodes.c0.position, a11: state.workflow.editor.nodes.a11.position };
     })()`);
     console.log(`editor, 300 nodes / 300 links; after the gestures: ${JSON.stringify(moved)}`);
-    for (const r of results) console.log(`  ${r.gesture.padEnd(24)} frames ${String(r.frames).padStart(4)}  p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms`);
+    for (const r of results)
+      console.log(
+        `  ${r.gesture.padEnd(24)} frames ${String(r.frames).padStart(4)}  p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms`,
+      );
   } finally {
     await browser.close();
     await server.stop();

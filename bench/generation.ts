@@ -55,7 +55,9 @@ const SETTINGS = { tiny: { size: 64, steps: 25 }, small: { size: 256, steps: 25 
  * Runs the benchmark and prints one line per run and node.
  * @example await benchGeneration({ packs: ["tiny"] })
  */
-export async function benchGeneration(options: { packs?: readonly ("tiny" | "small")[] } = {}): Promise<GenerationTiming[]> {
+export async function benchGeneration(
+  options: { packs?: readonly ("tiny" | "small")[] } = {},
+): Promise<GenerationTiming[]> {
   const root = mkdtempSync(join(tmpdir(), "infix-bench-"));
   for (const name of ["input", "output", "temp", "models"]) mkdirSync(join(root, name));
   await writeExamplePictures(join(root, "input", "examples"), 128);
@@ -63,7 +65,9 @@ export async function benchGeneration(options: { packs?: readonly ("tiny" | "sma
   symlinkSync(await ensureTinyPack({ size: "small" }), join(root, "models", "small"));
   const resources = await createNodeResources({ modelsDir: join(root, "models") });
   const files = localFiles(root);
-  const template = WorkflowSchema.parse(JSON.parse(readFileSync(join(here, "..", "examples", "zero-shot-generation.json"), "utf8")));
+  const template = WorkflowSchema.parse(
+    JSON.parse(readFileSync(join(here, "..", "examples", "zero-shot-generation.json"), "utf8")),
+  );
   const timings: GenerationTiming[] = [];
 
   for (const packId of options.packs ?? (["tiny", "small"] as const)) {
@@ -72,7 +76,12 @@ export async function benchGeneration(options: { packs?: readonly ("tiny" | "sma
     workflow.nodes.pack.inputs.pack = packId;
     Object.assign(workflow.nodes.latent.inputs, { width: settings.size, height: settings.size });
     workflow.nodes.sampler.inputs.steps = settings.steps;
-    let executor = new Executor({ registry: new NodeRegistry([nodePackage]), cache: new OutputCache({ budgetBytes: 2 * 1024 ** 3 }), resources, files });
+    let executor = new Executor({
+      registry: new NodeRegistry([nodePackage]),
+      cache: new OutputCache({ budgetBytes: 2 * 1024 ** 3 }),
+      resources,
+      files,
+    });
 
     const runOnce = async (run: GenerationTiming["run"]) => {
       const nodeMs: Record<string, number> = {};
@@ -87,16 +96,29 @@ export async function benchGeneration(options: { packs?: readonly ("tiny" | "sma
       const started = performance.now();
       const result = await executor.execute({ workflow, signal: new AbortController().signal, events });
       if (result.status !== "succeeded") throw new Error(`${packId} ${run}: ${result.error?.message}`);
-      const timing: GenerationTiming = { pack: packId, run, totalMs: performance.now() - started, nodeMs, cached: result.cached };
+      const timing: GenerationTiming = {
+        pack: packId,
+        run,
+        totalMs: performance.now() - started,
+        nodeMs,
+        cached: result.cached,
+      };
       timings.push(timing);
       const parts = Object.entries(nodeMs)
         .map(([id, ms]) => `${id} ${ms.toFixed(0)}`)
         .join(", ");
-      console.log(`  ${packId.padEnd(5)} ${settings.size}px ${settings.steps} steps ${run.padEnd(11)} total ${timing.totalMs.toFixed(0).padStart(6)} ms | ${parts}${timing.cached.length ? ` | cached: ${timing.cached.join(", ")}` : ""}`);
+      console.log(
+        `  ${packId.padEnd(5)} ${settings.size}px ${settings.steps} steps ${run.padEnd(11)} total ${timing.totalMs.toFixed(0).padStart(6)} ms | ${parts}${timing.cached.length ? ` | cached: ${timing.cached.join(", ")}` : ""}`,
+      );
     };
 
     await runOnce("cold");
-    executor = new Executor({ registry: new NodeRegistry([nodePackage]), cache: new OutputCache({ budgetBytes: 2 * 1024 ** 3 }), resources, files });
+    executor = new Executor({
+      registry: new NodeRegistry([nodePackage]),
+      cache: new OutputCache({ budgetBytes: 2 * 1024 ** 3 }),
+      resources,
+      files,
+    });
     await runOnce("warm");
     workflow.nodes.sampler.inputs.seed = Number(workflow.nodes.sampler.inputs.seed) + 1;
     await runOnce("seed change");

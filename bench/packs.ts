@@ -4,7 +4,15 @@ import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-node";
 import { configFor, type TinyPackSize } from "../nodes/src/pack/tiny/config.ts";
 import { ensureTinyPack } from "../nodes/src/pack/tiny/index.ts";
-import { denoiserInputs, filledFloats, identityControl, int64s, randomFloats, zeroResiduals, type OrtFeeds } from "../nodes/src/pack/tiny/test-feeds.ts";
+import {
+  denoiserInputs,
+  filledFloats,
+  identityControl,
+  int64s,
+  randomFloats,
+  zeroResiduals,
+  type OrtFeeds,
+} from "../nodes/src/pack/tiny/test-feeds.ts";
 
 /**
  * Latency of each graph of the generated packs on onnxruntime-node (CPU), and of one
@@ -27,11 +35,39 @@ function casesFor(size: TinyPackSize): Case[] {
   const h = H / 8;
   const step = { ...denoiserInputs(config, 2, h, h), ...zeroResiduals(config, 2, h, h), ...identityControl(2) };
   return [
-    { label: "qformer B1", file: "qformer.onnx", feeds: { pixel_values: randomFloats([1, 3, S, S], 1), input_ids: int64s([1, 4], [2, 40, 41, 3]), attention_mask: int64s([1, 4], [1, 1, 1, 1]) } },
-    { label: "text_encoder B1 L61+C16", file: "text_encoder.onnx", feeds: { input_ids: int64s([1, 61], new Array(61).fill(300)), ctx_embeddings: randomFloats([1, Q, D], 2), ctx_begin_pos: int64s([1], [2]) } },
+    {
+      label: "qformer B1",
+      file: "qformer.onnx",
+      feeds: {
+        pixel_values: randomFloats([1, 3, S, S], 1),
+        input_ids: int64s([1, 4], [2, 40, 41, 3]),
+        attention_mask: int64s([1, 4], [1, 1, 1, 1]),
+      },
+    },
+    {
+      label: "text_encoder B1 L61+C16",
+      file: "text_encoder.onnx",
+      feeds: {
+        input_ids: int64s([1, 61], new Array(61).fill(300)),
+        ctx_embeddings: randomFloats([1, Q, D], 2),
+        ctx_begin_pos: int64s([1], [2]),
+      },
+    },
     { label: `unet B2 ${H}px (sampler step)`, file: "unet.onnx", feeds: step },
-    { label: `controlnet B2 ${H}px`, file: "controlnet/canny.onnx", feeds: { ...denoiserInputs(config, 2, h, h), controlnet_cond: randomFloats([2, 3, H, H], 3), conditioning_scale: filledFloats([1], 1) } },
-    { label: `vae_decoder B1 ${H}px`, file: "vae_decoder.onnx", feeds: { latent_sample: randomFloats([1, 4, h, h], 4) } },
+    {
+      label: `controlnet B2 ${H}px`,
+      file: "controlnet/canny.onnx",
+      feeds: {
+        ...denoiserInputs(config, 2, h, h),
+        controlnet_cond: randomFloats([2, 3, H, H], 3),
+        conditioning_scale: filledFloats([1], 1),
+      },
+    },
+    {
+      label: `vae_decoder B1 ${H}px`,
+      file: "vae_decoder.onnx",
+      feeds: { latent_sample: randomFloats([1, 4, h, h], 4) },
+    },
     { label: `vae_encoder B1 ${H}px`, file: "vae_encoder.onnx", feeds: { sample: randomFloats([1, 3, H, H], 5, 0.5) } },
   ];
 }
@@ -53,7 +89,9 @@ export async function benchPacks(options: { sizes?: readonly TinyPackSize[]; run
         times.push(performance.now() - t0);
       }
       times.sort((a, b) => a - b);
-      console.log(`  ${size.padEnd(5)} ${c.label.padEnd(32)} median ${times[Math.floor(runs / 2)].toFixed(2).padStart(8)} ms   min ${times[0].toFixed(2).padStart(8)} ms`);
+      console.log(
+        `  ${size.padEnd(5)} ${c.label.padEnd(32)} median ${times[Math.floor(runs / 2)].toFixed(2).padStart(8)} ms   min ${times[0].toFixed(2).padStart(8)} ms`,
+      );
       await session.release();
     }
   }

@@ -13,8 +13,14 @@ type Rgb = readonly [number, number, number];
 /** A shape: true where the point (in 0..1 picture coordinates) is inside. */
 type Shape = (x: number, y: number) => boolean;
 
-const ellipse = (cx: number, cy: number, rx: number, ry: number): Shape => (x, y) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
-const rect = (x0: number, y0: number, x1: number, y1: number): Shape => (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
+const ellipse =
+  (cx: number, cy: number, rx: number, ry: number): Shape =>
+  (x, y) =>
+    ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
+const rect =
+  (x0: number, y0: number, x1: number, y1: number): Shape =>
+  (x, y) =>
+    x >= x0 && x <= x1 && y >= y0 && y <= y1;
 /** Even-odd rule point-in-polygon. */
 const polygon =
   (...points: [number, number][]): Shape =>
@@ -27,7 +33,10 @@ const polygon =
     }
     return inside;
   };
-const ring = (cx: number, cy: number, r: number, width: number): Shape => (x, y) => Math.abs(Math.hypot(x - cx, y - cy) - r) <= width / 2;
+const ring =
+  (cx: number, cy: number, r: number, width: number): Shape =>
+  (x, y) =>
+    Math.abs(Math.hypot(x - cx, y - cy) - r) <= width / 2;
 
 /** A picture description: background (or transparent) then shapes painted in order. */
 interface Scene {
@@ -41,7 +50,10 @@ const BLACK: Rgb = [25, 20, 20];
 
 function dog(facing: 1 | -1): Scene {
   const fx = (x: number) => (facing === 1 ? x : 1 - x);
-  const mirror = (shape: Shape): Shape => (x, y) => shape(fx(x), y);
+  const mirror =
+    (shape: Shape): Shape =>
+    (x, y) =>
+      shape(fx(x), y);
   return {
     background: (_x, y) => [200 - 40 * y, 225 - 30 * y, 240 - 20 * y],
     layers: [
@@ -92,7 +104,8 @@ function jacket(): Scene {
 
 function beach(): Scene {
   return {
-    background: (x, y) => (y < 0.55 ? [120 + 80 * y, 170 + 60 * y, 235] : y < 0.7 ? [40, 110 + 40 * x, 170] : [230, 205, 150]),
+    background: (x, y) =>
+      y < 0.55 ? [120 + 80 * y, 170 + 60 * y, 235] : y < 0.7 ? [40, 110 + 40 * x, 170] : [230, 205, 150],
     layers: [[ellipse(0.8, 0.2, 0.08, 0.08), [255, 230, 120]]],
   };
 }

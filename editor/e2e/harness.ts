@@ -19,7 +19,8 @@ export const resultsDir = join(repoRoot, "test-results");
 /** Why browser tests cannot run here, or undefined when they can. Missing chromium only skips outside CI. */
 export function browserSkipReason(): string | undefined {
   if (existsSync(CHROMIUM)) return undefined;
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing; CI must install Debian's chromium for the editor e2e tests.`);
+  if (process.env.CI)
+    throw new Error(`${CHROMIUM} is missing; CI must install Debian's chromium for the editor e2e tests.`);
   return `editor e2e tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`;
 }
 
@@ -52,7 +53,11 @@ async function withLock(path: string, work: () => Promise<void>): Promise<void> 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       // A lock left by a crashed run is taken over after two minutes.
-      const age = Date.now() - (await stat(path).then((s) => s.mtimeMs).catch(() => Date.now()));
+      const age =
+        Date.now() -
+        (await stat(path)
+          .then((s) => s.mtimeMs)
+          .catch(() => Date.now()));
       if (age > 120_000) await rm(path, { force: true });
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -68,7 +73,15 @@ export interface RunningServer {
 /** Starts `infix serve --port 0` (test nodes unless `realNodes`) with a temp data folder; resolves once it prints its URL. */
 export async function startServer(options: { realNodes?: boolean; dataDir?: string } = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "infix-e2e-")));
-  const args = [join(repoRoot, "bin/infix.mjs"), "serve", "--port", "0", "--data", dataDir, ...(options.realNodes ? [] : ["--test-nodes"])];
+  const args = [
+    join(repoRoot, "bin/infix.mjs"),
+    "serve",
+    "--port",
+    "0",
+    "--data",
+    dataDir,
+    ...(options.realNodes ? [] : ["--test-nodes"]),
+  ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   const url = await new Promise<string>((resolve, reject) => {

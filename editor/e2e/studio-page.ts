@@ -5,7 +5,10 @@ import { resultsDir } from "./harness.ts";
 
 /** Page object for the studio: what a person does, named as they would say it. */
 export class StudioPage {
-  constructor(readonly page: Page, readonly url: string) {}
+  constructor(
+    readonly page: Page,
+    readonly url: string,
+  ) {}
 
   async open(): Promise<void> {
     await this.page.goto(this.url);
@@ -81,7 +84,9 @@ export class StudioPage {
   }
 
   async waitForStatus(nodeId: string, status: string, timeout = 30_000): Promise<void> {
-    await this.page.locator(`.react-flow__node[data-id="${nodeId}"] .studio-node[data-status="${status}"]`).waitFor({ timeout });
+    await this.page
+      .locator(`.react-flow__node[data-id="${nodeId}"] .studio-node[data-status="${status}"]`)
+      .waitFor({ timeout });
   }
 
   async statusOf(nodeId: string): Promise<string | null> {
@@ -119,7 +124,9 @@ export class StudioPage {
 
   /** Opens a workflow through the toolbar's Upload button. */
   async uploadWorkflow(name: string, json: unknown): Promise<void> {
-    await this.page.getByLabel("Upload a workflow file").setInputFiles({ name, mimeType: "application/json", buffer: Buffer.from(JSON.stringify(json)) });
+    await this.page
+      .getByLabel("Upload a workflow file")
+      .setInputFiles({ name, mimeType: "application/json", buffer: Buffer.from(JSON.stringify(json)) });
   }
 
   async screenshot(name: string): Promise<string> {

@@ -1,7 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { parseWorkflow } from "@infix/graph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserSkipReason, buildEditor, launchBrowser, startServer, type Browser, type RunningServer } from "./harness.ts";
+import {
+  browserSkipReason,
+  buildEditor,
+  launchBrowser,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from "./harness.ts";
 import { StudioPage } from "./studio-page.ts";
 import { countingWorkflow, failingWorkflow } from "./workflows.ts";
 
@@ -40,13 +47,31 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   it("adds nodes from the palette, connects matching sockets and refuses a wrong one with the reason", async () => {
     const image = await studio.addNode("MakeImage");
     const add = await studio.addNode("AddInts");
-    await studio.page.evaluate(([a, b]) => {
-      const s = (window as unknown as { infixStudio: { tab: { doc: { getState(): { apply(l: string, r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void): void } } } } }).infixStudio;
-      s.tab.doc.getState().apply("place", (d) => {
-        d.editor.nodes[a].position = { x: 0, y: 0 };
-        d.editor.nodes[b].position = { x: 400, y: 0 };
-      });
-    }, [image, add]);
+    await studio.page.evaluate(
+      ([a, b]) => {
+        const s = (
+          window as unknown as {
+            infixStudio: {
+              tab: {
+                doc: {
+                  getState(): {
+                    apply(
+                      l: string,
+                      r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void,
+                    ): void;
+                  };
+                };
+              };
+            };
+          }
+        ).infixStudio;
+        s.tab.doc.getState().apply("place", (d) => {
+          d.editor.nodes[a].position = { x: 0, y: 0 };
+          d.editor.nodes[b].position = { x: 400, y: 0 };
+        });
+      },
+      [image, add],
+    );
     await studio.fitView();
     await studio.connect(image, "image", add, "a");
     await eventually(() => studio.notice.textContent()).toContain("IMAGE output 'image' cannot feed INT input 'a'");
@@ -55,7 +80,22 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
 
     const constant = await studio.addNode("IntConstant");
     await studio.page.evaluate((c) => {
-      const s = (window as unknown as { infixStudio: { tab: { doc: { getState(): { apply(l: string, r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void): void } } } } }).infixStudio;
+      const s = (
+        window as unknown as {
+          infixStudio: {
+            tab: {
+              doc: {
+                getState(): {
+                  apply(
+                    l: string,
+                    r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void,
+                  ): void;
+                };
+              };
+            };
+          };
+        }
+      ).infixStudio;
       s.tab.doc.getState().apply("place", (d) => void (d.editor.nodes[c].position = { x: 0, y: 250 }));
     }, constant);
     await studio.fitView();
@@ -90,12 +130,17 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("downloads the workflow as a JSON file that parses back to the document", async () => {
-    const [download] = await Promise.all([studio.page.waitForEvent("download"), studio.page.getByRole("button", { name: "Download", exact: true }).click()]);
+    const [download] = await Promise.all([
+      studio.page.waitForEvent("download"),
+      studio.page.getByRole("button", { name: "Download", exact: true }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/\.json$/);
     const text = await readFile((await download.path())!, "utf8");
     const parsed = parseWorkflow(JSON.parse(text));
     expect(parsed.ok).toBe(true);
-    const document = JSON.parse(await studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow)`));
+    const document = JSON.parse(
+      await studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow)`),
+    );
     expect(parsed.ok && parsed.workflow).toEqual(document);
     expect(Object.keys(document.nodes).sort()).toEqual(["add", "const", "show", "slow"]);
   });
@@ -104,7 +149,9 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.node("const").locator('[data-input="value"] [role="spinbutton"]').click();
     const field = studio.node("const").locator('[data-input="value"] input');
     await field.fill("2000000");
-    await eventually(() => studio.node("const").locator('[role="alert"]').first().textContent()).toContain("between -1000000 and 1000000");
+    await eventually(() => studio.node("const").locator('[role="alert"]').first().textContent()).toContain(
+      "between -1000000 and 1000000",
+    );
     await field.press("Escape");
     expect(await studio.numberValue("const", "value")).toBe("30");
   });
@@ -198,7 +245,9 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   it("copies nodes with their internal links with Ctrl+C and pastes them into another tab with Ctrl+V", async () => {
     // Real keys: Blink runs its Copy/Paste editing commands for Ctrl+C/V, which fire the page's
     // copy/paste events; reading the clipboard back from the test needs the permission.
-    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(server.url).origin });
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: new URL(server.url).origin,
+    });
     await studio.focusCanvas();
     await studio.page.keyboard.press("Control+a");
     await studio.page.keyboard.press("Control+c");
@@ -211,11 +260,12 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.page.keyboard.press("Control+v");
     await eventually(() => studio.page.locator(".react-flow__node").count()).toBe(4);
     await eventually(() => studio.edgeCount()).toBe(3);
-    expect((await studio.page.locator(".tab").count())).toBeGreaterThanOrEqual(2);
+    expect(await studio.page.locator(".tab").count()).toBeGreaterThanOrEqual(2);
   });
 
   it("drags every selected node together, and one undo puts the whole drag back", async () => {
-    const positions = () => studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.nodes)`);
+    const positions = () =>
+      studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.nodes)`);
     const before = await positions();
     await studio.fitView();
     await studio.page.keyboard.press("Control+a");
@@ -227,7 +277,9 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.page.mouse.up();
     const after = JSON.parse(await positions()) as Record<string, { position: { x: number; y: number } }>;
     const original = JSON.parse(before) as typeof after;
-    const shifts = Object.keys(original).map((id) => [after[id].position.x - original[id].position.x, after[id].position.y - original[id].position.y].join(","));
+    const shifts = Object.keys(original).map((id) =>
+      [after[id].position.x - original[id].position.x, after[id].position.y - original[id].position.y].join(","),
+    );
     expect(new Set(shifts).size).toBe(1); // all moved by the same amount...
     expect(shifts[0]).not.toBe("0,0"); // ...which is not nothing
     await studio.page.keyboard.press("Control+z");
@@ -258,7 +310,8 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.page.getByRole("button", { name: "Note", exact: true }).click();
     const note = studio.page.getByRole("textbox", { name: "Note" }).last();
     await note.fill("subject: the red kettle");
-    const editor = () => studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor)`);
+    const editor = () =>
+      studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor)`);
     await eventually(async () => JSON.parse(await editor()).notes.at(-1)?.text).toBe("subject: the red kettle");
     expect(JSON.parse(await editor()).groups.length).toBeGreaterThan(0);
     await studio.fitView();
@@ -273,7 +326,12 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.page.getByLabel("New tab").click();
     await eventually(() => studio.page.locator(".react-flow__node").count()).toBe(0);
     await studio.page.getByRole("button", { name: "Group", exact: true }).click();
-    const groups = async () => JSON.parse(await studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.groups)`)) as { position: { x: number; y: number }; size: { width: number; height: number } }[];
+    const groups = async () =>
+      JSON.parse(
+        await studio.page.evaluate<string>(
+          `JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.groups)`,
+        ),
+      ) as { position: { x: number; y: number }; size: { width: number; height: number } }[];
     const { size: before, position: placed } = (await groups())[0];
     await studio.fitView(); // it was placed with its corner at the view's centre, partly off-canvas
     const group = studio.page.locator(".react-flow__node:has(.group-node)");
@@ -287,7 +345,9 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
     await studio.page.mouse.down();
     await studio.page.mouse.move(corner.x - 120, corner.y + 80, { steps: 10 }); // inwards: narrower and lower
     await studio.page.mouse.up();
-    const zoom = await studio.page.locator(".react-flow__viewport").evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+    const zoom = await studio.page
+      .locator(".react-flow__viewport")
+      .evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
     const after = (await groups())[0].size;
     // The mouse moved 120 × 80 screen pixels; in flow units that is divided by the zoom (give or take the 10 px snap).
     expect(Math.abs(before.width - after.width - 120 / zoom)).toBeLessThanOrEqual(10);
@@ -302,7 +362,11 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("opens a workflow JSON dropped on the canvas, and shows the shortcuts help", async () => {
-    await studio.dropFile("dropped.json", "application/json", new TextEncoder().encode(JSON.stringify({ ...countingWorkflow(), name: "dropped" })));
+    await studio.dropFile(
+      "dropped.json",
+      "application/json",
+      new TextEncoder().encode(JSON.stringify({ ...countingWorkflow(), name: "dropped" })),
+    );
     await eventually(() => studio.page.locator(".tab.is-active").textContent()).toContain("dropped");
     await studio.node("slow").waitFor();
     await studio.shortcut("?");

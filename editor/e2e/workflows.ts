@@ -11,11 +11,19 @@ export function countingWorkflow(steps = 12, stepMs = 120) {
     nodes: {
       slow: { type: "SlowCount", mode: "active", inputs: { steps, step_ms: stepMs } },
       const: { type: "IntConstant", mode: "active", inputs: { value: 5 } },
-      add: { type: "AddInts", mode: "active", inputs: { a: { node: "slow", output: "count" }, b: { node: "const", output: "value" } } },
+      add: {
+        type: "AddInts",
+        mode: "active",
+        inputs: { a: { node: "slow", output: "count" }, b: { node: "const", output: "value" } },
+      },
       show: { type: "ShowValue", mode: "active", inputs: { value: { node: "add", output: "sum" } } },
     },
     packs: [],
-    editor: { nodes: { slow: at(0, 0), const: at(0, 220), add: at(330, 60), show: at(640, 80) }, groups: [], notes: [] },
+    editor: {
+      nodes: { slow: at(0, 0), const: at(0, 220), add: at(330, 60), show: at(640, 80) },
+      groups: [],
+      notes: [],
+    },
   };
 }
 

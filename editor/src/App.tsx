@@ -136,7 +136,8 @@ function TinyPackBanner() {
   if (!config?.tinyPackOnly) return null;
   return (
     <div className="banner" role="status" data-testid="tiny-pack-banner">
-      <b>Only the built-in tiny test pack is installed: pictures are meaningless noise.</b> {renderHelp(config.installHelp)}
+      <b>Only the built-in tiny test pack is installed: pictures are meaningless noise.</b>{" "}
+      {renderHelp(config.installHelp)}
     </div>
   );
 }
@@ -157,13 +158,25 @@ function NoticeBar() {
   const connected = useStudioState((s) => s.connected);
   return (
     <footer className="notice-bar">
-      <span className={`connection ${connected ? "is-up" : "is-down"}`} title={connected ? "Connected to the server" : "Not connected"}>
+      <span
+        className={`connection ${connected ? "is-up" : "is-down"}`}
+        title={connected ? "Connected to the server" : "Not connected"}
+      >
         {connected ? "● connected" : "○ offline"}
       </span>
       {notice && (
-        <span className={`notice notice--${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"} data-testid="notice">
+        <span
+          className={`notice notice--${notice.kind}`}
+          role={notice.kind === "error" ? "alert" : "status"}
+          data-testid="notice"
+        >
           {notice.text}
-          <button type="button" className="small" aria-label="Dismiss" onClick={() => studio.store.setState({ notice: undefined })}>
+          <button
+            type="button"
+            className="small"
+            aria-label="Dismiss"
+            onClick={() => studio.store.setState({ notice: undefined })}
+          >
             ×
           </button>
         </span>

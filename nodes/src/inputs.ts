@@ -14,7 +14,8 @@ export function inputError(input: string, message: string, expected?: string, fo
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
-  if (typeof value === "object" && typeof (value as { type?: unknown }).type === "string") return (value as { type: string }).type;
+  if (typeof value === "object" && typeof (value as { type?: unknown }).type === "string")
+    return (value as { type: string }).type;
   return typeof value;
 }
 
@@ -22,13 +23,22 @@ function describe(value: unknown): string {
 export function taggedInput<T extends { type: string }>(inputs: NodeInputs, name: string, type: T["type"]): T {
   const value = inputs[name];
   if (typeof value !== "object" || value === null || (value as { type?: unknown }).type !== type) {
-    throw inputError(name, `Input "${name}" needs a ${type}; connect a node that outputs ${type}.`, type, describe(value));
+    throw inputError(
+      name,
+      `Input "${name}" needs a ${type}; connect a node that outputs ${type}.`,
+      type,
+      describe(value),
+    );
   }
   return value as T;
 }
 
 /** Like taggedInput, but undefined when the optional input is unset. */
-export function optionalTaggedInput<T extends { type: string }>(inputs: NodeInputs, name: string, type: T["type"]): T | undefined {
+export function optionalTaggedInput<T extends { type: string }>(
+  inputs: NodeInputs,
+  name: string,
+  type: T["type"],
+): T | undefined {
   return inputs[name] === undefined || inputs[name] === null ? undefined : taggedInput<T>(inputs, name, type);
 }
 
@@ -36,7 +46,8 @@ export function optionalTaggedInput<T extends { type: string }>(inputs: NodeInpu
 export function taggedListInput<T extends { type: string }>(inputs: NodeInputs, name: string, type: T["type"]): T[] {
   const value = inputs[name];
   const items = Array.isArray(value) ? value : [value];
-  if (items.length === 0) throw inputError(name, `Input "${name}" got an empty list; it needs at least one ${type}.`, type, "empty list");
+  if (items.length === 0)
+    throw inputError(name, `Input "${name}" got an empty list; it needs at least one ${type}.`, type, "empty list");
   return items.map((_, i) => taggedInput<T>({ [name]: items[i] }, name, type));
 }
 

@@ -106,12 +106,28 @@ export interface AttentionControl {
 
 /** Colours follow the familiar ComfyUI palette where a counterpart exists, so users recognise the wires. */
 export const SOCKET_TYPES: readonly SocketTypeInfo[] = [
-  { name: "MODEL_PACK", color: "#b39ddb", description: "A loaded BLIP-Diffusion model pack (Q-Former, text encoder, UNet, VAE, tokenizers)." },
+  {
+    name: "MODEL_PACK",
+    color: "#b39ddb",
+    description: "A loaded BLIP-Diffusion model pack (Q-Former, text encoder, UNet, VAE, tokenizers).",
+  },
   { name: "IMAGE", color: "#64b5f6", description: "A batch of RGB images, float [B,3,H,W] in [0,1]." },
   { name: "MASK", color: "#81c784", description: "A batch of masks, float [B,H,W] in [0,1] (1 = opaque/keep)." },
-  { name: "SUBJECT", color: "#ffb74d", description: "A subject embedding [Q,D] or [B,Q,D] from the Q-Former, with pack, category and source-image hashes." },
-  { name: "CONDITIONING", color: "#ffd54f", description: "Text embeddings [B,77,D] for the UNet, with the prompt text and token ids." },
-  { name: "LATENT", color: "#f48fb1", description: "Latents [B,4,h,w] (h = H / scale factor), optionally with a noise mask." },
+  {
+    name: "SUBJECT",
+    color: "#ffb74d",
+    description: "A subject embedding [Q,D] or [B,Q,D] from the Q-Former, with pack, category and source-image hashes.",
+  },
+  {
+    name: "CONDITIONING",
+    color: "#ffd54f",
+    description: "Text embeddings [B,77,D] for the UNet, with the prompt text and token ids.",
+  },
+  {
+    name: "LATENT",
+    color: "#f48fb1",
+    description: "Latents [B,4,h,w] (h = H / scale factor), optionally with a noise mask.",
+  },
   { name: "CONTROL", color: "#4db6ac", description: "Structure control (ControlNet residuals) for the Sampler." },
   { name: "ATTENTION_CONTROL", color: "#9575cd", description: "Prompt-to-prompt attention control for the Sampler." },
   { name: "INT", color: "#90a4ae", description: "An integer." },

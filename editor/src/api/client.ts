@@ -49,7 +49,12 @@ export function createApiClient(options: ApiClientOptions = {}) {
   const baseUrl = options.baseUrl ?? "";
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
-  async function request<T>(method: string, path: string, body?: unknown, parse?: (json: unknown) => T): Promise<ApiResult<T>> {
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    parse?: (json: unknown) => T,
+  ): Promise<ApiResult<T>> {
     const headers: Record<string, string> = {};
     let payload: BodyInit | undefined;
     if (body instanceof Blob || body instanceof ArrayBuffer || body instanceof Uint8Array) {
@@ -64,7 +69,14 @@ export function createApiClient(options: ApiClientOptions = {}) {
     try {
       response = await doFetch(`${baseUrl}${path}`, { method, headers, body: payload });
     } catch (error) {
-      return { ok: false, error: { status: 0, message: `Cannot reach the server: ${String(error)}. Is \`infix serve\` running?`, problems: [] } };
+      return {
+        ok: false,
+        error: {
+          status: 0,
+          message: `Cannot reach the server: ${String(error)}. Is \`infix serve\` running?`,
+          problems: [],
+        },
+      };
     }
     if (response.status === 204) return { ok: true, value: undefined as T };
     const text = await response.text();
@@ -87,7 +99,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
     try {
       return { ok: true, value: parse(json) };
     } catch (error) {
-      return { ok: false, error: { status: response.status, message: `Unexpected reply from ${path}: ${String(error)}`, problems: [] } };
+      return {
+        ok: false,
+        error: { status: response.status, message: `Unexpected reply from ${path}: ${String(error)}`, problems: [] },
+      };
     }
   }
 
@@ -108,11 +123,15 @@ export function createApiClient(options: ApiClientOptions = {}) {
     example: (name: string) => request<Workflow>("GET", `/api/examples/${enc(name)}`),
     workflows: () => request<{ workflows: SavedWorkflowInfo[] }>("GET", "/api/workflows"),
     workflow: (name: string) => request<Workflow>("GET", `/api/workflows/${enc(name)}`),
-    saveWorkflow: (name: string, workflow: Workflow) => request<SavedWorkflowInfo>("PUT", `/api/workflows/${enc(name)}`, workflow),
-    workflowVersions: (name: string) => request<{ versions: WorkflowVersionInfo[] }>("GET", `/api/workflows/${enc(name)}/versions`),
-    workflowVersion: (name: string, version: number) => request<Workflow>("GET", `/api/workflows/${enc(name)}/versions/${version}`),
+    saveWorkflow: (name: string, workflow: Workflow) =>
+      request<SavedWorkflowInfo>("PUT", `/api/workflows/${enc(name)}`, workflow),
+    workflowVersions: (name: string) =>
+      request<{ versions: WorkflowVersionInfo[] }>("GET", `/api/workflows/${enc(name)}/versions`),
+    workflowVersion: (name: string, version: number) =>
+      request<Workflow>("GET", `/api/workflows/${enc(name)}/versions/${version}`),
     deleteWorkflow: (name: string) => request<void>("DELETE", `/api/workflows/${enc(name)}`),
-    upload: (name: string, bytes: Blob) => request<{ file: FileRefMessage }>("POST", `/api/uploads?name=${enc(name)}`, bytes),
+    upload: (name: string, bytes: Blob) =>
+      request<{ file: FileRefMessage }>("POST", `/api/uploads?name=${enc(name)}`, bytes),
     workflowFromPng: (bytes: Blob) => request<unknown>("POST", "/api/workflow-from-png", bytes),
     cacheStats: () => request<CacheStats>("GET", "/api/cache"),
     clearCache: () => request<CacheStats>("DELETE", "/api/cache"),

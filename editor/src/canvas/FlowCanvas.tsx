@@ -14,7 +14,15 @@ import {
   type NodeChange,
   type OnConnectEnd,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from "react";
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type DragEvent,
+  type MouseEvent as ReactMouseEvent,
+} from "react";
 import { moveAnnotation, parseAnnotationId, removeAnnotations, resizeAnnotation } from "../state/annotations.ts";
 import type { Size } from "../state/document-store.ts";
 import { addNode, connect, moveNodes, removeNodes, unlinkInput, type Point } from "../state/operations.ts";
@@ -56,24 +64,39 @@ export function FlowCanvas() {
 
   useReadableFirstView(initialViewport === undefined);
 
-  const workflowFlowNodes = useMemo(() => cache.nodes(workflow, selection, measured, catalog), [cache, workflow, selection, measured, catalog]);
+  const workflowFlowNodes = useMemo(
+    () => cache.nodes(workflow, selection, measured, catalog),
+    [cache, workflow, selection, measured, catalog],
+  );
   // Notes and groups change only when they are edited: moving a workflow node keeps both arrays.
   const groups = workflow.editor?.groups;
   const notes = workflow.editor?.notes;
-  const annotations = useMemo(() => deriveAnnotations({ nodes: {}, groups: groups ?? [], notes: notes ?? [] }, selectedAnnotations), [groups, notes, selectedAnnotations]);
+  const annotations = useMemo(
+    () => deriveAnnotations({ nodes: {}, groups: groups ?? [], notes: notes ?? [] }, selectedAnnotations),
+    [groups, notes, selectedAnnotations],
+  );
   const draggedNodes = useMemo(
-    () => (dragOverlay ? workflowFlowNodes.map((n) => (dragOverlay[n.id] ? { ...n, position: dragOverlay[n.id] } : n)) : workflowFlowNodes),
+    () =>
+      dragOverlay
+        ? workflowFlowNodes.map((n) => (dragOverlay[n.id] ? { ...n, position: dragOverlay[n.id] } : n))
+        : workflowFlowNodes,
     [workflowFlowNodes, dragOverlay],
   );
   const nodes: CanvasNode[] = useMemo(
-    () => (annotations.groups.length || annotations.notes.length ? [...annotations.groups, ...draggedNodes, ...annotations.notes] : draggedNodes),
+    () =>
+      annotations.groups.length || annotations.notes.length
+        ? [...annotations.groups, ...draggedNodes, ...annotations.notes]
+        : draggedNodes,
     [annotations, draggedNodes],
   );
   // Edges depend on the nodes' inputs only: moving a node keeps `workflow.nodes` and skips this.
   const workflowNodes = workflow.nodes;
   const derivedEdges = useMemo(() => deriveEdges({ nodes: workflowNodes }, catalog), [workflowNodes, catalog]);
   const edges = useMemo(
-    () => (selectedEdges.size === 0 ? derivedEdges : derivedEdges.map((e) => (selectedEdges.has(e.id) ? { ...e, selected: true } : e))),
+    () =>
+      selectedEdges.size === 0
+        ? derivedEdges
+        : derivedEdges.map((e) => (selectedEdges.has(e.id) ? { ...e, selected: true } : e)),
     [derivedEdges, selectedEdges],
   );
 
@@ -88,7 +111,8 @@ export function FlowCanvas() {
       const sizes: Record<string, Size> = {};
       let selected: Set<string> | undefined;
       for (const change of changes) {
-        if (change.type === "position" && change.position) (change.dragging ? dragging : positions)[change.id] = change.position;
+        if (change.type === "position" && change.position)
+          (change.dragging ? dragging : positions)[change.id] = change.position;
         else if (change.type === "dimensions" && change.dimensions) sizes[change.id] = change.dimensions;
         else if (change.type === "select") {
           selected ??= new Set(doc.selection);
@@ -115,7 +139,9 @@ export function FlowCanvas() {
   function applyAnnotationChanges(changes: NodeChange<CanvasNode>[]) {
     const doc = tab.doc.getState();
     // Resizing from a top or left handle moves the item too: both coalesce into the resize's one undo step.
-    const resizing = new Set(changes.filter((c) => c.type === "dimensions" && c.resizing !== undefined).map((c) => ("id" in c ? c.id : "")));
+    const resizing = new Set(
+      changes.filter((c) => c.type === "dimensions" && c.resizing !== undefined).map((c) => ("id" in c ? c.id : "")),
+    );
     for (const change of changes) {
       if (!("id" in change)) continue;
       const target = parseAnnotationId(change.id)!;
@@ -125,7 +151,9 @@ export function FlowCanvas() {
         doc.apply("move", (d) => moveAnnotation(d, target.kind, target.id, to), { coalesceKey });
       } else if (change.type === "dimensions" && change.dimensions && change.resizing !== undefined) {
         const size = change.dimensions;
-        doc.apply("resize", (d) => resizeAnnotation(d, target.kind, target.id, size), { coalesceKey: `resize:${change.id}` });
+        doc.apply("resize", (d) => resizeAnnotation(d, target.kind, target.id, size), {
+          coalesceKey: `resize:${change.id}`,
+        });
       } else if (change.type === "select") {
         const selected = change.selected;
         setSelectedAnnotations((prev) => {
@@ -186,7 +214,9 @@ export function FlowCanvas() {
   const onConnect = useCallback(
     (c: Connection) => {
       if (!validity(c).ok) return;
-      tab.doc.getState().apply("connect", (d) => connect(d, c.source, c.sourceHandle ?? "", c.target, c.targetHandle ?? ""));
+      tab.doc
+        .getState()
+        .apply("connect", (d) => connect(d, c.source, c.sourceHandle ?? "", c.target, c.targetHandle ?? ""));
     },
     [tab, validity],
   );
@@ -197,9 +227,10 @@ export function FlowCanvas() {
       if (state.isValid || !state.toHandle || !state.fromHandle) return;
       const from = state.fromHandle;
       const to = state.toHandle;
-      const c = from.type === "source"
-        ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
-        : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
+      const c =
+        from.type === "source"
+          ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
+          : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
       const v = validity(c);
       if (!v.ok) studio.notify("error", `Connection refused: ${v.reason}`);
     },
@@ -263,7 +294,12 @@ export function FlowCanvas() {
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
-        <MiniMap pannable zoomable ariaLabel="Mini map" nodeColor={(n) => (n.type === "fallback" ? "#c62828" : "#5c6bc0")} />
+        <MiniMap
+          pannable
+          zoomable
+          ariaLabel="Mini map"
+          nodeColor={(n) => (n.type === "fallback" ? "#c62828" : "#5c6bc0")}
+        />
         <Controls showInteractive={false} />
       </ReactFlow>
       {menu && <NodeContextMenu menu={menu} onClose={() => setMenu(null)} />}

@@ -83,10 +83,16 @@ function renderNode(build: (d: ReturnType<typeof emptyWorkflow>) => string) {
   let id = "";
   tab.doc.getState().apply("setup", (d) => void (id = build(d)));
   tab.doc.setState({ history: { ...tab.doc.getState().history, past: [] } });
-  const Harness = ({ flowNode }: { flowNode: StudioFlowNode }) => <StudioNode {...({ id: flowNode.id, data: flowNode.data, selected: false } as Parameters<typeof StudioNode>[0])} />;
+  const Harness = ({ flowNode }: { flowNode: StudioFlowNode }) => (
+    <StudioNode {...({ id: flowNode.id, data: flowNode.data, selected: false } as Parameters<typeof StudioNode>[0])} />
+  );
   const view = () => {
     const workflow = tab.doc.getState().workflow;
-    const flowNode = { id, position: { x: 0, y: 0 }, data: { node: workflow.nodes[id], layout: workflow.editor?.nodes[id] } } as StudioFlowNode;
+    const flowNode = {
+      id,
+      position: { x: 0, y: 0 },
+      data: { node: workflow.nodes[id], layout: workflow.editor?.nodes[id] },
+    } as StudioFlowNode;
     return (
       <StudioContext.Provider value={studio}>
         <TabContext.Provider value={tab}>

@@ -17,7 +17,12 @@ export const StudioNode = memo(StudioNodeView, sameNodeContent);
 
 /** Moving a node changes its layout object but nothing drawn inside it: skip those renders (a 300-node drag). */
 function sameNodeContent(a: NodeProps<StudioFlowNode>, b: NodeProps<StudioFlowNode>): boolean {
-  return a.id === b.id && a.selected === b.selected && a.data.node === b.data.node && a.data.layout?.seedControl === b.data.layout?.seedControl;
+  return (
+    a.id === b.id &&
+    a.selected === b.selected &&
+    a.data.node === b.data.node &&
+    a.data.layout?.seedControl === b.data.layout?.seedControl
+  );
 }
 
 function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
@@ -27,9 +32,13 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
   const schema = catalog?.schema(data.node.type);
   if (!schema || !catalog) return <FallbackNode id={id} data={data} selected={selected} />;
   const { node, layout } = data;
-  const problemInputs = new Set([...(live.problems ?? []), ...(live.error ? [live.error] : [])].map((p) => p.input).filter(Boolean));
+  const problemInputs = new Set(
+    [...(live.problems ?? []), ...(live.error ? [live.error] : [])].map((p) => p.input).filter(Boolean),
+  );
   const change = (input: string) => (value: Literal, coalesceKey: string) =>
-    tab.doc.getState().apply(`set ${input}`, (d) => setInputValue(d, id, input, value), { coalesceKey: `${id}:${coalesceKey}` });
+    tab.doc
+      .getState()
+      .apply(`set ${input}`, (d) => setInputValue(d, id, input, value), { coalesceKey: `${id}:${coalesceKey}` });
 
   return (
     <div
@@ -46,13 +55,23 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
       {live.progress && <ProgressBar step={live.progress.step} total={live.progress.total} />}
       <div className="studio-node__body">
         {schema.outputs.map((output) => (
-          <div className="studio-node__row studio-node__row--output" key={`out:${output.name}`} title={output.description ?? catalog.socketDescription(output.type)}>
+          <div
+            className="studio-node__row studio-node__row--output"
+            key={`out:${output.name}`}
+            title={output.description ?? catalog.socketDescription(output.type)}
+          >
             <span className="studio-node__label">
               {output.label ?? output.name}
               {output.list ? " [list]" : ""}
             </span>
             <span className="socket-type">{output.type}</span>
-            <Handle type="source" position={Position.Right} id={output.name} style={{ background: catalog.color(output.type) }} aria-label={`output ${output.name} (${output.type})`} />
+            <Handle
+              type="source"
+              position={Position.Right}
+              id={output.name}
+              style={{ background: catalog.color(output.type) }}
+              aria-label={`output ${output.name} (${output.type})`}
+            />
           </div>
         ))}
         {schema.inputs.map((input) => {
@@ -65,7 +84,13 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
               data-input={input.name}
               title={inputTooltip(input, catalog.socketDescription(input.type))}
             >
-              <Handle type="target" position={Position.Left} id={input.name} style={{ background: catalog.color(input.type) }} aria-label={`input ${input.name} (${input.type})`} />
+              <Handle
+                type="target"
+                position={Position.Left}
+                id={input.name}
+                style={{ background: catalog.color(input.type) }}
+                aria-label={`input ${input.name} (${input.type})`}
+              />
               <span className="studio-node__label">
                 {input.label ?? input.name}
                 {input.optional ? "?" : ""}
@@ -78,7 +103,9 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
                   disabled={node.mode === "muted"}
                   seedControl={layout?.seedControl?.[input.name]}
                   onChange={change(input.name)}
-                  onSeedControlChange={(control) => tab.doc.getState().apply("seed control", (d) => setSeedControl(d, id, input.name, control))}
+                  onSeedControlChange={(control) =>
+                    tab.doc.getState().apply("seed control", (d) => setSeedControl(d, id, input.name, control))
+                  }
                 />
               ) : (
                 <span className="socket-type">{linked ? "linked" : input.type}</span>
@@ -93,7 +120,11 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
 }
 
 function inputTooltip(input: InputSpec, socketDescription: string | undefined): string {
-  return [input.description, `${input.type}${socketDescription ? ` — ${socketDescription}` : ""}`, input.widget ? "takes a link or a typed value" : undefined]
+  return [
+    input.description,
+    `${input.type}${socketDescription ? ` — ${socketDescription}` : ""}`,
+    input.widget ? "takes a link or a typed value" : undefined,
+  ]
     .filter(Boolean)
     .join("\n");
 }
@@ -116,7 +147,13 @@ function StatusBadge({ live }: { live: NodeLiveState }) {
 function ProgressBar({ step, total }: { step: number; total: number }) {
   const fraction = total > 0 ? Math.min(1, step / total) : 0;
   return (
-    <div className="progress" role="progressbar" aria-valuenow={step} aria-valuemax={total} aria-label={`step ${step} of ${total}`}>
+    <div
+      className="progress"
+      role="progressbar"
+      aria-valuenow={step}
+      aria-valuemax={total}
+      aria-label={`step ${step} of ${total}`}
+    >
       <div className="progress__fill" style={{ width: `${fraction * 100}%` }} />
     </div>
   );
@@ -127,7 +164,9 @@ function LiveFooter({ live, schema }: { live: NodeLiveState; schema: NodeSchema 
   const images = live.ui?.images ?? [];
   return (
     <>
-      {live.preview && live.status === "running" && <img className="studio-node__preview" alt="live preview" src={live.preview} />}
+      {live.preview && live.status === "running" && (
+        <img className="studio-node__preview" alt="live preview" src={live.preview} />
+      )}
       {problems.map((p, i) => (
         <div className="studio-node__problem" role="alert" key={`${p.code}:${p.input ?? ""}:${i}`}>
           {p.input ? <b>{p.input}: </b> : null}
@@ -138,7 +177,13 @@ function LiveFooter({ live, schema }: { live: NodeLiveState; schema: NodeSchema 
         <div className={`studio-node__images${schema.isOutput ? " is-output" : ""}`}>
           {images.map((image) => (
             <a key={`${image.folder}/${image.name}`} href={fileUrl(image)} target="_blank" rel="noreferrer">
-              <img className="studio-node__image" alt={`output ${image.name}`} src={fileUrl(image)} width={image.width} height={image.height} />
+              <img
+                className="studio-node__image"
+                alt={`output ${image.name}`}
+                src={fileUrl(image)}
+                width={image.width}
+                height={image.height}
+              />
             </a>
           ))}
         </div>
@@ -157,10 +202,19 @@ export function formatMs(ms: number): string {
 }
 
 /** A node whose type the server does not know: drawn with its stored inputs so nothing is lost, and marked. */
-export const FallbackNode = memo(function FallbackNode({ id, data, selected }: Pick<NodeProps<StudioFlowNode>, "id" | "data" | "selected">) {
+export const FallbackNode = memo(function FallbackNode({
+  id,
+  data,
+  selected,
+}: Pick<NodeProps<StudioFlowNode>, "id" | "data" | "selected">) {
   const { node } = data;
   return (
-    <div className={`studio-node studio-node--unknown${selected ? " is-selected" : ""}`} data-node-id={id} data-node-type={node.type} data-status="unknown">
+    <div
+      className={`studio-node studio-node--unknown${selected ? " is-selected" : ""}`}
+      data-node-id={id}
+      data-node-type={node.type}
+      data-status="unknown"
+    >
       <header className="studio-node__header">
         <span className="studio-node__title">{node.title ?? node.type}</span>
         <span className="status-badge status-badge--failed">unknown type</span>
@@ -176,11 +230,14 @@ export const FallbackNode = memo(function FallbackNode({ id, data, selected }: P
           <div className="studio-node__row" key={name} data-input={name}>
             <Handle type="target" position={Position.Left} id={name} isConnectable={false} />
             <span className="studio-node__label">{name}</span>
-            <span className="socket-type">{isLink(value) ? `← ${value.node}.${value.output}` : JSON.stringify(value)}</span>
+            <span className="socket-type">
+              {isLink(value) ? `← ${value.node}.${value.output}` : JSON.stringify(value)}
+            </span>
           </div>
         ))}
         <div className="studio-node__problem" role="alert">
-          The server has no node type “{node.type}”. Install the node package or model pack that provides it; the node is kept as it is.
+          The server has no node type “{node.type}”. Install the node package or model pack that provides it; the node
+          is kept as it is.
         </div>
       </div>
     </div>

@@ -16,7 +16,11 @@ export function copySelection(tab: Tab): string | undefined {
 }
 
 /** Pastes workflow JSON at `at`, selecting the new nodes; returns false (and why) for text that is no workflow. */
-export function pasteText(tab: Tab, text: string, at: Point): { ok: true; ids: string[] } | { ok: false; reason: string } {
+export function pasteText(
+  tab: Tab,
+  text: string,
+  at: Point,
+): { ok: true; ids: string[] } | { ok: false; reason: string } {
   const loaded = loadWorkflowText(text);
   if (!loaded.ok) return { ok: false, reason: loaded.problems.map((p) => p.message).join("; ") };
   let ids: string[] = [];

@@ -15,7 +15,15 @@ describe("document → React Flow", () => {
     const b = addNode(wf, sampler, { x: 200, y: 0 });
     connect(wf, a, "latents", b, "latents");
     expect(deriveEdges(wf, catalog)).toEqual([
-      { id: "1:latents->2:latents", source: "1", sourceHandle: "latents", target: "2", targetHandle: "latents", style: { stroke: "#ff9cf9", strokeWidth: 2 }, data: { type: "LATENT" } },
+      {
+        id: "1:latents->2:latents",
+        source: "1",
+        sourceHandle: "latents",
+        target: "2",
+        targetHandle: "latents",
+        style: { stroke: "#ff9cf9", strokeWidth: 2 },
+        data: { type: "LATENT" },
+      },
     ]);
   });
 

@@ -38,7 +38,12 @@ const ORIGIN = { x: 0, y: 0 };
 export class FlowNodeCache {
   private cache = new Map<string, CachedNode>();
 
-  nodes(workflow: Workflow, selection: ReadonlySet<string>, measured: Readonly<Record<string, Size>>, catalog: CatalogIndex | undefined): StudioFlowNode[] {
+  nodes(
+    workflow: Workflow,
+    selection: ReadonlySet<string>,
+    measured: Readonly<Record<string, Size>>,
+    catalog: CatalogIndex | undefined,
+  ): StudioFlowNode[] {
     const next = new Map<string, CachedNode>();
     const unknownOutputs = catalog ? linkedOutputsOfUnknown(workflow, catalog) : new Map<string, string>();
     const result: StudioFlowNode[] = [];
@@ -50,7 +55,15 @@ export class FlowNodeCache {
       const outputsKey = unknownOutputs.get(id);
       const old = this.cache.get(id);
       let entry: CachedNode;
-      if (old && old.node === node && old.layout === layout && old.selected === selected && old.size === size && old.known === known && old.outputsKey === outputsKey) {
+      if (
+        old &&
+        old.node === node &&
+        old.layout === layout &&
+        old.selected === selected &&
+        old.size === size &&
+        old.known === known &&
+        old.outputsKey === outputsKey
+      ) {
         entry = old;
       } else {
         const flow: StudioFlowNode = {
@@ -79,15 +92,36 @@ export type CanvasNode = StudioFlowNode | NoteFlowNode | GroupFlowNode;
  * Groups and notes as canvas nodes, sized by their stored size. Groups come first in the
  * list so they are drawn under the workflow nodes they frame.
  */
-export function deriveAnnotations(editor: Workflow["editor"], selected: ReadonlySet<string>): { groups: GroupFlowNode[]; notes: NoteFlowNode[] } {
+export function deriveAnnotations(
+  editor: Workflow["editor"],
+  selected: ReadonlySet<string>,
+): { groups: GroupFlowNode[]; notes: NoteFlowNode[] } {
   const groups = (editor?.groups ?? []).map((g): GroupFlowNode => {
     const id = annotationNodeId("group", g.id);
-    return { id, type: "studioGroup", position: g.position, width: g.size.width, height: g.size.height, data: { annotationId: g.id, text: g.title }, selected: selected.has(id), zIndex: -1 };
+    return {
+      id,
+      type: "studioGroup",
+      position: g.position,
+      width: g.size.width,
+      height: g.size.height,
+      data: { annotationId: g.id, text: g.title },
+      selected: selected.has(id),
+      zIndex: -1,
+    };
   });
   const notes = (editor?.notes ?? []).map((n): NoteFlowNode => {
     const id = annotationNodeId("note", n.id);
     const size = n.size ?? { width: 220, height: 120 };
-    return { id, type: "studioNote", position: n.position, width: size.width, height: size.height, data: { annotationId: n.id, text: n.text }, selected: selected.has(id), dragHandle: ".note-node__grip" };
+    return {
+      id,
+      type: "studioNote",
+      position: n.position,
+      width: size.width,
+      height: size.height,
+      data: { annotationId: n.id, text: n.text },
+      selected: selected.has(id),
+      dragHandle: ".note-node__grip",
+    };
   });
   return { groups, notes };
 }
@@ -115,7 +149,9 @@ export function deriveEdges(workflow: Pick<Workflow, "nodes">, catalog: CatalogI
     for (const [input, value] of Object.entries(node.inputs)) {
       if (!isLink(value)) continue;
       const source = workflow.nodes[value.node];
-      const type = source ? catalog?.schema(source.type)?.outputs.find((o) => o.name === value.output)?.type : undefined;
+      const type = source
+        ? catalog?.schema(source.type)?.outputs.find((o) => o.name === value.output)?.type
+        : undefined;
       const color = type && catalog ? catalog.color(type) : undefined;
       edges.push({
         id: edgeId(value.node, value.output, target, input),

@@ -4,7 +4,11 @@ import { readableViewport } from "./readable-viewport.ts";
 describe("readableViewport", () => {
   it("centres a graph that fits, at its natural size at most", () => {
     // 400 × 200 in a 1000 × 600 view: zoom capped at 1, centred: x = (1000 - 400) / 2 - 100.
-    expect(readableViewport({ x: 100, y: 50, width: 400, height: 200 }, { width: 1000, height: 600 })).toEqual({ x: 200, y: 150, zoom: 1 });
+    expect(readableViewport({ x: 100, y: 50, width: 400, height: 200 }, { width: 1000, height: 600 })).toEqual({
+      x: 200,
+      y: 150,
+      zoom: 1,
+    });
   });
 
   it("zooms out to fit when the fit is still readable", () => {
@@ -24,7 +28,11 @@ describe("readableViewport", () => {
   });
 
   it("starts from the top when the graph is too tall to fit readably", () => {
-    const v = readableViewport({ x: 0, y: 100, width: 200, height: 3000 }, { width: 1000, height: 600 }, { minZoom: 0.5 });
+    const v = readableViewport(
+      { x: 0, y: 100, width: 200, height: 3000 },
+      { width: 1000, height: 600 },
+      { minZoom: 0.5 },
+    );
     expect(v.zoom).toBe(0.5);
     expect(v.y).toBeCloseTo(32 - 100 * 0.5, 10);
     expect(v.x).toBeCloseTo((1000 - 200 * 0.5) / 2, 10);

@@ -33,7 +33,11 @@ export interface ReadableViewportOptions {
  *
  * @example readableViewport({ x: 0, y: 0, width: 1900, height: 640 }, { width: 930, height: 730 }) // { x: 32, y: ..., zoom: 0.8 }
  */
-export function readableViewport(bounds: Rect, view: { width: number; height: number }, options: ReadableViewportOptions = {}): Viewport {
+export function readableViewport(
+  bounds: Rect,
+  view: { width: number; height: number },
+  options: ReadableViewportOptions = {},
+): Viewport {
   const { minZoom = 0.8, maxZoom = 1, padding = 32 } = options;
   const roomX = Math.max(1, view.width - 2 * padding);
   const roomY = Math.max(1, view.height - 2 * padding);
@@ -41,5 +45,9 @@ export function readableViewport(bounds: Rect, view: { width: number; height: nu
   const zoom = Math.min(maxZoom, Math.max(minZoom, fit));
   const place = (start: number, size: number, room: number, viewSize: number) =>
     size * zoom <= room ? (viewSize - size * zoom) / 2 - start * zoom : padding - start * zoom;
-  return { x: place(bounds.x, bounds.width, roomX, view.width), y: place(bounds.y, bounds.height, roomY, view.height), zoom };
+  return {
+    x: place(bounds.x, bounds.width, roomX, view.width),
+    y: place(bounds.y, bounds.height, roomY, view.height),
+    zoom,
+  };
 }

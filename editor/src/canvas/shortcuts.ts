@@ -4,17 +4,7 @@
  */
 
 export type ShortcutAction =
-  | "queue"
-  | "undo"
-  | "redo"
-  | "mute"
-  | "bypass"
-  | "duplicate"
-  | "selectAll"
-  | "save"
-  | "fitView"
-  | "help"
-  | "palette";
+  "queue" | "undo" | "redo" | "mute" | "bypass" | "duplicate" | "selectAll" | "save" | "fitView" | "help" | "palette";
 
 export interface Shortcut {
   action: ShortcutAction;
@@ -36,17 +26,52 @@ const mod = (e: KeyLike) => e.ctrlKey || e.metaKey;
 const key = (e: KeyLike, k: string) => e.key.toLowerCase() === k;
 
 export const SHORTCUTS: readonly Shortcut[] = [
-  { action: "queue", keys: "Ctrl+Enter", description: "Queue the workflow", matches: (e) => mod(e) && e.key === "Enter" },
+  {
+    action: "queue",
+    keys: "Ctrl+Enter",
+    description: "Queue the workflow",
+    matches: (e) => mod(e) && e.key === "Enter",
+  },
   { action: "undo", keys: "Ctrl+Z", description: "Undo", matches: (e) => mod(e) && !e.shiftKey && key(e, "z") },
-  { action: "redo", keys: "Ctrl+Shift+Z / Ctrl+Y", description: "Redo", matches: (e) => mod(e) && ((e.shiftKey && key(e, "z")) || key(e, "y")) },
-  { action: "mute", keys: "Ctrl+M", description: "Mute / unmute selected nodes", matches: (e) => mod(e) && key(e, "m") },
-  { action: "bypass", keys: "Ctrl+B", description: "Bypass / un-bypass selected nodes", matches: (e) => mod(e) && key(e, "b") },
-  { action: "duplicate", keys: "Ctrl+D", description: "Duplicate selected nodes with their links", matches: (e) => mod(e) && key(e, "d") },
+  {
+    action: "redo",
+    keys: "Ctrl+Shift+Z / Ctrl+Y",
+    description: "Redo",
+    matches: (e) => mod(e) && ((e.shiftKey && key(e, "z")) || key(e, "y")),
+  },
+  {
+    action: "mute",
+    keys: "Ctrl+M",
+    description: "Mute / unmute selected nodes",
+    matches: (e) => mod(e) && key(e, "m"),
+  },
+  {
+    action: "bypass",
+    keys: "Ctrl+B",
+    description: "Bypass / un-bypass selected nodes",
+    matches: (e) => mod(e) && key(e, "b"),
+  },
+  {
+    action: "duplicate",
+    keys: "Ctrl+D",
+    description: "Duplicate selected nodes with their links",
+    matches: (e) => mod(e) && key(e, "d"),
+  },
   { action: "selectAll", keys: "Ctrl+A", description: "Select all nodes", matches: (e) => mod(e) && key(e, "a") },
   { action: "save", keys: "Ctrl+S", description: "Save the workflow", matches: (e) => mod(e) && key(e, "s") },
-  { action: "fitView", keys: "F", description: "Fit the view to the graph", matches: (e) => !mod(e) && !e.altKey && key(e, "f") },
+  {
+    action: "fitView",
+    keys: "F",
+    description: "Fit the view to the graph",
+    matches: (e) => !mod(e) && !e.altKey && key(e, "f"),
+  },
   // Not Space: React Flow pans while Space is held.
-  { action: "palette", keys: "Ctrl+K / /", description: "Search the node palette", matches: (e) => (mod(e) && key(e, "k")) || (!mod(e) && e.key === "/") },
+  {
+    action: "palette",
+    keys: "Ctrl+K / /",
+    description: "Search the node palette",
+    matches: (e) => (mod(e) && key(e, "k")) || (!mod(e) && e.key === "/"),
+  },
   { action: "help", keys: "?", description: "Show this help", matches: (e) => e.key === "?" },
 ];
 

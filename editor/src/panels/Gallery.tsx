@@ -13,13 +13,25 @@ export function Gallery() {
       {gallery.length === 0 && <p className="muted">Images from output nodes appear here.</p>}
       <div className="gallery__grid">
         {gallery.map((g) => (
-          <button type="button" key={`${g.ref.folder}/${g.ref.name}`} className="gallery__item" onClick={() => setOpen(g)} title={g.ref.name}>
+          <button
+            type="button"
+            key={`${g.ref.folder}/${g.ref.name}`}
+            className="gallery__item"
+            onClick={() => setOpen(g)}
+            title={g.ref.name}
+          >
             <img src={fileUrl(g.ref)} alt={`result ${g.ref.name}`} loading="lazy" />
           </button>
         ))}
       </div>
       {open && (
-        <div className="lightbox" role="dialog" aria-label={`Image ${open.ref.name}`} onClick={() => setOpen(null)} onKeyDown={(e) => e.key === "Escape" && setOpen(null)}>
+        <div
+          className="lightbox"
+          role="dialog"
+          aria-label={`Image ${open.ref.name}`}
+          onClick={() => setOpen(null)}
+          onKeyDown={(e) => e.key === "Escape" && setOpen(null)}
+        >
           <img src={fileUrl(open.ref)} alt={open.ref.name} width={open.ref.width} height={open.ref.height} />
           <div className="lightbox__bar" onClick={(e) => e.stopPropagation()}>
             <span>

@@ -4,7 +4,14 @@ import { BUILTIN_SHORTCUTS, SHORTCUTS } from "../canvas/shortcuts.ts";
 export function HelpDialog({ onClose }: { onClose(): void }) {
   return (
     <div className="modal-backdrop" onClick={onClose}>
-      <div className="modal" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.key === "Escape" && onClose()}>
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Keyboard shortcuts"
+        onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => e.key === "Escape" && onClose()}
+      >
         <h2>Keyboard shortcuts</h2>
         <table className="shortcuts">
           <tbody>

@@ -8,7 +8,9 @@ export function OpenDialog({ onClose }: { onClose(): void }) {
   const [saved, setSaved] = useState<SavedWorkflowInfo[] | null>(null);
   const [versions, setVersions] = useState<{ name: string; list: WorkflowVersionInfo[] } | null>(null);
   useEffect(() => {
-    void studio.api.workflows().then((r) => (r.ok ? setSaved(r.value.workflows) : studio.notify("error", r.error.message)));
+    void studio.api
+      .workflows()
+      .then((r) => (r.ok ? setSaved(r.value.workflows) : studio.notify("error", r.error.message)));
   }, [studio]);
   const showVersions = async (name: string) => {
     const r = await studio.api.workflowVersions(name);
@@ -16,7 +18,14 @@ export function OpenDialog({ onClose }: { onClose(): void }) {
   };
   return (
     <div className="modal-backdrop" onClick={onClose}>
-      <div className="modal" role="dialog" aria-modal="true" aria-label="Open workflow" onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.key === "Escape" && onClose()}>
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Open workflow"
+        onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => e.key === "Escape" && onClose()}
+      >
         <h2>Open a saved workflow</h2>
         {saved === null && <p className="muted">Loading…</p>}
         {saved?.length === 0 && <p className="muted">Nothing saved yet.</p>}

@@ -12,11 +12,16 @@ export function Palette({ searchRef }: { searchRef?: RefObject<HTMLInputElement 
   const tab = useTab();
   const flow = useReactFlow();
   const [query, setQuery] = useState("");
-  const groups = useMemo(() => groupByCategory(catalog ? searchNodes(catalog.catalog.nodes, query) : []), [catalog, query]);
+  const groups = useMemo(
+    () => groupByCategory(catalog ? searchNodes(catalog.catalog.nodes, query) : []),
+    [catalog, query],
+  );
 
   const addAtCentre = (schema: NodeSchema) => {
     const canvas = document.querySelector(".canvas")?.getBoundingClientRect();
-    const centre = canvas ? { x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 } : { x: 400, y: 300 };
+    const centre = canvas
+      ? { x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 }
+      : { x: 400, y: 300 };
     const position = snapPoint(flow.screenToFlowPosition(centre));
     let id = "";
     tab.doc.getState().apply(`add ${schema.type}`, (d) => void (id = addNode(d, schema, position)));

@@ -10,14 +10,23 @@ export function QueuePanel() {
     <section className="queue-panel" aria-label="Queue">
       <h2>
         Queue {queue.paused && <span className="pill">paused</span>}
-        <button type="button" className="small" onClick={() => void (queue.paused ? studio.api.resumeQueue() : studio.api.pauseQueue())}>
+        <button
+          type="button"
+          className="small"
+          onClick={() => void (queue.paused ? studio.api.resumeQueue() : studio.api.pauseQueue())}
+        >
           {queue.paused ? "Resume" : "Pause"}
         </button>
       </h2>
       {queue.jobs.length === 0 && <p className="muted">Nothing queued. Press Queue or Ctrl+Enter.</p>}
       <ol className="queue-panel__jobs">
         {queue.jobs.map((job) => (
-          <JobRow key={job.id} job={job} onCancel={() => void studio.cancel(job.id)} onFront={() => void studio.front(job.id)} />
+          <JobRow
+            key={job.id}
+            job={job}
+            onCancel={() => void studio.cancel(job.id)}
+            onFront={() => void studio.front(job.id)}
+          />
         ))}
       </ol>
     </section>
@@ -37,7 +46,12 @@ function JobRow({ job, onCancel, onFront }: { job: JobSummary; onCancel(): void;
       </span>
       {job.error && <span className="job__error">{job.error.message}</span>}
       {job.status === "queued" && (
-        <button type="button" className="small" onClick={onFront} aria-label={`Move ${job.label ?? job.id} to the front`}>
+        <button
+          type="button"
+          className="small"
+          onClick={onFront}
+          aria-label={`Move ${job.label ?? job.id} to the front`}
+        >
           Front
         </button>
       )}

@@ -11,16 +11,38 @@ export function TabBar() {
   return (
     <nav className="tab-bar" role="tablist" aria-label="Open workflows">
       {tabs.map((tab) => (
-        <TabButton key={tab.id} tab={tab} active={tab.id === active} onSelect={() => studio.selectTab(tab.id)} onClose={() => studio.closeTab(tab.id)} />
+        <TabButton
+          key={tab.id}
+          tab={tab}
+          active={tab.id === active}
+          onSelect={() => studio.selectTab(tab.id)}
+          onClose={() => studio.closeTab(tab.id)}
+        />
       ))}
-      <button type="button" className="tab-bar__new" aria-label="New tab" title="New workflow" onClick={() => studio.newTab()}>
+      <button
+        type="button"
+        className="tab-bar__new"
+        aria-label="New tab"
+        title="New workflow"
+        onClick={() => studio.newTab()}
+      >
         +
       </button>
     </nav>
   );
 }
 
-function TabButton({ tab, active, onSelect, onClose }: { tab: Tab; active: boolean; onSelect(): void; onClose(): void }) {
+function TabButton({
+  tab,
+  active,
+  onSelect,
+  onClose,
+}: {
+  tab: Tab;
+  active: boolean;
+  onSelect(): void;
+  onClose(): void;
+}) {
   const title = useStore(tab.doc, (s) => tabTitle(s.workflow, s.savedName));
   const dirty = useStore(tab.doc, isDirty);
   return (

@@ -20,7 +20,9 @@ export function Toolbar({ onHelp }: { onHelp(): void }) {
   const flow = useReactFlow();
   const viewCentre = () => {
     const canvas = document.querySelector(".canvas")?.getBoundingClientRect();
-    const p = flow.screenToFlowPosition(canvas ? { x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 } : { x: 400, y: 300 });
+    const p = flow.screenToFlowPosition(
+      canvas ? { x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 } : { x: 400, y: 300 },
+    );
     return { x: Math.round(p.x), y: Math.round(p.y) };
   };
 
@@ -34,7 +36,13 @@ export function Toolbar({ onHelp }: { onHelp(): void }) {
   return (
     <header className="toolbar">
       <span className="toolbar__brand">Infix</span>
-      <button type="button" className="primary" onClick={() => void studio.queue()} title="Queue the workflow (Ctrl+Enter)" data-testid="queue-button">
+      <button
+        type="button"
+        className="primary"
+        onClick={() => void studio.queue()}
+        title="Queue the workflow (Ctrl+Enter)"
+        data-testid="queue-button"
+      >
         Queue
       </button>
       <button type="button" onClick={() => tab.doc.getState().undo()} disabled={!canUndo} title="Undo (Ctrl+Z)">
@@ -56,7 +64,15 @@ export function Toolbar({ onHelp }: { onHelp(): void }) {
       <button type="button" onClick={() => void saveActive(studio, true)}>
         Save as…
       </button>
-      <button type="button" onClick={() => downloadWorkflow(tab.doc.getState().workflow, tabTitle(tab.doc.getState().workflow, tab.doc.getState().savedName))}>
+      <button
+        type="button"
+        onClick={() =>
+          downloadWorkflow(
+            tab.doc.getState().workflow,
+            tabTitle(tab.doc.getState().workflow, tab.doc.getState().savedName),
+          )
+        }
+      >
         Download
       </button>
       <button type="button" onClick={() => upload.current?.click()} title="Open a workflow JSON or a PNG made by Infix">
@@ -74,14 +90,27 @@ export function Toolbar({ onHelp }: { onHelp(): void }) {
           e.currentTarget.value = "";
         }}
       />
-      <button type="button" onClick={() => tab.doc.getState().apply("add note", (d) => void addNote(d, viewCentre()))} title="Add a note at the centre of the view">
+      <button
+        type="button"
+        onClick={() => tab.doc.getState().apply("add note", (d) => void addNote(d, viewCentre()))}
+        title="Add a note at the centre of the view"
+      >
         Note
       </button>
-      <button type="button" onClick={() => tab.doc.getState().apply("add group", (d) => void addGroup(d, viewCentre()))} title="Add a group frame at the centre of the view">
+      <button
+        type="button"
+        onClick={() => tab.doc.getState().apply("add group", (d) => void addGroup(d, viewCentre()))}
+        title="Add a group frame at the centre of the view"
+      >
         Group
       </button>
       <span className="menu">
-        <button type="button" aria-haspopup="menu" aria-expanded={examples !== null} onClick={() => void toggleExamples()}>
+        <button
+          type="button"
+          aria-haspopup="menu"
+          aria-expanded={examples !== null}
+          onClick={() => void toggleExamples()}
+        >
           Examples ▾
         </button>
         {examples && (

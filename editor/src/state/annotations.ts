@@ -45,7 +45,12 @@ export function moveAnnotation(workflow: Workflow, kind: AnnotationKind, id: str
   if (item) item.position = { x: to.x, y: to.y };
 }
 
-export function resizeAnnotation(workflow: Workflow, kind: AnnotationKind, id: string, size: { width: number; height: number }): void {
+export function resizeAnnotation(
+  workflow: Workflow,
+  kind: AnnotationKind,
+  id: string,
+  size: { width: number; height: number },
+): void {
   if (size.width <= 0 || size.height <= 0) return;
   const editor = ensureEditor(workflow);
   const item = kind === "note" ? editor.notes.find((n) => n.id === id) : editor.groups.find((g) => g.id === id);

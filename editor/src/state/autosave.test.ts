@@ -39,7 +39,10 @@ describe("autosave", () => {
     const storage = new MemoryStorage();
     const store = createStudioStore();
     const stop = startAutosave(store, storage as unknown as Storage, 100);
-    store.getState().tabs[0].doc.getState().apply("add", (d) => void addNode(d, sampler, { x: 0, y: 0 }));
+    store
+      .getState()
+      .tabs[0].doc.getState()
+      .apply("add", (d) => void addNode(d, sampler, { x: 0, y: 0 }));
     expect(storage.getItem(AUTOSAVE_KEY)).toBeNull();
     vi.advanceTimersByTime(150);
     expect(storage.getItem(AUTOSAVE_KEY)).toContain('"Sampler"');
@@ -48,7 +51,9 @@ describe("autosave", () => {
 
     const next = createStudioStore();
     const stopNext = startAutosave(next, storage as unknown as Storage);
-    expect(Object.values(next.getState().tabs[0].doc.getState().workflow.nodes).map((n) => n.type)).toEqual(["Sampler"]);
+    expect(Object.values(next.getState().tabs[0].doc.getState().workflow.nodes).map((n) => n.type)).toEqual([
+      "Sampler",
+    ]);
     stopNext();
   });
 });

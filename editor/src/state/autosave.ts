@@ -28,7 +28,10 @@ export function snapshot(tabs: readonly Tab[], activeTabId: string): string {
       const s = t.doc.getState();
       return { workflow: s.workflow, savedName: s.savedName, dirty: isDirty(s) };
     }),
-    active: Math.max(0, tabs.findIndex((t) => t.id === activeTabId)),
+    active: Math.max(
+      0,
+      tabs.findIndex((t) => t.id === activeTabId),
+    ),
   };
   return JSON.stringify(data);
 }
@@ -72,7 +75,15 @@ export function startAutosave(store: StudioStore, storage: Storage, delayMs = 40
   let tabSubscriptions: (() => void)[] = [];
   const watchTabs = () => {
     tabSubscriptions.forEach((stop) => stop());
-    tabSubscriptions = store.getState().tabs.map((t) => t.doc.subscribe((s, prev) => (s.workflow !== prev.workflow || s.savedAt !== prev.savedAt || s.savedName !== prev.savedName) && schedule()));
+    tabSubscriptions = store
+      .getState()
+      .tabs.map((t) =>
+        t.doc.subscribe(
+          (s, prev) =>
+            (s.workflow !== prev.workflow || s.savedAt !== prev.savedAt || s.savedName !== prev.savedName) &&
+            schedule(),
+        ),
+      );
   };
   watchTabs();
   const stopStudio = store.subscribe((s, prev) => {

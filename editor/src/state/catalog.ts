@@ -19,7 +19,9 @@ export const UNKNOWN_SOCKET_COLOR = "#9e9e9e";
 export function indexCatalog(catalog: NodeCatalog): CatalogIndex {
   const byType = new Map(catalog.nodes.map((n) => [n.type, n]));
   const sockets = new Map(catalog.socketTypes.map((s) => [s.name, s]));
-  const seeds = new Map(catalog.nodes.map((n) => [n.type, n.inputs.filter((i) => i.widget?.kind === "SEED").map((i) => i.name)]));
+  const seeds = new Map(
+    catalog.nodes.map((n) => [n.type, n.inputs.filter((i) => i.widget?.kind === "SEED").map((i) => i.name)]),
+  );
   return {
     catalog,
     schema: (type) => byType.get(type),

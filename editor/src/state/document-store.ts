@@ -48,7 +48,10 @@ export interface Viewport {
 export type DocumentStore = StoreApi<DocumentState>;
 
 /** Creates a tab's store. Example: `const doc = createDocumentStore(emptyWorkflow()); doc.getState().apply("add", d => ...)`. */
-export function createDocumentStore(initial: Workflow, options: { savedName?: string; dirty?: boolean } = {}): DocumentStore {
+export function createDocumentStore(
+  initial: Workflow,
+  options: { savedName?: string; dirty?: boolean } = {},
+): DocumentStore {
   return createStore<DocumentState>()((set, get) => ({
     history: createHistory(initial),
     workflow: initial,
@@ -104,7 +107,12 @@ export function createDocumentStore(initial: Workflow, options: { savedName?: st
 
 /** The state after a history move; view state of nodes that no longer exist is dropped. */
 function present(state: DocumentState, history: History<Workflow>): Partial<DocumentState> {
-  return { history, workflow: history.present, selection: pruneSelection(state.selection, history.present), measured: pruneMeasured(state.measured, history.present) };
+  return {
+    history,
+    workflow: history.present,
+    selection: pruneSelection(state.selection, history.present),
+    measured: pruneMeasured(state.measured, history.present),
+  };
 }
 
 /**
@@ -112,7 +120,8 @@ function present(state: DocumentState, history: History<Workflow>): Partial<Docu
  * handle positions only when it measures, and a stale size would make it skip that.
  */
 function pruneMeasured(measured: Readonly<Record<string, Size>>, workflow: Workflow): Readonly<Record<string, Size>> {
-  for (const id in measured) if (!workflow.nodes[id]) return Object.fromEntries(Object.entries(measured).filter(([k]) => workflow.nodes[k]));
+  for (const id in measured)
+    if (!workflow.nodes[id]) return Object.fromEntries(Object.entries(measured).filter(([k]) => workflow.nodes[k]));
   return measured;
 }
 

@@ -25,7 +25,8 @@ describe("history", () => {
 
   it("coalesces edits with one key inside the time window into one step", () => {
     let h = createHistory<Doc>({ x: 0, items: [] });
-    for (let i = 1; i <= 5; i++) h = edit(h, "drag", (d) => void (d.x = i), { coalesceKey: "drag-1", now: 1000 + i * 10 });
+    for (let i = 1; i <= 5; i++)
+      h = edit(h, "drag", (d) => void (d.x = i), { coalesceKey: "drag-1", now: 1000 + i * 10 });
     expect(h.past).toHaveLength(1);
     h = undo(h);
     expect(h.present.x).toBe(0);
@@ -36,10 +37,15 @@ describe("history", () => {
   it("keeps a long coalesced drag as small as one frame's patches", () => {
     let h = createHistory({ nodes: { a: { position: { x: 0, y: 0 } }, b: { position: { x: 5, y: 5 } } } });
     for (let i = 1; i <= 100; i++) {
-      h = edit(h, "drag", (d) => {
-        d.nodes.a.position = { x: i, y: i };
-        d.nodes.b.position = { x: 5 + i, y: 5 };
-      }, { coalesceKey: "drag", now: i });
+      h = edit(
+        h,
+        "drag",
+        (d) => {
+          d.nodes.a.position = { x: i, y: i };
+          d.nodes.b.position = { x: 5 + i, y: 5 };
+        },
+        { coalesceKey: "drag", now: i },
+      );
     }
     expect(h.past).toHaveLength(1);
     expect(h.past[0].patches).toHaveLength(2);

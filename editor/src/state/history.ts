@@ -39,7 +39,12 @@ export function createHistory<T>(present: T): History<T> {
 }
 
 /** Applies `recipe` to the present state, recording an undo step; unchanged states record nothing. */
-export function edit<T>(history: History<T>, label: string, recipe: (draft: T) => void, options: EditOptions = {}): History<T> {
+export function edit<T>(
+  history: History<T>,
+  label: string,
+  recipe: (draft: T) => void,
+  options: EditOptions = {},
+): History<T> {
   const [next, patches, inverse] = produceWithPatches(history.present, (draft) => {
     recipe(draft as T);
   });
@@ -48,7 +53,13 @@ export function edit<T>(history: History<T>, label: string, recipe: (draft: T) =
   const top = history.past[history.past.length - 1];
   if (top && options.coalesceKey !== undefined && top.key === options.coalesceKey && now - top.at <= COALESCE_MS) {
     // Merged step: redo replays both in order; undo reverts the newer edit first.
-    const merged: HistoryEntry = { id: nextEntryId++, label: top.label, key: top.key, at: now, ...mergePatches(top, patches, inverse) };
+    const merged: HistoryEntry = {
+      id: nextEntryId++,
+      label: top.label,
+      key: top.key,
+      at: now,
+      ...mergePatches(top, patches, inverse),
+    };
     return { present: next as T, past: [...history.past.slice(0, -1), merged], future: [] };
   }
   const entry: HistoryEntry = { id: nextEntryId++, label, key: options.coalesceKey, at: now, patches, inverse };
@@ -83,7 +94,11 @@ export function presentId(history: History<unknown>): number {
 export function undo<T>(history: History<T>): History<T> {
   const entry = history.past[history.past.length - 1];
   if (!entry) return history;
-  return { present: applyPatches(history.present as object, entry.inverse) as T, past: history.past.slice(0, -1), future: [entry, ...history.future] };
+  return {
+    present: applyPatches(history.present as object, entry.inverse) as T,
+    past: history.past.slice(0, -1),
+    future: [entry, ...history.future],
+  };
 }
 
 export function redo<T>(history: History<T>): History<T> {
@@ -91,5 +106,9 @@ export function redo<T>(history: History<T>): History<T> {
   if (!entry) return history;
   // A redone step never merges with the next edit.
   const replayed = { ...entry, key: undefined };
-  return { present: applyPatches(history.present as object, entry.patches) as T, past: [...history.past, replayed], future: history.future.slice(1) };
+  return {
+    present: applyPatches(history.present as object, entry.patches) as T,
+    past: [...history.past, replayed],
+    future: history.future.slice(1),
+  };
 }

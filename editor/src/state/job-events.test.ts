@@ -21,7 +21,12 @@ describe("job event routing", () => {
     const tab = store.getState().tabs[0];
     const router = routeJobEvents(socket, store);
     socket.emit("node:started", { jobId: "j1", nodeId: "a" });
-    socket.emit("node:finished", { jobId: "j1", nodeId: "a", ms: 12, ui: { images: [{ folder: "output", name: "x.png", width: 8, height: 8 }] } });
+    socket.emit("node:finished", {
+      jobId: "j1",
+      nodeId: "a",
+      ms: 12,
+      ui: { images: [{ folder: "output", name: "x.png", width: 8, height: 8 }] },
+    });
     expect(tab.live.get("a").status).toBeUndefined();
     router.claimJob("j1", tab.id);
     expect(tab.live.get("a")).toMatchObject({ status: "done", ms: 12 });
@@ -54,7 +59,11 @@ describe("job event routing", () => {
     expect(tab.live.get("a").status).toBeUndefined();
     tab.live.update("unreached", { status: "queued" });
     router.claimJob("mine", tab.id);
-    socket.emit("node:failed", { jobId: "mine", nodeId: "a", error: { code: "node_error", message: "boom", nodeId: "a", input: "image" } });
+    socket.emit("node:failed", {
+      jobId: "mine",
+      nodeId: "a",
+      error: { code: "node_error", message: "boom", nodeId: "a", input: "image" },
+    });
     socket.emit("job:failed", { jobId: "mine", error: { code: "node_error", message: "boom" } });
     expect(tab.live.get("a").error?.input).toBe("image");
     expect(tab.live.get("unreached").status).toBeUndefined();

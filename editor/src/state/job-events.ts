@@ -48,13 +48,16 @@ export function routeJobEvents(socket: EventSource, store: StudioStore): JobRout
     if (!ui?.images?.length) return;
     const at = Date.now();
     const known = new Set(store.getState().gallery.map((g) => `${g.ref.folder}/${g.ref.name}`));
-    const added = ui.images.filter((ref) => !known.has(`${ref.folder}/${ref.name}`)).map((ref) => ({ ref, jobId, nodeId, tabId: tab.id, at }));
+    const added = ui.images
+      .filter((ref) => !known.has(`${ref.folder}/${ref.name}`))
+      .map((ref) => ({ ref, jobId, nodeId, tabId: tab.id, at }));
     if (added.length) store.setState({ gallery: [...added, ...store.getState().gallery].slice(0, 200) });
   };
   const settle = (tab: Tab) => {
     // Nodes the job never reached (not needed by its targets) stop showing as queued.
     for (const [nodeId, state] of tab.live.entries()) {
-      if (state.status === "queued" || state.status === "running") tab.live.update(nodeId, { status: undefined, progress: undefined });
+      if (state.status === "queued" || state.status === "running")
+        tab.live.update(nodeId, { status: undefined, progress: undefined });
     }
   };
 
@@ -67,7 +70,9 @@ export function routeJobEvents(socket: EventSource, store: StudioStore): JobRout
       }
     }),
   );
-  socket.on("node:started", ({ jobId, nodeId }) => withTab(jobId, (tab) => tab.live.update(nodeId, { status: "running", progress: undefined, error: undefined })));
+  socket.on("node:started", ({ jobId, nodeId }) =>
+    withTab(jobId, (tab) => tab.live.update(nodeId, { status: "running", progress: undefined, error: undefined })),
+  );
   socket.on("node:cached", ({ jobId, nodeId, ui }) =>
     withTab(jobId, (tab) => {
       tab.live.update(nodeId, { status: "cached", ui, progress: undefined });
@@ -80,9 +85,15 @@ export function routeJobEvents(socket: EventSource, store: StudioStore): JobRout
       addImages(tab, jobId, nodeId, ui);
     }),
   );
-  socket.on("node:failed", ({ jobId, nodeId, error }) => withTab(jobId, (tab) => tab.live.update(nodeId, { status: "failed", error, progress: undefined })));
-  socket.on("progress", ({ jobId, nodeId, step, total }) => withTab(jobId, (tab) => tab.live.batch(nodeId, { progress: { step, total } })));
-  socket.on("preview", ({ jobId, nodeId, image }) => withTab(jobId, (tab) => tab.live.batch(nodeId, { preview: image })));
+  socket.on("node:failed", ({ jobId, nodeId, error }) =>
+    withTab(jobId, (tab) => tab.live.update(nodeId, { status: "failed", error, progress: undefined })),
+  );
+  socket.on("progress", ({ jobId, nodeId, step, total }) =>
+    withTab(jobId, (tab) => tab.live.batch(nodeId, { progress: { step, total } })),
+  );
+  socket.on("preview", ({ jobId, nodeId, image }) =>
+    withTab(jobId, (tab) => tab.live.batch(nodeId, { preview: image })),
+  );
   socket.on("job:succeeded", ({ jobId }) => withTab(jobId, settle));
   socket.on("job:cancelled", ({ jobId }) =>
     withTab(jobId, (tab) => {

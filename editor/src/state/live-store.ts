@@ -27,7 +27,8 @@ export interface FrameScheduler {
 }
 
 const animationFrames: FrameScheduler = {
-  request: (callback) => (typeof requestAnimationFrame === "function" ? requestAnimationFrame(() => callback()) : setTimeout(callback, 16)),
+  request: (callback) =>
+    typeof requestAnimationFrame === "function" ? requestAnimationFrame(() => callback()) : setTimeout(callback, 16),
 };
 
 export class LiveStore {

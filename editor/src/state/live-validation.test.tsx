@@ -53,7 +53,9 @@ describe("LiveValidation", () => {
     const { studio, samplerId } = linkedPair();
     const validate = vi.spyOn(studio.tab.live, "update");
     for (const steps of [5, 50, 500]) {
-      studio.tab.doc.getState().apply("type", (d) => setInputValue(d, samplerId, "steps", steps), { coalesceKey: "typing" });
+      studio.tab.doc
+        .getState()
+        .apply("type", (d) => setInputValue(d, samplerId, "steps", steps), { coalesceKey: "typing" });
       vi.advanceTimersByTime(100);
     }
     expect(validate).not.toHaveBeenCalled();
@@ -95,12 +97,18 @@ describe("LiveValidation", () => {
     const { studio, doc, samplerId, latent } = linkedPair();
     const view = () => {
       const workflow = studio.tab.doc.getState().workflow;
-      const flowNode = { id: samplerId, position: { x: 0, y: 0 }, data: { node: workflow.nodes[samplerId], layout: workflow.editor?.nodes[samplerId] } } as StudioFlowNode;
+      const flowNode = {
+        id: samplerId,
+        position: { x: 0, y: 0 },
+        data: { node: workflow.nodes[samplerId], layout: workflow.editor?.nodes[samplerId] },
+      } as StudioFlowNode;
       return (
         <StudioContext.Provider value={studio}>
           <TabContext.Provider value={studio.tab}>
             <ReactFlowProvider>
-              <StudioNode {...({ id: samplerId, data: flowNode.data, selected: false } as Parameters<typeof StudioNode>[0])} />
+              <StudioNode
+                {...({ id: samplerId, data: flowNode.data, selected: false } as Parameters<typeof StudioNode>[0])}
+              />
             </ReactFlowProvider>
           </TabContext.Provider>
         </StudioContext.Provider>

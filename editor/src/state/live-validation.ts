@@ -81,7 +81,9 @@ export class LiveValidation {
     let tabSubscriptions: (() => void)[] = [];
     const watchTabs = (tabs: readonly Tab[]) => {
       tabSubscriptions.forEach((stop) => stop());
-      tabSubscriptions = tabs.map((tab) => tab.doc.subscribe((s, prev) => s.workflow.nodes !== prev.workflow.nodes && this.schedule(tab.id)));
+      tabSubscriptions = tabs.map((tab) =>
+        tab.doc.subscribe((s, prev) => s.workflow.nodes !== prev.workflow.nodes && this.schedule(tab.id)),
+      );
     };
     watchTabs(this.store.getState().tabs);
     const stopStudio = this.store.subscribe((s, prev) => {

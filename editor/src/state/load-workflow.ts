@@ -17,7 +17,12 @@ export function loadWorkflowText(text: string): LoadResult {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problems: [{ code: "invalid_json", message: `Not JSON: ${error instanceof Error ? error.message : String(error)}` }] };
+    return {
+      ok: false,
+      problems: [
+        { code: "invalid_json", message: `Not JSON: ${error instanceof Error ? error.message : String(error)}` },
+      ],
+    };
   }
   return loadWorkflowJson(json);
 }

@@ -2,7 +2,16 @@ import { emptyWorkflow, type Workflow } from "@infix/graph";
 import { produce } from "immer";
 import { describe, expect, it } from "vitest";
 import { extractFragment, pasteFragment } from "./fragment.ts";
-import { addNode, advanceSeeds, connect, moveNodes, removeNodes, setInputValue, toggleMode, unlinkInput } from "./operations.ts";
+import {
+  addNode,
+  advanceSeeds,
+  connect,
+  moveNodes,
+  removeNodes,
+  setInputValue,
+  toggleMode,
+  unlinkInput,
+} from "./operations.ts";
 import { emptyLatent, sampler, saveImage } from "./test-catalog.ts";
 
 function graph(): { wf: Workflow; latent: string; samp: string } {

@@ -1,4 +1,12 @@
-import { isLink, type InputValue, type Literal, type NodeMode, type NodeSchema, type Workflow, type WorkflowNode } from "@infix/graph";
+import {
+  isLink,
+  type InputValue,
+  type Literal,
+  type NodeMode,
+  type NodeSchema,
+  type Workflow,
+  type WorkflowNode,
+} from "@infix/graph";
 
 /**
  * Pure edits of the workflow document. Each takes the workflow (an immer draft when called
@@ -123,7 +131,12 @@ export function toggleMode(workflow: Workflow, ids: readonly string[], mode: Exc
   for (const node of nodes) node.mode = allSet ? "active" : mode;
 }
 
-export function setSeedControl(workflow: Workflow, id: string, input: string, control: "fixed" | "randomize" | "increment"): void {
+export function setSeedControl(
+  workflow: Workflow,
+  id: string,
+  input: string,
+  control: "fixed" | "randomize" | "increment",
+): void {
   const layout = ensureEditor(workflow).nodes[id];
   if (!layout) return;
   layout.seedControl = { ...layout.seedControl, [input]: control };
@@ -143,7 +156,11 @@ export const MAX_SEED = Number.MAX_SAFE_INTEGER;
  * Applies each seed widget's after-run control (randomize / increment; fixed stays), as the
  * editor does right after queueing, so the next run differs. `random` gives [0, 1).
  */
-export function advanceSeeds(workflow: Workflow, seedInputs: (type: string) => readonly string[], random: () => number = Math.random): void {
+export function advanceSeeds(
+  workflow: Workflow,
+  seedInputs: (type: string) => readonly string[],
+  random: () => number = Math.random,
+): void {
   const editor = ensureEditor(workflow);
   for (const [id, node] of Object.entries(workflow.nodes)) {
     if (node.mode !== "active") continue;
@@ -151,8 +168,10 @@ export function advanceSeeds(workflow: Workflow, seedInputs: (type: string) => r
       const value = node.inputs[input];
       if (isLink(value)) continue;
       const control = editor.nodes[id]?.seedControl?.[input] ?? "randomize";
-      if (control === "randomize") node.inputs[input] = Math.floor(random() * 2 ** 32) * 2 ** 21 + Math.floor(random() * 2 ** 21);
-      else if (control === "increment") node.inputs[input] = typeof value === "number" && value < MAX_SEED ? value + 1 : 0;
+      if (control === "randomize")
+        node.inputs[input] = Math.floor(random() * 2 ** 32) * 2 ** 21 + Math.floor(random() * 2 ** 21);
+      else if (control === "increment")
+        node.inputs[input] = typeof value === "number" && value < MAX_SEED ? value + 1 : 0;
     }
   }
 }

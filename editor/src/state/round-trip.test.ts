@@ -11,7 +11,12 @@ const saved = {
   description: "all the layout kinds",
   nodes: {
     pack: { type: "LoadModelPack", mode: "active", inputs: { pack: "tiny" } },
-    sample: { type: "Sampler", mode: "bypassed", title: "My sampler", inputs: { latents: { node: "pack", output: "pack" }, seed: 7, cfg: 2.5 } },
+    sample: {
+      type: "Sampler",
+      mode: "bypassed",
+      title: "My sampler",
+      inputs: { latents: { node: "pack", output: "pack" }, seed: 7, cfg: 2.5 },
+    },
   },
   packs: [{ name: "tiny", hash: "sha256:abc" }],
   editor: {
@@ -19,7 +24,9 @@ const saved = {
       pack: { position: { x: -20, y: 10.5 }, size: { width: 240, height: 120 }, collapsed: true, color: "#223344" },
       sample: { position: { x: 300, y: 0 }, seedControl: { seed: "fixed" } },
     },
-    groups: [{ id: "g1", title: "Inputs", position: { x: -40, y: -40 }, size: { width: 400, height: 300 }, color: "#333" }],
+    groups: [
+      { id: "g1", title: "Inputs", position: { x: -40, y: -40 }, size: { width: 400, height: 300 }, color: "#333" },
+    ],
     notes: [{ id: "n1", text: "remember the subject", position: { x: 0, y: 400 } }],
     viewport: { x: 10, y: 20, zoom: 0.75 },
     somebodyElsesLayout: { keep: ["me"] },

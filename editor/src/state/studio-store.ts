@@ -56,7 +56,11 @@ export function activeTab(state: StudioState): Tab {
 }
 
 /** Opens a workflow in a new tab — or in the active one when it is empty and unchanged — and focuses it. */
-export function openInTab(store: StudioStore, workflow: Workflow, options: { savedName?: string; dirty?: boolean } = {}): Tab {
+export function openInTab(
+  store: StudioStore,
+  workflow: Workflow,
+  options: { savedName?: string; dirty?: boolean } = {},
+): Tab {
   const state = store.getState();
   const current = activeTab(state);
   const doc = current.doc.getState();

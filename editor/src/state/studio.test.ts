@@ -37,7 +37,8 @@ function studioWith(respond: (body: unknown, socket: FakeSocket) => Response) {
   return { studio, socket, requests, id };
 }
 
-const created = (jobId: string) => new Response(JSON.stringify({ job: { id: jobId, status: "queued", createdAt: 1, nodeCount: 1 } }), { status: 201 });
+const created = (jobId: string) =>
+  new Response(JSON.stringify({ job: { id: jobId, status: "queued", createdAt: 1, nodeCount: 1 } }), { status: 201 });
 
 describe("Studio.queue", () => {
   it("posts the workflow with the page token, then advances seeds", async () => {
@@ -45,13 +46,20 @@ describe("Studio.queue", () => {
     expect(await studio.queue()).toBe(true);
     expect(requests[0].url).toBe("/api/jobs");
     expect(requests[0].headers["x-infix-token"]).toBe("secret");
-    expect((requests[0].body as { workflow: { nodes: Record<string, { inputs: { seed: number } }> } }).workflow.nodes[id].inputs.seed).toBe(42);
+    expect(
+      (requests[0].body as { workflow: { nodes: Record<string, { inputs: { seed: number } }> } }).workflow.nodes[id]
+        .inputs.seed,
+    ).toBe(42);
     expect(studio.tab.doc.getState().workflow.nodes[id].inputs.seed).toBe(43);
   });
 
   it("keeps the failure of a job that finished before the submit reply arrived", async () => {
     const { studio, id } = studioWith((_body, socket) => {
-      socket.emit("node:failed", { jobId: "fast", nodeId: id, error: { code: "x", message: "broke at once", nodeId: id } });
+      socket.emit("node:failed", {
+        jobId: "fast",
+        nodeId: id,
+        error: { code: "x", message: "broke at once", nodeId: id },
+      });
       socket.emit("job:failed", { jobId: "fast", error: { code: "x", message: "broke at once" } });
       return created("fast");
     });
@@ -62,7 +70,9 @@ describe("Studio.queue", () => {
 
   it("marks a 400's problems on their nodes and inputs and leaves the seeds alone", async () => {
     const problem = { code: "out_of_range", message: "steps must be at most 150", nodeId: "1", input: "steps" };
-    const { studio, id } = studioWith(() => new Response(JSON.stringify({ error: "invalid workflow", problems: [problem] }), { status: 400 }));
+    const { studio, id } = studioWith(
+      () => new Response(JSON.stringify({ error: "invalid workflow", problems: [problem] }), { status: 400 }),
+    );
     expect(await studio.queue()).toBe(false);
     expect(studio.tab.live.get(id).problems).toEqual([problem]);
     expect(studio.store.getState().notice?.kind).toBe("error");
@@ -104,7 +114,12 @@ describe("Studio.open", () => {
 });
 
 describe("Studio.openWelcomeExample", () => {
-  const example = (type: string) => ({ format: "infix-workflow", version: 1, name: "zero-shot", nodes: { s: { type, inputs: { scheduler: "pndm", steps: 20, cfg: 7.5, seed: 1 } } } });
+  const example = (type: string) => ({
+    format: "infix-workflow",
+    version: 1,
+    name: "zero-shot",
+    nodes: { s: { type, inputs: { scheduler: "pndm", steps: 20, cfg: 7.5, seed: 1 } } },
+  });
   function studioServing(examples: string[], workflow: unknown) {
     const api = createApiClient({
       fetch: async (url) =>

@@ -38,7 +38,10 @@ export class Studio {
   }
 
   /** Listens to the server's socket events. */
-  attachSocket(socket: EventSource & { id?: string }, onConnection?: (listen: (connected: boolean) => void) => void): void {
+  attachSocket(
+    socket: EventSource & { id?: string },
+    onConnection?: (listen: (connected: boolean) => void) => void,
+  ): void {
     this.router = routeJobEvents(socket, this.store);
     this.clientId = () => socket.id;
     onConnection?.((connected) => this.store.setState({ connected }));
@@ -57,7 +60,8 @@ export class Studio {
     // Cleared before submitting: a fast job's failure can be replayed by claimJob below.
     this.store.setState({ notice: undefined });
     tab.live.reset();
-    for (const [id, node] of Object.entries(workflow.nodes)) if (node.mode === "active") tab.live.update(id, { status: "queued" });
+    for (const [id, node] of Object.entries(workflow.nodes))
+      if (node.mode === "active") tab.live.update(id, { status: "queued" });
     const result = await this.api.submitJob({
       workflow,
       targets,
@@ -71,13 +75,20 @@ export class Studio {
         if (!problem.nodeId) continue;
         tab.live.update(problem.nodeId, { problems: [...(tab.live.get(problem.nodeId).problems ?? []), problem] });
       }
-      this.notify("error", result.error.problems.length ? `Cannot run: ${result.error.problems.map((p) => p.message).join(" · ")}` : result.error.message, result.error.problems);
+      this.notify(
+        "error",
+        result.error.problems.length
+          ? `Cannot run: ${result.error.problems.map((p) => p.message).join(" · ")}`
+          : result.error.message,
+        result.error.problems,
+      );
       return false;
     }
     this.router?.claimJob(result.value.job.id, tab.id);
     // "Control after generate" (ComfyUI): seeds move on once the run is queued, so the next one differs.
     const catalog = this.store.getState().catalog;
-    if (catalog) doc.apply("advance seeds", (draft) => advanceSeeds(draft, catalog.seedInputs), { coalesceKey: "advance-seeds" });
+    if (catalog)
+      doc.apply("advance seeds", (draft) => advanceSeeds(draft, catalog.seedInputs), { coalesceKey: "advance-seeds" });
     return true;
   }
 
@@ -109,7 +120,11 @@ export class Studio {
   open(json: unknown, options: { savedName?: string; dirty?: boolean; title?: string } = {}): boolean {
     const loaded = loadWorkflowJson(json);
     if (!loaded.ok) {
-      this.notify("error", `Cannot open ${options.title ?? "workflow"}: ${loaded.problems.map((p) => p.message).join("; ")}`, loaded.problems);
+      this.notify(
+        "error",
+        `Cannot open ${options.title ?? "workflow"}: ${loaded.problems.map((p) => p.message).join("; ")}`,
+        loaded.problems,
+      );
       return false;
     }
     openInTab(this.store, loaded.workflow, options);
@@ -131,15 +146,27 @@ export class Studio {
     markProblems(this.tab.live, workflow, found);
     // The notice counts what a saved graph can lack, not links it leaves to the user.
     const problems = [...found.values()].flat().filter((p) => p.code !== "missing_input");
-    const unknownTypes = [...new Set(Object.values(workflow.nodes).filter((n) => !catalog.schema(n.type)).map((n) => n.type))];
+    const unknownTypes = [
+      ...new Set(
+        Object.values(workflow.nodes)
+          .filter((n) => !catalog.schema(n.type))
+          .map((n) => n.type),
+      ),
+    ];
     const lines: string[] = [];
-    if (unknownTypes.length) lines.push(`${problems.filter((p) => p.code === "unknown_node_type").length} node(s) have types this server does not know: ${unknownTypes.join(", ")}.`);
+    if (unknownTypes.length)
+      lines.push(
+        `${problems.filter((p) => p.code === "unknown_node_type").length} node(s) have types this server does not know: ${unknownTypes.join(", ")}.`,
+      );
     if (workflow.packs.length) {
       const installed = await this.api.packs();
       if (installed.ok) {
         const names = new Set(installed.value.packs.flatMap((p) => [p.name, p.id]));
         const missing = workflow.packs.filter((p) => !names.has(p.name)).map((p) => p.name);
-        if (missing.length) lines.push(`Missing model pack(s): ${missing.join(", ")}. ${this.store.getState().config?.installHelp ?? ""}`.trim());
+        if (missing.length)
+          lines.push(
+            `Missing model pack(s): ${missing.join(", ")}. ${this.store.getState().config?.installHelp ?? ""}`.trim(),
+          );
       }
     }
     const others = problems.length - problems.filter((p) => p.code === "unknown_node_type").length;
@@ -168,7 +195,8 @@ export class Studio {
     if (!loaded.ok || Object.values(loaded.workflow.nodes).some((n) => !catalog.schema(n.type))) return false;
     // Opened only into the untouched first tab: someone who started a graph meanwhile keeps it.
     const doc = this.tab.doc.getState();
-    if (this.store.getState().tabs.length !== 1 || Object.keys(doc.workflow.nodes).length || doc.history.past.length) return false;
+    if (this.store.getState().tabs.length !== 1 || Object.keys(doc.workflow.nodes).length || doc.history.past.length)
+      return false;
     // Not marked unsaved: nothing was changed yet, so leaving the page need not warn.
     return this.open(loaded.workflow, { title: name });
   }

@@ -11,9 +11,16 @@ export interface Tab {
 
 let tabCounter = 0;
 
-export function createTab(workflow: Workflow = emptyWorkflow(), options: { savedName?: string; dirty?: boolean } = {}): Tab {
+export function createTab(
+  workflow: Workflow = emptyWorkflow(),
+  options: { savedName?: string; dirty?: boolean } = {},
+): Tab {
   tabCounter += 1;
-  return { id: `tab-${tabCounter}-${Date.now().toString(36)}`, doc: createDocumentStore(workflow, options), live: new LiveStore() };
+  return {
+    id: `tab-${tabCounter}-${Date.now().toString(36)}`,
+    doc: createDocumentStore(workflow, options),
+    live: new LiveStore(),
+  };
 }
 
 /** What a tab shows as its title: the saved name, else the workflow's name, else "Untitled". */

@@ -9,10 +9,19 @@ export const sampler: NodeSchema = {
   description: "Denoises latents.",
   inputs: [
     { name: "latents", type: "LATENT", description: "starting latents" },
-    { name: "steps", type: "INT", widget: { kind: "INT", default: 20, min: 1, max: 150, step: 1 }, description: "denoising steps" },
+    {
+      name: "steps",
+      type: "INT",
+      widget: { kind: "INT", default: 20, min: 1, max: 150, step: 1 },
+      description: "denoising steps",
+    },
     { name: "cfg", type: "FLOAT", widget: { kind: "FLOAT", default: 7.5, min: 0, max: 30, step: 0.5 } },
     { name: "seed", type: "INT", widget: { kind: "SEED", default: 42 } },
-    { name: "scheduler", type: "STRING", widget: { kind: "ENUM", default: "pndm", options: ["pndm", "ddim", "euler"] } },
+    {
+      name: "scheduler",
+      type: "STRING",
+      widget: { kind: "ENUM", default: "pndm", options: ["pndm", "ddim", "euler"] },
+    },
   ],
   outputs: [{ name: "latents", type: "LATENT" }],
   isOutput: false,
@@ -51,7 +60,9 @@ export const loadImage: NodeSchema = {
   category: "image/io",
   title: "Load Image",
   description: "Reads a picture.",
-  inputs: [{ name: "file", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: [".png", ".jpg"] } }],
+  inputs: [
+    { name: "file", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: [".png", ".jpg"] } },
+  ],
   outputs: [{ name: "image", type: "IMAGE" }],
   isOutput: false,
 };

@@ -46,7 +46,10 @@ export function FileWidget({ label, spec, value, disabled, onChange }: FileWidge
         onKeyDown={(e) => e.stopPropagation()}
       />
       {!spec.directory && (
-        <label className={`nodrag file-widget__upload${disabled ? " is-disabled" : ""}`} title={`Upload (${spec.accept.join(", ")})`}>
+        <label
+          className={`nodrag file-widget__upload${disabled ? " is-disabled" : ""}`}
+          title={`Upload (${spec.accept.join(", ")})`}
+        >
           {busy ? "…" : "Upload"}
           <input
             type="file"
@@ -61,7 +64,13 @@ export function FileWidget({ label, spec, value, disabled, onChange }: FileWidge
           />
         </label>
       )}
-      {isImage && value && <img className="file-widget__thumb" alt={`${label}: ${value}`} src={fileUrl({ folder: spec.folder, name: value })} />}
+      {isImage && value && (
+        <img
+          className="file-widget__thumb"
+          alt={`${label}: ${value}`}
+          src={fileUrl({ folder: spec.folder, name: value })}
+        />
+      )}
       {error && (
         <span className="widget-error" role="alert">
           {error}

@@ -77,7 +77,11 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
           autoFocus
           defaultValue={editing}
           onKeyDown={onKey}
-          onBlur={(e) => (parseNumberEntry(spec, e.currentTarget.value).ok ? commit(e.currentTarget.value) : (setEditing(null), setError(null)))}
+          onBlur={(e) =>
+            parseNumberEntry(spec, e.currentTarget.value).ok
+              ? commit(e.currentTarget.value)
+              : (setEditing(null), setError(null))
+          }
           onChange={(e) => {
             const parsed = parseNumberEntry(spec, e.currentTarget.value);
             setError(parsed.ok ? null : parsed.reason);
@@ -93,7 +97,13 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
   }
   return (
     <span className={`number-widget${disabled ? " number-widget--disabled" : ""}`}>
-      <button type="button" className="nodrag number-widget__step" aria-label={`decrease ${label}`} disabled={disabled} onClick={() => step(-1)}>
+      <button
+        type="button"
+        className="nodrag number-widget__step"
+        aria-label={`decrease ${label}`}
+        disabled={disabled}
+        onClick={() => step(-1)}
+      >
         ‹
       </button>
       <div
@@ -120,7 +130,13 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
       >
         {formatNumber(spec, value)}
       </div>
-      <button type="button" className="nodrag number-widget__step" aria-label={`increase ${label}`} disabled={disabled} onClick={() => step(1)}>
+      <button
+        type="button"
+        className="nodrag number-widget__step"
+        aria-label={`increase ${label}`}
+        disabled={disabled}
+        onClick={() => step(1)}
+      >
         ›
       </button>
     </span>

@@ -50,7 +50,13 @@ export function SeedWidget({ label, value, control, disabled, onChange, onContro
         {/* A die face from DejaVu/Noto Symbols, not the 🎲 emoji, which draws as a box where no colour-emoji font is installed. */}
         ⚄
       </button>
-      <select className="nodrag" aria-label={`${label} after each run`} title="After each run" value={control} onChange={(e) => onControlChange(e.currentTarget.value as SeedControl)}>
+      <select
+        className="nodrag"
+        aria-label={`${label} after each run`}
+        title="After each run"
+        value={control}
+        onChange={(e) => onControlChange(e.currentTarget.value as SeedControl)}
+      >
         <option value="randomize">randomize</option>
         <option value="increment">increment</option>
         <option value="fixed">fixed</option>

@@ -21,7 +21,15 @@ export function WidgetField(props: WidgetFieldProps) {
   switch (spec.kind) {
     case "INT":
     case "FLOAT":
-      return <NumberWidget label={label} spec={spec} value={typeof value === "number" ? value : spec.default} disabled={disabled} onChange={onChange} />;
+      return (
+        <NumberWidget
+          label={label}
+          spec={spec}
+          value={typeof value === "number" ? value : spec.default}
+          disabled={disabled}
+          onChange={onChange}
+        />
+      );
     case "SEED":
       return (
         <SeedWidget
@@ -64,8 +72,16 @@ export function WidgetField(props: WidgetFieldProps) {
       );
     case "ENUM":
       return (
-        <select className="nodrag" aria-label={label} disabled={disabled} value={String(value)} onChange={(e) => onChange(e.currentTarget.value, `enum:${label}:${Date.now()}`)}>
-          {!spec.options.includes(String(value)) && <option value={String(value)}>{String(value)} (unavailable)</option>}
+        <select
+          className="nodrag"
+          aria-label={label}
+          disabled={disabled}
+          value={String(value)}
+          onChange={(e) => onChange(e.currentTarget.value, `enum:${label}:${Date.now()}`)}
+        >
+          {!spec.options.includes(String(value)) && (
+            <option value={String(value)}>{String(value)} (unavailable)</option>
+          )}
           {spec.options.map((o) => (
             <option key={o} value={o}>
               {o}
@@ -74,7 +90,15 @@ export function WidgetField(props: WidgetFieldProps) {
         </select>
       );
     case "FILE":
-      return <FileWidget label={label} spec={spec} value={typeof value === "string" ? value : ""} disabled={disabled} onChange={onChange} />;
+      return (
+        <FileWidget
+          label={label}
+          spec={spec}
+          value={typeof value === "string" ? value : ""}
+          disabled={disabled}
+          onChange={onChange}
+        />
+      );
     default:
       return <span className="widget-unknown">unsupported widget</span>;
   }

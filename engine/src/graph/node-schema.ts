@@ -7,7 +7,9 @@ import { z } from "zod";
  */
 
 /** Socket type names are open: node packages declare their own (IMAGE, LATENT, SUBJECT, ...). */
-export const SocketTypeSchema = z.string().regex(/^[A-Z][A-Z0-9_]*$|^\*$/, "socket types are UPPER_SNAKE, or * for any");
+export const SocketTypeSchema = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$|^\*$/, "socket types are UPPER_SNAKE, or * for any");
 export type SocketType = z.infer<typeof SocketTypeSchema>;
 
 /** Primitive socket types whose values can be typed into a widget. */

@@ -67,7 +67,15 @@ export const EditorDataSchema = z
   .object({
     nodes: z.record(z.string(), EditorNodeLayoutSchema).default({}),
     groups: z
-      .array(z.object({ id: z.string(), title: z.string(), position: PointSchema, size: SizeSchema, color: z.string().optional() }))
+      .array(
+        z.object({
+          id: z.string(),
+          title: z.string(),
+          position: PointSchema,
+          size: SizeSchema,
+          color: z.string().optional(),
+        }),
+      )
       .default([]),
     notes: z
       .array(z.object({ id: z.string(), text: z.string(), position: PointSchema, size: SizeSchema.optional() }))
@@ -91,5 +99,11 @@ export type Workflow = z.infer<typeof WorkflowSchema>;
 
 /** An empty workflow, for new documents. */
 export function emptyWorkflow(): Workflow {
-  return { format: WORKFLOW_FORMAT, version: WORKFLOW_VERSION, nodes: {}, packs: [], editor: { nodes: {}, groups: [], notes: [] } };
+  return {
+    format: WORKFLOW_FORMAT,
+    version: WORKFLOW_VERSION,
+    nodes: {},
+    packs: [],
+    editor: { nodes: {}, groups: [], notes: [] },
+  };
 }

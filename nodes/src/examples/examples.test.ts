@@ -14,7 +14,9 @@ import { createTestContext } from "../testing/test-context.ts";
  * node types) so the whole set runs in seconds on a shared CPU.
  */
 const examplesDir = fileURLToPath(new URL("../../../examples/", import.meta.url));
-const exampleFiles = readdirSync(examplesDir).filter((name) => name.endsWith(".json")).sort();
+const exampleFiles = readdirSync(examplesDir)
+  .filter((name) => name.endsWith(".json"))
+  .sort();
 
 function shrink(workflow: Workflow): Workflow {
   for (const node of Object.values(workflow.nodes)) {
@@ -39,12 +41,23 @@ const ctx = createTestContext();
 beforeAll(async () => {
   await writeExamplePictures(join(ctx.root, "input", "examples"), 32);
   const resources = await createNodeResources({ modelsDir: join(ctx.root, "no-models") });
-  executor = new Executor({ registry: new NodeRegistry([nodePackage]), cache: new OutputCache({ budgetBytes: 256 * 1024 ** 2 }), resources, files: ctx.files, log: ctx.log });
+  executor = new Executor({
+    registry: new NodeRegistry([nodePackage]),
+    cache: new OutputCache({ budgetBytes: 256 * 1024 ** 2 }),
+    resources,
+    files: ctx.files,
+    log: ctx.log,
+  });
 });
 
 describe("example workflows", () => {
   it("are all here", () => {
-    expect(exampleFiles).toEqual(["image-to-image.json", "multi-image-subject.json", "subject-interpolation.json", "zero-shot-generation.json"]);
+    expect(exampleFiles).toEqual([
+      "image-to-image.json",
+      "multi-image-subject.json",
+      "subject-interpolation.json",
+      "zero-shot-generation.json",
+    ]);
   });
 
   for (const file of exampleFiles) {
@@ -63,7 +76,9 @@ describe("example workflows", () => {
   }
 
   it("re-runs only the Sampler and what follows after a seed change", async () => {
-    const workflow = shrink(WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "zero-shot-generation.json"), "utf8"))));
+    const workflow = shrink(
+      WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "zero-shot-generation.json"), "utf8"))),
+    );
     await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
     workflow.nodes.sampler.inputs.seed = 4321;
     const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
@@ -71,7 +86,9 @@ describe("example workflows", () => {
   });
 
   it("reports bad widget values before running, naming node and input", () => {
-    const workflow = WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "zero-shot-generation.json"), "utf8")));
+    const workflow = WorkflowSchema.parse(
+      JSON.parse(readFileSync(join(examplesDir, "zero-shot-generation.json"), "utf8")),
+    );
     workflow.nodes.latent.inputs.width = 500;
     workflow.nodes.sampler.inputs.scheduler = "warp-drive";
     workflow.nodes.subject.inputs.category = " ";

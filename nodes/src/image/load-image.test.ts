@@ -18,7 +18,10 @@ async function contextWithPictures() {
 describe("Load Image", () => {
   it("loads a picture as [1,3,H,W] in [0,1] with an all-ones mask when it has no alpha", async () => {
     const ctx = await contextWithPictures();
-    const { image, mask } = (await runNode(loadImageNode, { image: "subjects/dog.png" }, ctx)) as { image: ImageBatch; mask: MaskBatch };
+    const { image, mask } = (await runNode(loadImageNode, { image: "subjects/dog.png" }, ctx)) as {
+      image: ImageBatch;
+      mask: MaskBatch;
+    };
     expect(image.pixels.dims).toEqual([1, 3, 32, 32]);
     expect(Math.max(...image.pixels.data)).toBeLessThanOrEqual(1);
     expect(Math.min(...image.pixels.data)).toBeGreaterThanOrEqual(0);
@@ -76,7 +79,11 @@ describe("Load Images", () => {
 describe("Load Images with a file list", () => {
   it("loads the listed files in the given order instead of the folder", async () => {
     const ctx = await contextWithPictures();
-    const { images } = (await runNode(loadImagesNode, { folder: "", files: "subjects/kettle.png,\n subjects/dog.png\n" }, ctx)) as { images: ImageBatch[] };
+    const { images } = (await runNode(
+      loadImagesNode,
+      { folder: "", files: "subjects/kettle.png,\n subjects/dog.png\n" },
+      ctx,
+    )) as { images: ImageBatch[] };
     const kettle = (await runNode(loadImageNode, { image: "subjects/kettle.png" }, ctx)).image as ImageBatch;
     expect(images).toHaveLength(2);
     expect(images[0].sourceHashes).toEqual(kettle.sourceHashes);

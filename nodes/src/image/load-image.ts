@@ -14,14 +14,24 @@ export async function readInputImage(ctx: Pick<RunContext, "files">, input: stri
   try {
     bytes = await readFile(ctx.files.resolveInput(name));
   } catch (error) {
-    throw inputError(input, `Cannot read "${name}" from the input folder (${(error as Error).message}); upload it or pick another file.`, "an image file in input/", name);
+    throw inputError(
+      input,
+      `Cannot read "${name}" from the input folder (${(error as Error).message}); upload it or pick another file.`,
+      "an image file in input/",
+      name,
+    );
   }
   try {
     const decoded = await decodeImage(bytes, { label: `"${name}" in the input folder` });
     return { ...decoded, hash: contentHash(bytes) };
   } catch (error) {
     if (error instanceof ImageError)
-      throw inputError(input, `${error.message}; pick or upload a PNG, JPEG or WebP picture instead.`, "a PNG, JPEG or WebP image", name);
+      throw inputError(
+        input,
+        `${error.message}; pick or upload a PNG, JPEG or WebP picture instead.`,
+        "a PNG, JPEG or WebP image",
+        name,
+      );
     throw error;
   }
 }
@@ -33,8 +43,15 @@ export const loadImageNode: NodeDefinition = {
     version: 1,
     category: "image/io",
     title: "Load Image",
-    description: "Loads a PNG, JPEG or WebP picture from the input folder. The mask output is its alpha channel (all 1 when it has none).",
-    inputs: [{ name: "image", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: IMAGE_EXTENSIONS } }],
+    description:
+      "Loads a PNG, JPEG or WebP picture from the input folder. The mask output is its alpha channel (all 1 when it has none).",
+    inputs: [
+      {
+        name: "image",
+        type: "STRING",
+        widget: { kind: "FILE", default: "", folder: "input", accept: IMAGE_EXTENSIONS },
+      },
+    ],
     outputs: [
       { name: "image", type: "IMAGE" },
       { name: "mask", type: "MASK" },

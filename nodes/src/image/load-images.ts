@@ -26,15 +26,29 @@ function listedFiles(value: unknown): string[] {
 }
 
 /** The files to load: the listed ones, or every picture of the folder. */
-async function picturesToLoad(inputs: NodeInputs, resolveInput: (name: string) => string): Promise<{ input: string; names: string[] }> {
+async function picturesToLoad(
+  inputs: NodeInputs,
+  resolveInput: (name: string) => string,
+): Promise<{ input: string; names: string[] }> {
   const listed = listedFiles(inputs.files);
   if (listed.length > 0) return { input: "files", names: listed };
   const folder = stringInput(inputs, "folder").replace(/\/+$/, "");
-  if (folder.trim() === "") throw inputError("folder", "Pick a folder of the input folder, or list files in \"files\".", "a folder or a file list", "nothing");
+  if (folder.trim() === "")
+    throw inputError(
+      "folder",
+      'Pick a folder of the input folder, or list files in "files".',
+      "a folder or a file list",
+      "nothing",
+    );
   try {
     return { input: "folder", names: (await listPictures(resolveInput(folder))).map((name) => `${folder}/${name}`) };
   } catch (error) {
-    throw inputError("folder", `Cannot list "${folder}" in the input folder (${(error as Error).message}); pick a folder that exists.`, "a folder in input/", folder);
+    throw inputError(
+      "folder",
+      `Cannot list "${folder}" in the input folder (${(error as Error).message}); pick a folder that exists.`,
+      "a folder in input/",
+      folder,
+    );
   }
 }
 
@@ -49,9 +63,14 @@ export const loadImagesNode: NodeDefinition = {
     version: 1,
     category: "image/io",
     title: "Load Images",
-    description: "Loads every PNG, JPEG or WebP picture in a folder of the input folder (in name order), or the listed files, as a list.",
+    description:
+      "Loads every PNG, JPEG or WebP picture in a folder of the input folder (in name order), or the listed files, as a list.",
     inputs: [
-      { name: "folder", type: "STRING", widget: { kind: "FILE", default: "", folder: "input", accept: IMAGE_EXTENSIONS, directory: true } },
+      {
+        name: "folder",
+        type: "STRING",
+        widget: { kind: "FILE", default: "", folder: "input", accept: IMAGE_EXTENSIONS, directory: true },
+      },
       {
         name: "files",
         type: "STRING",
@@ -66,7 +85,9 @@ export const loadImagesNode: NodeDefinition = {
     // The listing and every file's content: adding, removing or editing a picture re-runs the node.
     try {
       const { names } = await picturesToLoad(inputs, ctx.files.resolveInput);
-      const hashes = await Promise.all(names.map(async (name) => `${name}=${contentHash(await readFile(ctx.files.resolveInput(name)))}`));
+      const hashes = await Promise.all(
+        names.map(async (name) => `${name}=${contentHash(await readFile(ctx.files.resolveInput(name)))}`),
+      );
       return hashes.join(";");
     } catch {
       return `unreadable:${String(inputs.folder)}:${String(inputs.files)}`;
@@ -75,7 +96,12 @@ export const loadImagesNode: NodeDefinition = {
   async run(inputs, ctx) {
     const { input, names } = await picturesToLoad(inputs, ctx.files.resolveInput);
     if (names.length === 0) {
-      throw inputError(input, `"${String(inputs.folder)}" holds no PNG, JPEG or WebP pictures; add some or pick another folder.`, "at least one picture", "none");
+      throw inputError(
+        input,
+        `"${String(inputs.folder)}" holds no PNG, JPEG or WebP pictures; add some or pick another folder.`,
+        "at least one picture",
+        "none",
+      );
     }
     const images = [];
     for (const name of names) {

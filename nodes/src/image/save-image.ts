@@ -10,7 +10,8 @@ export const saveImageNode: NodeDefinition = {
     version: 1,
     category: "image/io",
     title: "Save Image",
-    description: "Saves the images as PNGs in the output folder, with the workflow embedded so a picture reopens its graph.",
+    description:
+      "Saves the images as PNGs in the output folder, with the workflow embedded so a picture reopens its graph.",
     inputs: [
       { name: "images", type: "IMAGE" },
       { name: "filename_prefix", type: "STRING", widget: { kind: "STRING", default: "infix" } },

@@ -7,13 +7,21 @@ const pack = { id: "p", manifest: { vae: { scale_factor: 4, latent_channels: 4 }
 
 describe("Empty Latent", () => {
   it("makes zeros [B,C,H/f,W/f] from the pack's scale factor", async () => {
-    const { latent } = await runNode(emptyLatentNode, { pack, width: 32, height: 16, batch_size: 2 }, createTestContext());
+    const { latent } = await runNode(
+      emptyLatentNode,
+      { pack, width: 32, height: 16, batch_size: 2 },
+      createTestContext(),
+    );
     expect(latent).toMatchObject({ type: "LATENT", samples: { dims: [2, 4, 4, 8] } });
     expect((latent as { samples: { data: Float32Array } }).samples.data.every((v) => v === 0)).toBe(true);
   });
 
   it("rejects a width that is not a multiple of the pack's scale factor, naming the input", async () => {
-    const problem = await runNodeFailure(emptyLatentNode, { pack, width: 30, height: 16, batch_size: 1 }, createTestContext());
+    const problem = await runNodeFailure(
+      emptyLatentNode,
+      { pack, width: 30, height: 16, batch_size: 1 },
+      createTestContext(),
+    );
     expect(problem).toMatchObject({ nodeId: "n1", input: "width" });
     expect(problem.message).toMatch(/width 30 is not a multiple of the VAE scale factor 4; try 28 or 32/);
   });

@@ -17,7 +17,9 @@ export function checkLatentSize(width: unknown, height: unknown, scaleFactor: nu
     if (typeof value !== "number") continue;
     if (!Number.isInteger(value) || value <= 0 || value % scaleFactor !== 0) {
       const lower = Math.max(scaleFactor, Math.floor(value / scaleFactor) * scaleFactor);
-      problems.push(`${name} ${value} is not a multiple of the VAE scale factor ${scaleFactor}; try ${lower} or ${lower + scaleFactor}.`);
+      problems.push(
+        `${name} ${value} is not a multiple of the VAE scale factor ${scaleFactor}; try ${lower} or ${lower + scaleFactor}.`,
+      );
     }
   }
   return problems;
@@ -48,8 +50,12 @@ export const emptyLatentNode: NodeDefinition = {
     const height = intInput(inputs, "height", 1);
     const batch = intInput(inputs, "batch_size", 1);
     const [problem] = checkLatentSize(width, height, scaleFactor);
-    if (problem) throw inputError(width % scaleFactor !== 0 ? "width" : "height", problem, `a multiple of ${scaleFactor}`);
-    const latent: LatentBatch = { type: "LATENT", samples: floatTensor([batch, channels, height / scaleFactor, width / scaleFactor]) };
+    if (problem)
+      throw inputError(width % scaleFactor !== 0 ? "width" : "height", problem, `a multiple of ${scaleFactor}`);
+    const latent: LatentBatch = {
+      type: "LATENT",
+      samples: floatTensor([batch, channels, height / scaleFactor, width / scaleFactor]),
+    };
     return { latent };
   },
 };

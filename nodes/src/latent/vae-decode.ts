@@ -13,7 +13,13 @@ export async function decodeLatents(pack: ModelPack, latents: FloatTensor, signa
   const scale = Math.fround(pack.manifest.vae.scaling_factor);
   const unscaled = new Float32Array(latents.data.length);
   for (let i = 0; i < unscaled.length; i++) unscaled[i] = latents.data[i] / scale;
-  const decoded = await runGraph(pack, "vae_decoder", { latent_sample: floatTensor(latents.dims, unscaled) }, "sample", signal);
+  const decoded = await runGraph(
+    pack,
+    "vae_decoder",
+    { latent_sample: floatTensor(latents.dims, unscaled) },
+    "sample",
+    signal,
+  );
   const pixels = new Float32Array(decoded.data.length);
   for (let i = 0; i < pixels.length; i++) {
     const unit = Math.fround(Math.fround(decoded.data[i] / 2) + 0.5);

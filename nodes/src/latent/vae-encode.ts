@@ -14,10 +14,22 @@ export type LatentSamplingMode = (typeof LATENT_SAMPLING_MODES)[number];
  * mean (or `mean + exp(logvar/2)·ε` with seeded ε, diffusers `DiagonalGaussianDistribution
  * .sample`) times `scaling_factor`.
  */
-export async function encodeImages(pack: ModelPack, pixels: FloatTensor, mode: LatentSamplingMode, seed: number, signal?: AbortSignal): Promise<FloatTensor> {
+export async function encodeImages(
+  pack: ModelPack,
+  pixels: FloatTensor,
+  mode: LatentSamplingMode,
+  seed: number,
+  signal?: AbortSignal,
+): Promise<FloatTensor> {
   const signed = new Float32Array(pixels.data.length);
   for (let i = 0; i < signed.length; i++) signed[i] = Math.fround(2 * pixels.data[i]) - 1;
-  const outputs = await runGraphOutputs(pack, "vae_encoder", { sample: floatTensor(pixels.dims, signed) }, ["latent_mean", "latent_logvar"], signal);
+  const outputs = await runGraphOutputs(
+    pack,
+    "vae_encoder",
+    { sample: floatTensor(pixels.dims, signed) },
+    ["latent_mean", "latent_logvar"],
+    signal,
+  );
   const mean = outputs.latent_mean;
   const scale = Math.fround(pack.manifest.vae.scaling_factor);
   const latents = new Float32Array(mean.data.length);
@@ -41,11 +53,17 @@ export const vaeEncodeNode: NodeDefinition = {
     version: 1,
     category: "latent",
     title: "VAE Encode",
-    description: "Turns pictures into latents with the pack's VAE encoder (for image-to-image). Sizes must be multiples of the scale factor.",
+    description:
+      "Turns pictures into latents with the pack's VAE encoder (for image-to-image). Sizes must be multiples of the scale factor.",
     inputs: [
       { name: "pack", type: "MODEL_PACK" },
       { name: "images", type: "IMAGE" },
-      { name: "mode", type: "STRING", description: "mean: the distribution's mean (deterministic); sample: a seeded draw.", widget: { kind: "ENUM", default: "mean", options: [...LATENT_SAMPLING_MODES] } },
+      {
+        name: "mode",
+        type: "STRING",
+        description: "mean: the distribution's mean (deterministic); sample: a seeded draw.",
+        widget: { kind: "ENUM", default: "mean", options: [...LATENT_SAMPLING_MODES] },
+      },
       { name: "seed", type: "INT", widget: { kind: "SEED", default: 0 } },
     ],
     outputs: [{ name: "latent", type: "LATENT" }],
@@ -55,15 +73,26 @@ export const vaeEncodeNode: NodeDefinition = {
     const pack = packInput(inputs);
     const images = taggedInput<ImageBatch>(inputs, "images", "IMAGE");
     const mode = stringInput(inputs, "mode") as LatentSamplingMode;
-    if (!LATENT_SAMPLING_MODES.includes(mode)) throw inputError("mode", `Unknown mode "${mode}"; use mean or sample.`, "mean|sample", mode);
+    if (!LATENT_SAMPLING_MODES.includes(mode))
+      throw inputError("mode", `Unknown mode "${mode}"; use mean or sample.`, "mean|sample", mode);
     const seed = intInput(inputs, "seed", 0);
     if (!pack.hasGraph("vae_encoder")) {
-      throw inputError("pack", `Model pack "${pack.id}" has no vae_encoder.onnx, which image-to-image needs; use a pack that includes it.`, "vae_encoder.onnx", "missing");
+      throw inputError(
+        "pack",
+        `Model pack "${pack.id}" has no vae_encoder.onnx, which image-to-image needs; use a pack that includes it.`,
+        "vae_encoder.onnx",
+        "missing",
+      );
     }
     const factor = pack.manifest.vae.scale_factor;
     const [, , height, width] = images.pixels.dims;
     if (height % factor !== 0 || width % factor !== 0) {
-      throw inputError("images", `The pictures are ${width}×${height}; the VAE needs multiples of ${factor}. Resize or crop them first.`, `multiples of ${factor}`, `${width}×${height}`);
+      throw inputError(
+        "images",
+        `The pictures are ${width}×${height}; the VAE needs multiples of ${factor}. Resize or crop them first.`,
+        `multiples of ${factor}`,
+        `${width}×${height}`,
+      );
     }
     const samples = await encodeImages(pack, images.pixels, mode, seed, ctx.signal);
     const latent: LatentBatch = { type: "LATENT", samples };

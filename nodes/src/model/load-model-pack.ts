@@ -10,8 +10,11 @@ export const loadModelPackNode: NodeDefinition = {
     version: 1,
     category: "model",
     title: "Load Model Pack",
-    description: "Picks an installed BLIP-Diffusion model pack; 'tiny' is the embedded test pack (fast, but its pictures are meaningless).",
-    inputs: [{ name: "pack", type: "STRING", widget: { kind: "ENUM", default: TINY_PACK_ID, options: [TINY_PACK_ID] } }],
+    description:
+      "Picks an installed BLIP-Diffusion model pack; 'tiny' is the embedded test pack (fast, but its pictures are meaningless).",
+    inputs: [
+      { name: "pack", type: "STRING", widget: { kind: "ENUM", default: TINY_PACK_ID, options: [TINY_PACK_ID] } },
+    ],
     outputs: [{ name: "pack", type: "MODEL_PACK" }],
     isOutput: false,
   },
@@ -27,12 +30,18 @@ export const loadModelPackNode: NodeDefinition = {
   },
   async run(inputs, ctx) {
     const id = stringInput(inputs, "pack", { nonEmpty: true });
-    if (!ctx.resources.has(PACKS)) throw inputError("pack", "No model packs are available in this process (the PACKS resource is missing).");
+    if (!ctx.resources.has(PACKS))
+      throw inputError("pack", "No model packs are available in this process (the PACKS resource is missing).");
     try {
       return { pack: await ctx.resources.get(PACKS).get(id) };
     } catch (error) {
       if (error instanceof UnknownPackError) throw inputError("pack", error.message, error.known.join(" | "), id);
-      throw inputError("pack", `Model pack "${id}" cannot be loaded: ${(error as Error).message}`, "a valid model pack", id);
+      throw inputError(
+        "pack",
+        `Model pack "${id}" cannot be loaded: ${(error as Error).message}`,
+        "a valid model pack",
+        id,
+      );
     }
   },
 };

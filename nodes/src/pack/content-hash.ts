@@ -28,7 +28,8 @@ export class FileDigestCache {
     await this.load();
     const info = await stat(path);
     const cached = this.entries.get(path);
-    if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs) return { sha256: cached.sha256, size: info.size };
+    if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs)
+      return { sha256: cached.sha256, size: info.size };
     const sha256 = await hashFile(path);
     this.entries.set(path, { size: info.size, mtimeMs: info.mtimeMs, sha256 });
     this.dirty = true;
@@ -80,7 +81,11 @@ export function hashFile(path: string): Promise<string> {
  * `sha256:<hex>` over `<relative path>\0<file sha256>\n` for each file, sorted by path, and
  * the total size of the files.
  */
-export async function packContentHash(dir: string, relativeFiles: readonly string[], cache: FileDigestCache): Promise<{ hash: string; bytes: number }> {
+export async function packContentHash(
+  dir: string,
+  relativeFiles: readonly string[],
+  cache: FileDigestCache,
+): Promise<{ hash: string; bytes: number }> {
   const hash = createHash("sha256");
   let bytes = 0;
   for (const file of [...new Set(relativeFiles)].sort()) {

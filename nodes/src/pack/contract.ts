@@ -38,11 +38,21 @@ export function packContract(manifest: PackManifest): GraphContract[] {
   const residuals = manifest.unet.controlnet_residuals;
   const unetInputs: TensorContract[] = [float("sample", 4), float("timestep", 1), float("encoder_hidden_states", 3)];
   if (residuals > 0) {
-    unetInputs.push(...residualNames(residuals, "down_block_additional_residual", "mid_block_additional_residual").map((name) => float(name, 4)));
+    unetInputs.push(
+      ...residualNames(residuals, "down_block_additional_residual", "mid_block_additional_residual").map((name) =>
+        float(name, 4),
+      ),
+    );
   }
   const unetOutputs: TensorContract[] = [float("out_sample", 4)];
   if (manifest.unet.attention_control) {
-    unetInputs.push(int64("cross_attn_base", 1), float("cross_attn_map", 3), float("cross_attn_keep", 2), int64("self_attn_base", 1), float("self_attn_mix", 1));
+    unetInputs.push(
+      int64("cross_attn_base", 1),
+      float("cross_attn_map", 3),
+      float("cross_attn_keep", 2),
+      int64("self_attn_base", 1),
+      float("self_attn_mix", 1),
+    );
     unetOutputs.push(float("cross_attn_lowres", 3));
   }
   const graphs: GraphContract[] = [
@@ -61,7 +71,13 @@ export function packContract(manifest: PackManifest): GraphContract[] {
       outputs: [float("last_hidden_state", 3)],
     },
     { graph: "unet", file: "unet.onnx", optional: false, inputs: unetInputs, outputs: unetOutputs },
-    { graph: "vae_decoder", file: "vae_decoder.onnx", optional: false, inputs: [float("latent_sample", 4)], outputs: [float("sample", 4)] },
+    {
+      graph: "vae_decoder",
+      file: "vae_decoder.onnx",
+      optional: false,
+      inputs: [float("latent_sample", 4)],
+      outputs: [float("sample", 4)],
+    },
     {
       graph: "vae_encoder",
       file: "vae_encoder.onnx",
@@ -75,7 +91,13 @@ export function packContract(manifest: PackManifest): GraphContract[] {
       graph: `controlnet/${controlnet.name}`,
       file: controlnet.file,
       optional: false,
-      inputs: [float("sample", 4), float("timestep", 1), float("encoder_hidden_states", 3), float("controlnet_cond", 4), float("conditioning_scale", 1)],
+      inputs: [
+        float("sample", 4),
+        float("timestep", 1),
+        float("encoder_hidden_states", 3),
+        float("controlnet_cond", 4),
+        float("conditioning_scale", 1),
+      ],
       outputs: residualNames(residuals, "down_block_res_sample", "mid_block_res_sample").map((name) => float(name, 4)),
     });
   }

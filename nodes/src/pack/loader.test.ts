@@ -43,7 +43,10 @@ describe("loadPack on a good pack", () => {
     expect(pack.hasGraph("unet")).toBe(true);
     expect(pack.hasGraph("vae_encoder")).toBe(false);
     // The stub decoder is an Identity: latents come back unchanged.
-    const latents = floatTensor([1, 4, 2, 2], Float32Array.from({ length: 16 }, (_, i) => i / 4));
+    const latents = floatTensor(
+      [1, 4, 2, 2],
+      Float32Array.from({ length: 16 }, (_, i) => i / 4),
+    );
     const { sample } = await pack.run("vae_decoder", { latent_sample: latents });
     expect(Array.from(sample.data)).toEqual(Array.from(latents.data));
     await expect(pack.run("vae_encoder", { sample: latents })).rejects.toThrow(/cannot encode images/);
@@ -84,7 +87,15 @@ describe("loadPack on a good pack", () => {
     const noControl = stubManifest({ unet: { ...stubManifest().unet, attention_control: false } });
     await expect(loadPack(await stubPack(noControl), { pool })).resolves.toBeDefined();
     const withControlnet = stubManifest({
-      unet: { ...stubManifest().unet, controlnet_residuals: 2, controlnet_residual_shapes: [{ channels: 4, downscale: 1 }, { channels: 8, downscale: 2 }, { channels: 8, downscale: 2, mid: true }] },
+      unet: {
+        ...stubManifest().unet,
+        controlnet_residuals: 2,
+        controlnet_residual_shapes: [
+          { channels: 4, downscale: 1 },
+          { channels: 8, downscale: 2 },
+          { channels: 8, downscale: 2, mid: true },
+        ],
+      },
       controlnets: [{ name: "canny", file: "controlnet/canny.onnx", preprocessor: "canny" }],
     });
     const pack = await loadPack(await stubPack(withControlnet), { pool });
@@ -96,7 +107,9 @@ describe("loadPack on a good pack", () => {
   it("feeds a float16 graph float32 tensors and gives float32 back, rounded through half precision", async () => {
     const pack = await loadPack(await stubPack(stubManifest({ dtypes: { vae_decoder: "float16" } })), { pool });
     // The stub decoder is an Identity in float16: 0.1 comes back as the nearest half, 0.0999755859375.
-    const { sample } = await pack.run("vae_decoder", { latent_sample: floatTensor([1, 4, 1, 1], Float32Array.of(0.1, 1, -2, 65504)) });
+    const { sample } = await pack.run("vae_decoder", {
+      latent_sample: floatTensor([1, 4, 1, 1], Float32Array.of(0.1, 1, -2, 65504)),
+    });
     expect(sample.data).toBeInstanceOf(Float32Array);
     expect(Array.from(sample.data)).toEqual([0.0999755859375, 1, -2, 65504]);
   });
@@ -120,15 +133,28 @@ describe("loadPack on a bad pack", () => {
 
   it("names a missing required graph", async () => {
     const problems = await problemsOf(await stubPack(stubManifest(), { omit: ["unet.onnx"] }));
-    expect(problems).toEqual([expect.objectContaining({ code: "missing-graph", file: "unet.onnx", message: "unet.onnx: missing (the unet graph is required)" })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        code: "missing-graph",
+        file: "unet.onnx",
+        message: "unet.onnx: missing (the unet graph is required)",
+      }),
+    ]);
   });
 
   it("names a wrong element type with expected and found", async () => {
     const dir = await stubPack(stubManifest(), {
-      edit: { "unet.onnx": (g) => ({ ...g, inputs: g.inputs.map((t) => (t.name === "timestep" ? { ...t, type: "int64" } : t)) }) },
+      edit: {
+        "unet.onnx": (g) => ({
+          ...g,
+          inputs: g.inputs.map((t) => (t.name === "timestep" ? { ...t, type: "int64" } : t)),
+        }),
+      },
     });
     const problems = await problemsOf(dir);
-    expect(problems.map((p) => p.message)).toEqual(["unet.onnx: input 'timestep' should be float32 of rank 1, found int64 of rank 1"]);
+    expect(problems.map((p) => p.message)).toEqual([
+      "unet.onnx: input 'timestep' should be float32 of rank 1, found int64 of rank 1",
+    ]);
     expect(problems[0]).toMatchObject({ tensor: "timestep", expected: "float32 of rank 1", found: "int64 of rank 1" });
   });
 
@@ -136,12 +162,19 @@ describe("loadPack on a bad pack", () => {
     const dir = await stubPack(stubManifest(), {
       edit: { "qformer.onnx": (g) => ({ ...g, outputs: g.outputs.map((t) => ({ ...t, rank: 2 })) }) },
     });
-    expect((await problemsOf(dir)).map((p) => p.message)).toEqual(["qformer.onnx: output 'ctx_embeddings' should be float32 of rank 3, found float32 of rank 2"]);
+    expect((await problemsOf(dir)).map((p) => p.message)).toEqual([
+      "qformer.onnx: output 'ctx_embeddings' should be float32 of rank 3, found float32 of rank 2",
+    ]);
   });
 
   it("names a wrong tensor name both ways: the missing one and the unexpected one", async () => {
     const dir = await stubPack(stubManifest(), {
-      edit: { "text_encoder.onnx": (g) => ({ ...g, inputs: g.inputs.map((t) => (t.name === "ctx_begin_pos" ? { ...t, name: "begin" } : t)) }) },
+      edit: {
+        "text_encoder.onnx": (g) => ({
+          ...g,
+          inputs: g.inputs.map((t) => (t.name === "ctx_begin_pos" ? { ...t, name: "begin" } : t)),
+        }),
+      },
     });
     const messages = (await problemsOf(dir)).map((p) => p.message);
     expect(messages).toEqual([
@@ -152,8 +185,14 @@ describe("loadPack on a bad pack", () => {
 
   it("checks float16 graphs against the manifest's dtypes", async () => {
     const manifest = stubManifest({ dtypes: { vae_decoder: "float16" } });
-    const dir = await stubPack(manifest, { edit: { "vae_decoder.onnx": (g) => ({ inputs: g.inputs.map((t) => ({ ...t, type: "float32" })), outputs: g.outputs }) } });
-    expect((await problemsOf(dir)).map((p) => p.message)).toEqual(["vae_decoder.onnx: input 'latent_sample' should be float16 of rank 4, found float32 of rank 4"]);
+    const dir = await stubPack(manifest, {
+      edit: {
+        "vae_decoder.onnx": (g) => ({ inputs: g.inputs.map((t) => ({ ...t, type: "float32" })), outputs: g.outputs }),
+      },
+    });
+    expect((await problemsOf(dir)).map((p) => p.message)).toEqual([
+      "vae_decoder.onnx: input 'latent_sample' should be float16 of rank 4, found float32 of rank 4",
+    ]);
   });
 
   it("requires the UNet's attention-control and ControlNet inputs exactly when the manifest declares them", async () => {
@@ -162,14 +201,25 @@ describe("loadPack on a bad pack", () => {
     const dir = await stubPack(stubManifest());
     await writeFile(join(dir, "manifest.json"), JSON.stringify(noControl));
     const messages = (await problemsOf(dir)).map((p) => p.message);
-    expect(messages).toContain("unet.onnx: unexpected input 'cross_attn_map', float32 of rank 3 that the engine would not feed");
+    expect(messages).toContain(
+      "unet.onnx: unexpected input 'cross_attn_map', float32 of rank 3 that the engine would not feed",
+    );
 
     const withControlnet = stubManifest({
-      unet: { ...stubManifest().unet, controlnet_residuals: 1, controlnet_residual_shapes: [{ channels: 4, downscale: 1 }, { channels: 8, downscale: 2, mid: true }] },
+      unet: {
+        ...stubManifest().unet,
+        controlnet_residuals: 1,
+        controlnet_residual_shapes: [
+          { channels: 4, downscale: 1 },
+          { channels: 8, downscale: 2, mid: true },
+        ],
+      },
       controlnets: [{ name: "depth", file: "controlnet/depth.onnx" }],
     });
     const missingResidual = await stubPack(withControlnet, {
-      edit: { "unet.onnx": (g) => ({ ...g, inputs: g.inputs.filter((t) => t.name !== "mid_block_additional_residual") }) },
+      edit: {
+        "unet.onnx": (g) => ({ ...g, inputs: g.inputs.filter((t) => t.name !== "mid_block_additional_residual") }),
+      },
       omit: ["controlnet/depth.onnx"],
     });
     const problems = await problemsOf(missingResidual);
@@ -182,7 +232,9 @@ describe("loadPack on a bad pack", () => {
     await writeFile(join(dir, "vae_decoder.onnx"), Buffer.from([0x3a, 0xff, 0xff, 0xff, 0x0f]));
     const problems = await problemsOf(dir);
     expect(problems.map((p) => p.code).sort()).toEqual(["missing-tokenizer", "unreadable-graph"]);
-    expect(problems.find((p) => p.code === "missing-tokenizer")?.message).toBe("qformer_tokenizer/: the BERT tokenizer needs tokenizer.json, or vocab.txt");
+    expect(problems.find((p) => p.code === "missing-tokenizer")?.message).toBe(
+      "qformer_tokenizer/: the BERT tokenizer needs tokenizer.json, or vocab.txt",
+    );
   });
 });
 
@@ -202,7 +254,10 @@ describe("loadPack on the generated tiny pack", () => {
     expect(ctx_embeddings.data.every(Number.isFinite)).toBe(true);
 
     const length = manifest.text_max_length - manifest.num_query_tokens;
-    const prompt = (await pack.clipTokenizer()).encode("a dog on the beach", { maxLength: length, padToMaxLength: true });
+    const prompt = (await pack.clipTokenizer()).encode("a dog on the beach", {
+      maxLength: length,
+      padToMaxLength: true,
+    });
     const { last_hidden_state } = await pack.run("text_encoder", {
       input_ids: intTensor([1, length], prompt.ids),
       ctx_embeddings,

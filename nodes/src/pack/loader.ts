@@ -23,7 +23,8 @@ import type { Feeds, GraphName, ModelPack } from "./types.ts";
  * listing every problem found, each naming the file and what was expected.
  */
 
-export type PackProblemCode = "missing-manifest" | "bad-manifest" | "missing-graph" | "unreadable-graph" | "graph-contract" | "missing-tokenizer";
+export type PackProblemCode =
+  "missing-manifest" | "bad-manifest" | "missing-graph" | "unreadable-graph" | "graph-contract" | "missing-tokenizer";
 
 export interface PackProblem {
   readonly code: PackProblemCode;
@@ -69,7 +70,8 @@ export async function loadPack(dir: string, options: LoadPackOptions = {}): Prom
     problems.push({
       code: "bad-manifest",
       file: "manifest.json",
-      message: "manifest.json: field 'controlnets' lists ControlNets but unet.controlnet_residuals is 0, so the UNet cannot take their residuals",
+      message:
+        "manifest.json: field 'controlnets' lists ControlNets but unet.controlnet_residuals is 0, so the UNet cannot take their residuals",
     });
   }
 
@@ -85,13 +87,32 @@ export async function loadPack(dir: string, options: LoadPackOptions = {}): Prom
     }
   }
   const tokenizerFiles = [
-    ...(await tokenizerFilesOf(root, "tokenizer", [["tokenizer.json"], ["vocab.json", "merges.txt"]], "CLIP", problems)),
+    ...(await tokenizerFilesOf(
+      root,
+      "tokenizer",
+      [["tokenizer.json"], ["vocab.json", "merges.txt"]],
+      "CLIP",
+      problems,
+    )),
     ...(await tokenizerFilesOf(root, "qformer_tokenizer", [["tokenizer.json"], ["vocab.txt"]], "BERT", problems)),
   ];
   if (problems.length > 0) throw new PackLoadError(root, problems);
 
-  const { hash, bytes } = await packContentHash(root, ["manifest.json", ...graphFiles, ...tokenizerFiles], options.digestCache ?? new FileDigestCache());
-  return new LoadedPack(root, options.id ?? basename(root), options.embedded ?? false, manifest, hash, bytes, present, options.pool ?? new SessionPool());
+  const { hash, bytes } = await packContentHash(
+    root,
+    ["manifest.json", ...graphFiles, ...tokenizerFiles],
+    options.digestCache ?? new FileDigestCache(),
+  );
+  return new LoadedPack(
+    root,
+    options.id ?? basename(root),
+    options.embedded ?? false,
+    manifest,
+    hash,
+    bytes,
+    present,
+    options.pool ?? new SessionPool(),
+  );
 }
 
 async function readManifest(root: string): Promise<PackManifest> {
@@ -99,13 +120,25 @@ async function readManifest(root: string): Promise<PackManifest> {
   try {
     text = await readFile(join(root, "manifest.json"), "utf8");
   } catch {
-    throw new PackLoadError(root, [{ code: "missing-manifest", file: "manifest.json", message: "manifest.json: missing; a model pack folder starts with its manifest (see MODEL_PACK.md)" }]);
+    throw new PackLoadError(root, [
+      {
+        code: "missing-manifest",
+        file: "manifest.json",
+        message: "manifest.json: missing; a model pack folder starts with its manifest (see MODEL_PACK.md)",
+      },
+    ]);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new PackLoadError(root, [{ code: "bad-manifest", file: "manifest.json", message: `manifest.json: not valid JSON (${(error as Error).message})` }]);
+    throw new PackLoadError(root, [
+      {
+        code: "bad-manifest",
+        file: "manifest.json",
+        message: `manifest.json: not valid JSON (${(error as Error).message})`,
+      },
+    ]);
   }
   const parsed = PackManifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -121,12 +154,21 @@ async function readManifest(root: string): Promise<PackManifest> {
   return parsed.data;
 }
 
-async function readGraph(root: string, contract: GraphContract, problems: PackProblem[]): Promise<OnnxGraphSignature | undefined> {
+async function readGraph(
+  root: string,
+  contract: GraphContract,
+  problems: PackProblem[],
+): Promise<OnnxGraphSignature | undefined> {
   const path = join(root, contract.file);
   try {
     await stat(path);
   } catch {
-    if (!contract.optional) problems.push({ code: "missing-graph", file: contract.file, message: `${contract.file}: missing (the ${contract.graph} graph is required)` });
+    if (!contract.optional)
+      problems.push({
+        code: "missing-graph",
+        file: contract.file,
+        message: `${contract.file}: missing (the ${contract.graph} graph is required)`,
+      });
     return undefined;
   }
   try {
@@ -135,18 +177,32 @@ async function readGraph(root: string, contract: GraphContract, problems: PackPr
       try {
         await stat(join(dirname(path), file));
       } catch {
-        problems.push({ code: "missing-graph", file: contract.file, message: `${contract.file}: its external weights file '${file}' is missing` });
+        problems.push({
+          code: "missing-graph",
+          file: contract.file,
+          message: `${contract.file}: its external weights file '${file}' is missing`,
+        });
       }
     }
     return signature;
   } catch (error) {
-    problems.push({ code: "unreadable-graph", file: contract.file, message: `${contract.file}: not a readable ONNX model (${(error as Error).message})` });
+    problems.push({
+      code: "unreadable-graph",
+      file: contract.file,
+      message: `${contract.file}: not a readable ONNX model (${(error as Error).message})`,
+    });
     return undefined;
   }
 }
 
 /** The files of a tokenizer folder, if one of the accepted sets is complete. */
-async function tokenizerFilesOf(root: string, folder: string, accepted: string[][], kind: string, problems: PackProblem[]): Promise<string[]> {
+async function tokenizerFilesOf(
+  root: string,
+  folder: string,
+  accepted: string[][],
+  kind: string,
+  problems: PackProblem[],
+): Promise<string[]> {
   let names: Set<string>;
   try {
     names = new Set(await readdir(join(root, folder)));
@@ -156,7 +212,11 @@ async function tokenizerFilesOf(root: string, folder: string, accepted: string[]
   const complete = accepted.find((set) => set.every((name) => names.has(name)));
   if (!complete) {
     const options = accepted.map((set) => set.join(" + ")).join(", or ");
-    problems.push({ code: "missing-tokenizer", file: `${folder}/`, message: `${folder}/: the ${kind} tokenizer needs ${options}` });
+    problems.push({
+      code: "missing-tokenizer",
+      file: `${folder}/`,
+      message: `${folder}/: the ${kind} tokenizer needs ${options}`,
+    });
     return [];
   }
   // Config files change tokenization too (pad token, casing), so they count in the hash.
@@ -188,7 +248,8 @@ class LoadedPack implements ModelPack {
     const outputs = await this.pool.run(path, feeds, { signal, floatType: this.manifest.dtypes[graph] ?? "float32" });
     const floats: Record<string, FloatTensor> = {};
     for (const [name, tensor] of Object.entries(outputs)) {
-      if (!(tensor.data instanceof Float32Array)) throw new Error(`${relative(this.dir, path)}: output '${name}' is not a float tensor`);
+      if (!(tensor.data instanceof Float32Array))
+        throw new Error(`${relative(this.dir, path)}: output '${name}' is not a float tensor`);
       floats[name] = tensor as FloatTensor;
     }
     return floats;
@@ -211,7 +272,9 @@ class LoadedPack implements ModelPack {
 
   private graphPath(graph: GraphName): string {
     if (!this.graphs.has(graph)) {
-      throw new Error(`model pack '${this.id}' has no ${graph} graph${graph === "vae_encoder" ? " (this pack cannot encode images; editing real images needs vae_encoder.onnx)" : ""}`);
+      throw new Error(
+        `model pack '${this.id}' has no ${graph} graph${graph === "vae_encoder" ? " (this pack cannot encode images; editing real images needs vae_encoder.onnx)" : ""}`,
+      );
     }
     if (graph.startsWith("controlnet/")) {
       const name = graph.slice("controlnet/".length);

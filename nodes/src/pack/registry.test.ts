@@ -22,7 +22,14 @@ beforeAll(async () => {
     stubManifest({
       name: "good pack",
       source: "made in a test",
-      unet: { ...stubManifest().unet, controlnet_residuals: 1, controlnet_residual_shapes: [{ channels: 4, downscale: 1 }, { channels: 8, downscale: 2, mid: true }] },
+      unet: {
+        ...stubManifest().unet,
+        controlnet_residuals: 1,
+        controlnet_residual_shapes: [
+          { channels: 4, downscale: 1 },
+          { channels: 8, downscale: 2, mid: true },
+        ],
+      },
       controlnets: [{ name: "canny", file: "controlnet/canny.onnx" }],
     }),
   );
@@ -41,10 +48,22 @@ describe("PackRegistry", () => {
   it("lists the embedded pack first, then folders with a manifest, failures with their error", async () => {
     const listed = await registry().list();
     expect(listed.map((p) => p.id)).toEqual(["tiny", "broken", "good", "tiny"]);
-    expect(listed[0]).toMatchObject({ id: "tiny", name: "tiny test pack", embedded: true, attentionControl: true, controlnets: [] });
+    expect(listed[0]).toMatchObject({
+      id: "tiny",
+      name: "tiny test pack",
+      embedded: true,
+      attentionControl: true,
+      controlnets: [],
+    });
     expect(listed[0].error).toBeUndefined();
     expect(listed[1].error).toMatch(/unet\.onnx: missing/);
-    expect(listed[2]).toMatchObject({ id: "good", name: "good pack", embedded: false, controlnets: ["canny"], source: "made in a test" });
+    expect(listed[2]).toMatchObject({
+      id: "good",
+      name: "good pack",
+      embedded: false,
+      controlnets: ["canny"],
+      source: "made in a test",
+    });
     expect(listed[2].bytes).toBeGreaterThan(0);
     expect(listed[3]).toMatchObject({ embedded: false, error: expect.stringMatching(/rename the folder/) });
   });

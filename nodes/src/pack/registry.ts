@@ -45,7 +45,9 @@ export class UnknownPackError extends Error {
     readonly id: string,
     readonly known: readonly string[],
   ) {
-    super(`no model pack '${id}'; available: ${known.join(", ") || "none"}. Put pack folders under the models folder (INFIX_MODELS).`);
+    super(
+      `no model pack '${id}'; available: ${known.join(", ") || "none"}. Put pack folders under the models folder (INFIX_MODELS).`,
+    );
   }
 }
 
@@ -80,7 +82,15 @@ export class PackRegistry {
       try {
         listings.push(listingOf(await this.get(id)));
       } catch (error) {
-        listings.push({ name: id, id, bytes: 0, embedded, controlnets: [], attentionControl: false, error: (error as Error).message });
+        listings.push({
+          name: id,
+          id,
+          bytes: 0,
+          embedded,
+          controlnets: [],
+          attentionControl: false,
+          error: (error as Error).message,
+        });
       }
     }
     return [...listings, ...this.shadowed];
@@ -96,7 +106,12 @@ export class PackRegistry {
     // Another caller may have started the same load while we scanned.
     const again = this.loads.get(id);
     if (again) return again;
-    const load = loadPack(folder.dir, { id, embedded: folder.embedded, pool: this.pool, digestCache: this.digestCache });
+    const load = loadPack(folder.dir, {
+      id,
+      embedded: folder.embedded,
+      pool: this.pool,
+      digestCache: this.digestCache,
+    });
     this.loads.set(id, load);
     load.catch(() => this.failedLoads.add(load));
     return load;
@@ -133,7 +148,12 @@ export class PackRegistry {
       if (folders.has(name)) {
         // A models folder named like the embedded pack cannot take its id.
         this.shadowed.push({
-          name, id: name, bytes: 0, embedded: false, controlnets: [], attentionControl: false,
+          name,
+          id: name,
+          bytes: 0,
+          embedded: false,
+          controlnets: [],
+          attentionControl: false,
           error: `the folder ${dir} has the embedded pack's id '${name}'; rename the folder to use it`,
         });
         continue;

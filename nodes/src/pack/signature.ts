@@ -21,7 +21,11 @@ export interface SignatureMismatch {
  * checkGraphSignature(contract, await readOnnxSignature(path), "float32");
  * // [{ message: "unet.onnx: input 'timestep' should be float32 of rank 1, found int64 of rank 1", ... }]
  */
-export function checkGraphSignature(contract: GraphContract, signature: OnnxGraphSignature, floatType: "float32" | "float16"): SignatureMismatch[] {
+export function checkGraphSignature(
+  contract: GraphContract,
+  signature: OnnxGraphSignature,
+  floatType: "float32" | "float16",
+): SignatureMismatch[] {
   const mismatches: SignatureMismatch[] = [];
   const check = (role: "input" | "output", wanted: readonly TensorContract[], found: readonly OnnxValueSignature[]) => {
     const byName = new Map(found.map((value) => [value.name, value]));
@@ -44,7 +48,16 @@ export function checkGraphSignature(contract: GraphContract, signature: OnnxGrap
       // onnxruntime needs every input fed, and the engine feeds only the contract's.
       const known = new Set(wanted.map((t) => t.name));
       for (const value of found) {
-        if (!known.has(value.name)) mismatches.push(mismatch(contract.file, role, value.name, "no such input", `${describeFound(value)} that the engine would not feed`));
+        if (!known.has(value.name))
+          mismatches.push(
+            mismatch(
+              contract.file,
+              role,
+              value.name,
+              "no such input",
+              `${describeFound(value)} that the engine would not feed`,
+            ),
+          );
       }
     }
   };
@@ -61,7 +74,16 @@ function describeFound(value: OnnxValueSignature): string {
   return `${value.elementType} of rank ${value.shape === null ? "unknown" : value.shape.length}`;
 }
 
-function mismatch(file: string, role: "input" | "output", tensor: string, expected: string, found: string): SignatureMismatch {
-  const message = expected === "no such input" ? `${file}: unexpected input '${tensor}', ${found}` : `${file}: ${role} '${tensor}' should be ${expected}, found ${found}`;
+function mismatch(
+  file: string,
+  role: "input" | "output",
+  tensor: string,
+  expected: string,
+  found: string,
+): SignatureMismatch {
+  const message =
+    expected === "no such input"
+      ? `${file}: unexpected input '${tensor}', ${found}`
+      : `${file}: ${role} '${tensor}' should be ${expected}, found ${found}`;
   return { file, tensor, expected, found, message };
 }

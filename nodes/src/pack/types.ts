@@ -37,4 +37,3 @@ export interface ModelPack {
   /** The handle is small; sessions are counted by the session pool, not the output cache. */
   byteSize(): number;
 }
-

@@ -54,7 +54,9 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
   const guidedOutput = new Float32Array(batch * perRow);
   const blended = new Float32Array(batch * perRow);
   const residuals = manifest.unet.controlnet_residuals > 0 ? zeroControlResiduals(manifest, rows, height, width) : {};
-  const identity = manifest.unet.attention_control ? attentionControlInputs(identityAttentionControl(rows, tokens), rows, tokens) : {};
+  const identity = manifest.unet.attention_control
+    ? attentionControlInputs(identityAttentionControl(rows, tokens), rows, tokens)
+    : {};
 
   let latents: Float32Array = request.latents.data.slice();
   const total = timesteps.length;
@@ -65,7 +67,15 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
     modelInput.set(scaled, 0);
     if (guided) modelInput.set(scaled, batch * perRow);
     timestepData.fill(t);
-    const call: UnetCallInfo = { sample: sampleTensor, timestep: t, encoderHiddenStates, guided, step, totalSteps: total, signal };
+    const call: UnetCallInfo = {
+      sample: sampleTensor,
+      timestep: t,
+      encoderHiddenStates,
+      guided,
+      step,
+      totalSteps: total,
+      signal,
+    };
     const feeds: Record<string, FloatTensor | IntTensor> = {
       sample: sampleTensor,
       timestep: { dims: [rows], data: timestepData },
@@ -81,7 +91,15 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
     const prediction = outputs.out_sample;
     const noise = guided ? combineGuidance(prediction.data, guidanceScale, guidedOutput) : prediction.data;
     latents = scheduler.step(noise, t, latents, request.stepNoise);
-    if (request.keep) latents = blendKept(request.keep, latents, step + 1 < total ? timesteps[step + 1] : null, scheduler, blended, channels);
+    if (request.keep)
+      latents = blendKept(
+        request.keep,
+        latents,
+        step + 1 < total ? timesteps[step + 1] : null,
+        scheduler,
+        blended,
+        channels,
+      );
     if (request.attentionControl?.observe && outputs.cross_attn_lowres) {
       request.attentionControl.observe(outputs.cross_attn_lowres, floatTensor(request.latents.dims, latents), call);
     }

@@ -11,7 +11,11 @@ export const DEFAULT_SCHEDULER = "pndm";
  * with its timesteps set for `steps`; a message naming the choices when the name is unknown
  * or the config cannot be used.
  */
-export function createSamplingScheduler(name: string, config: PackManifest["scheduler"], steps: number): Scheduler | string {
+export function createSamplingScheduler(
+  name: string,
+  config: PackManifest["scheduler"],
+  steps: number,
+): Scheduler | string {
   if (!isSchedulerName(name)) return `Unknown scheduler "${name}"; choose one of ${SCHEDULER_NAMES.join(", ")}.`;
   try {
     const scheduler = createScheduler(name, config);

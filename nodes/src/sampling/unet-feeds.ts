@@ -10,7 +10,12 @@ import type { AttentionControlFeeds } from "../sockets.ts";
  */
 
 /** Zero ControlNet residuals for `rows` rows of an h×w latent, by UNet input name. */
-export function zeroControlResiduals(manifest: PackManifest, rows: number, height: number, width: number): Record<string, FloatTensor> {
+export function zeroControlResiduals(
+  manifest: PackManifest,
+  rows: number,
+  height: number,
+  width: number,
+): Record<string, FloatTensor> {
   const feeds: Record<string, FloatTensor> = {};
   if (manifest.unet.controlnet_residuals === 0) return feeds;
   manifest.unet.controlnet_residual_shapes.forEach((shape, index) => {
@@ -36,7 +41,11 @@ export function identityAttentionControl(rows: number, tokens: number): Attentio
 }
 
 /** The attention-control feeds as UNet inputs; `tokens` is text_max_length (77). */
-export function attentionControlInputs(control: AttentionControlFeeds, rows: number, tokens: number): Record<string, FloatTensor | IntTensor> {
+export function attentionControlInputs(
+  control: AttentionControlFeeds,
+  rows: number,
+  tokens: number,
+): Record<string, FloatTensor | IntTensor> {
   return {
     cross_attn_base: { dims: [rows], data: control.crossAttnBase },
     cross_attn_map: { dims: [rows, tokens, tokens], data: control.crossAttnMap },

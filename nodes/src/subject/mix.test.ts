@@ -29,7 +29,12 @@ describe("mixEmbeddings", () => {
   it("rejects all-zero and negative weights and mismatched shapes", () => {
     expect(mixEmbeddings([t([1]), t([2])], [0, 0])).toEqual({ reason: "zero_weights" });
     expect(mixEmbeddings([t([1]), t([2])], [1, -1])).toMatchObject({ reason: "negative_weight", index: 1 });
-    expect(mixEmbeddings([t([1]), t([2, 3])], [1, 1])).toMatchObject({ reason: "shape_mismatch", index: 1, expected: "[1,1]", found: "[1,2]" });
+    expect(mixEmbeddings([t([1]), t([2, 3])], [1, 1])).toMatchObject({
+      reason: "shape_mismatch",
+      index: 1,
+      expected: "[1,1]",
+      found: "[1,2]",
+    });
   });
 
   it("normalises weights to sum to one", () => {

@@ -31,7 +31,10 @@ export function normaliseWeights(weights: readonly number[]): Float64Array | Mix
  * Σ wᵢ·eᵢ / Σ wᵢ over embeddings of one shape, accumulated in float64.
  * @example mixEmbeddings([a, b], [1, 1]) // the mean of a and b
  */
-export function mixEmbeddings(embeddings: readonly FloatTensor[], weights: readonly number[]): FloatTensor | MixProblem {
+export function mixEmbeddings(
+  embeddings: readonly FloatTensor[],
+  weights: readonly number[],
+): FloatTensor | MixProblem {
   if (embeddings.length === 0 || embeddings.length !== weights.length) return { reason: "no_inputs" };
   const normalised = normaliseWeights(weights);
   if (!(normalised instanceof Float64Array)) return normalised;

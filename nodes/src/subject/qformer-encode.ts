@@ -44,7 +44,11 @@ export async function encodeSubjectImages(
       signal,
     );
     if (embedding.data.length !== rows * q * d) {
-      throw inputError("pack", `Model pack "${pack.id}": qformer.onnx gave ctx_embeddings [${embedding.dims.join(",")}], expected [${rows},${q},${d}].`, `[${rows},${q},${d}]`);
+      throw inputError(
+        "pack",
+        `Model pack "${pack.id}": qformer.onnx gave ctx_embeddings [${embedding.dims.join(",")}], expected [${rows},${q},${d}].`,
+        `[${rows},${q},${d}]`,
+      );
     }
     out.set(embedding.data, start * q * d);
   }
@@ -62,7 +66,8 @@ export const qformerEncodeNode: NodeDefinition = {
     version: 1,
     category: "subject",
     title: "Q-Former Encode",
-    description: "Computes the subject embedding of reference pictures with BLIP-2's Q-Former; several pictures are averaged into one subject.",
+    description:
+      "Computes the subject embedding of reference pictures with BLIP-2's Q-Former; several pictures are averaged into one subject.",
     inputs: [
       { name: "pack", type: "MODEL_PACK" },
       { name: "image", type: "IMAGE", acceptsList: true, description: "One or more pictures of the subject." },
@@ -75,7 +80,8 @@ export const qformerEncodeNode: NodeDefinition = {
       {
         name: "resize",
         type: "STRING",
-        description: "squash: bicubic straight to the Q-Former's size (diffusers); center_crop: shortest side, then a centered square (LAVIS).",
+        description:
+          "squash: bicubic straight to the Q-Former's size (diffusers); center_crop: shortest side, then a centered square (LAVIS).",
         widget: { kind: "ENUM", default: "squash", options: [...SUBJECT_RESIZE_MODES] },
       },
     ],
@@ -88,18 +94,32 @@ export const qformerEncodeNode: NodeDefinition = {
     const category = stringInput(inputs, "category", { nonEmpty: true }).trim();
     const mode = stringInput(inputs, "resize") as SubjectResizeMode;
     if (!SUBJECT_RESIZE_MODES.includes(mode)) {
-      throw inputError("resize", `Unknown resize mode "${mode}"; use one of ${SUBJECT_RESIZE_MODES.join(", ")}.`, SUBJECT_RESIZE_MODES.join("|"), mode);
+      throw inputError(
+        "resize",
+        `Unknown resize mode "${mode}"; use one of ${SUBJECT_RESIZE_MODES.join(", ")}.`,
+        SUBJECT_RESIZE_MODES.join("|"),
+        mode,
+      );
     }
     const images = batches.flatMap((batch) => imageBatchToRgb(batch));
     const sourceHashes = batches.flatMap((batch) => batch.sourceHashes);
     ctx.progress(0, 1);
     const perImage = await encodeSubjectImages(pack, images, category, mode, ctx.signal);
     const [count, q, d] = perImage.dims;
-    const rows = Array.from({ length: count }, (_, i) => floatTensor([q, d], perImage.data.slice(i * q * d, (i + 1) * q * d)));
+    const rows = Array.from({ length: count }, (_, i) =>
+      floatTensor([q, d], perImage.data.slice(i * q * d, (i + 1) * q * d)),
+    );
     const mean = mixEmbeddings(rows, new Array(count).fill(1));
     if (isMixProblem(mean)) throw new Error(`averaging subject embeddings failed: ${mean.reason}`);
     ctx.progress(1, 1);
-    const subject: SubjectEmbedding = { type: "SUBJECT", embedding: mean, packName: pack.manifest.name, packHash: pack.hash, category, sourceHashes };
+    const subject: SubjectEmbedding = {
+      type: "SUBJECT",
+      embedding: mean,
+      packName: pack.manifest.name,
+      packHash: pack.hash,
+      category,
+      sourceHashes,
+    };
     return { subject };
   },
 };

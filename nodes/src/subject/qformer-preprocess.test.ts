@@ -4,7 +4,9 @@ import type { RgbImage } from "@infix/engine";
 import type { PackManifest } from "../pack/manifest.ts";
 import { qformerPixelValues, resizeForQFormer } from "./qformer-preprocess.ts";
 
-const manifest = { qformer: { image_size: 4, image_mean: [0.5, 0.25, 0], image_std: [0.5, 0.25, 1] } } as unknown as PackManifest;
+const manifest = {
+  qformer: { image_size: 4, image_mean: [0.5, 0.25, 0], image_std: [0.5, 0.25, 1] },
+} as unknown as PackManifest;
 
 /** A 12×4 picture: left third red, middle green, right third blue. */
 function stripes(): RgbImage {

@@ -17,7 +17,11 @@ export function resizeForQFormer(image: RgbImage, size: number, mode: SubjectRes
 }
 
 /** `pixel_values` [B,3,S,S] for the Q-Former from reference images of any size. */
-export function qformerPixelValues(images: readonly RgbImage[], manifest: PackManifest, mode: SubjectResizeMode): FloatTensor {
+export function qformerPixelValues(
+  images: readonly RgbImage[],
+  manifest: PackManifest,
+  mode: SubjectResizeMode,
+): FloatTensor {
   const { image_size: size, image_mean: mean, image_std: std } = manifest.qformer;
   const resized = images.map((image) => resizeForQFormer(image, size, mode));
   return imagesToTensor(resized, { kind: "meanStd", mean, std });

@@ -11,7 +11,8 @@ export const saveSubjectNode: NodeDefinition = {
     version: 1,
     category: "subject",
     title: "Save Subject",
-    description: "Saves the subject embedding with its pack, category and source-image hashes as a .subject.json file in the output folder.",
+    description:
+      "Saves the subject embedding with its pack, category and source-image hashes as a .subject.json file in the output folder.",
     inputs: [
       { name: "subject", type: "SUBJECT" },
       { name: "filename_prefix", type: "STRING", widget: { kind: "STRING", default: "subject" } },
@@ -22,7 +23,10 @@ export const saveSubjectNode: NodeDefinition = {
   async run(inputs, ctx) {
     const subject = taggedInput<SubjectEmbedding>(inputs, "subject", "SUBJECT");
     const prefix = sanitisePrefix(stringInput(inputs, "filename_prefix"));
-    const ref = await ctx.files.writeOutput(`${prefix}${SUBJECT_FILE_EXTENSION}`, new TextEncoder().encode(encodeSubjectFile(subject)));
+    const ref = await ctx.files.writeOutput(
+      `${prefix}${SUBJECT_FILE_EXTENSION}`,
+      new TextEncoder().encode(encodeSubjectFile(subject)),
+    );
     ctx.show({ text: [`${ref.folder}/${ref.name} (${subject.category}, [${subject.embedding.dims.join(",")}])`] });
     return {};
   },

@@ -18,7 +18,12 @@ describe("subject file", () => {
     if (typeof back === "string") throw new Error(back);
     expect(back.embedding.dims).toEqual([2, 3]);
     expect(Array.from(back.embedding.data)).toEqual(Array.from(subject.embedding.data));
-    expect(back).toMatchObject({ packName: "tiny", packHash: "sha256:abc", category: "dog", sourceHashes: ["sha256:1", "sha256:2"] });
+    expect(back).toMatchObject({
+      packName: "tiny",
+      packHash: "sha256:abc",
+      category: "dog",
+      sourceHashes: ["sha256:1", "sha256:2"],
+    });
   });
 
   it("stores little-endian float32 as base64", () => {
@@ -34,7 +39,9 @@ describe("subject file", () => {
     const bytes = Buffer.from(file.data, "base64");
     bytes[0] ^= 1;
     expect(decodeSubjectFile(JSON.stringify({ ...file, data: bytes.toString("base64") }))).toMatch(/checksum/);
-    expect(decodeSubjectFile(JSON.stringify({ ...file, dims: [3, 3] }))).toMatch(/holds 6 values but dims \[3,3\] need 9/);
+    expect(decodeSubjectFile(JSON.stringify({ ...file, dims: [3, 3] }))).toMatch(
+      /holds 6 values but dims \[3,3\] need 9/,
+    );
   });
 
   it("checks the shape against the pack's Q and D", () => {

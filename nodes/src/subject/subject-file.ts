@@ -73,7 +73,8 @@ export function decodeSubjectFile(text: string): SubjectEmbedding | string {
   const file = parsed.data;
   const bytes = Buffer.from(file.data, "base64");
   const count = elementCount(file.dims);
-  if (bytes.length !== count * 4) return `holds ${bytes.length / 4} values but dims [${file.dims.join(",")}] need ${count}`;
+  if (bytes.length !== count * 4)
+    return `holds ${bytes.length / 4} values but dims [${file.dims.join(",")}] need ${count}`;
   if (sha256(bytes) !== file.checksum) return "checksum does not match the data (the file was truncated or edited)";
   const values = new Float32Array(count);
   for (let i = 0; i < count; i++) values[i] = bytes.readFloatLE(i * 4);

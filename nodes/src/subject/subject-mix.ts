@@ -12,10 +12,15 @@ export const subjectMixNode: NodeDefinition = {
     version: 1,
     category: "subject",
     title: "Subject Mix",
-    description: "Blends two to four subjects by weight (normalised to sum to 1), e.g. to interpolate from one subject to another.",
+    description:
+      "Blends two to four subjects by weight (normalised to sum to 1), e.g. to interpolate from one subject to another.",
     inputs: SLOTS.flatMap((slot, i) => [
       { name: `subject_${slot}`, type: "SUBJECT", optional: i >= 2 },
-      { name: `weight_${slot}`, type: "FLOAT", widget: { kind: "FLOAT" as const, default: i < 2 ? 0.5 : 0, min: 0, max: 100, step: 0.05 } },
+      {
+        name: `weight_${slot}`,
+        type: "FLOAT",
+        widget: { kind: "FLOAT" as const, default: i < 2 ? 0.5 : 0, min: 0, max: 100, step: 0.05 },
+      },
     ]),
     outputs: [{ name: "subject", type: "SUBJECT" }],
     isOutput: false,
@@ -31,11 +36,22 @@ export const subjectMixNode: NodeDefinition = {
       const subject = optionalTaggedInput<SubjectEmbedding>(inputs, `subject_${slot}`, "SUBJECT");
       if (subject) used.push({ subject, weight: numberInput(inputs, `weight_${slot}`), slot });
     }
-    if (used.length < 2) throw inputError("subject_b", "Subject Mix needs at least two subjects connected.", "2 or more SUBJECTs", String(used.length));
+    if (used.length < 2)
+      throw inputError(
+        "subject_b",
+        "Subject Mix needs at least two subjects connected.",
+        "2 or more SUBJECTs",
+        String(used.length),
+      );
     const first = used[0].subject;
     for (const { subject, slot } of used) {
       if (subject.packHash !== first.packHash) {
-        throw inputError(`subject_${slot}`, `subject_${slot} was made with model pack "${subject.packName}" but subject_a with "${first.packName}"; mix subjects of one pack.`, first.packHash, subject.packHash);
+        throw inputError(
+          `subject_${slot}`,
+          `subject_${slot} was made with model pack "${subject.packName}" but subject_a with "${first.packName}"; mix subjects of one pack.`,
+          first.packHash,
+          subject.packHash,
+        );
       }
     }
     const mixed = mixEmbeddings(
@@ -45,11 +61,26 @@ export const subjectMixNode: NodeDefinition = {
     if ("reason" in mixed) {
       switch (mixed.reason) {
         case "zero_weights":
-          throw inputError(`weight_${used[0].slot}`, "All weights of the connected subjects are 0; give at least one a positive weight.", "a positive weight", "all 0");
+          throw inputError(
+            `weight_${used[0].slot}`,
+            "All weights of the connected subjects are 0; give at least one a positive weight.",
+            "a positive weight",
+            "all 0",
+          );
         case "negative_weight":
-          throw inputError(`weight_${used[mixed.index].slot}`, `Weight ${mixed.weight} is negative; weights must be 0 or more.`, ">= 0", String(mixed.weight));
+          throw inputError(
+            `weight_${used[mixed.index].slot}`,
+            `Weight ${mixed.weight} is negative; weights must be 0 or more.`,
+            ">= 0",
+            String(mixed.weight),
+          );
         case "shape_mismatch":
-          throw inputError(`subject_${used[mixed.index].slot}`, `subject_${used[mixed.index].slot} has shape ${mixed.found} but subject_a has ${mixed.expected}.`, mixed.expected, mixed.found);
+          throw inputError(
+            `subject_${used[mixed.index].slot}`,
+            `subject_${used[mixed.index].slot} has shape ${mixed.found} but subject_a has ${mixed.expected}.`,
+            mixed.expected,
+            mixed.found,
+          );
         default:
           throw inputError("subject_a", "Subject Mix got no subjects.");
       }

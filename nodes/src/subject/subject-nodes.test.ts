@@ -41,7 +41,11 @@ function normalise(image: RgbImage, mean: readonly number[], std: readonly numbe
 }
 
 /** The scripted reference: the pack's qformer.onnx on one picture and a category. */
-async function referenceEmbedding(image: RgbImage, category: string, mode: "squash" | "center_crop"): Promise<FloatTensor> {
+async function referenceEmbedding(
+  image: RgbImage,
+  category: string,
+  mode: "squash" | "center_crop",
+): Promise<FloatTensor> {
   const { image_size: size, image_mean: mean, image_std: std } = pack.manifest.qformer;
   // Pillow-exact BICUBIC (the runtime's port, tested byte-equal to Pillow) as diffusers and LAVIS resize.
   const resized = mode === "squash" ? resizeBicubicPil(image, size, size) : centerCropShortestSide(image, size);
@@ -63,7 +67,11 @@ function maxDifference(a: Float32Array, b: Float32Array): number {
 
 describe("Q-Former Encode", () => {
   it("equals the pack's qformer.onnx run on the hand-preprocessed picture, as [Q,D]", async () => {
-    const { subject } = (await runNode(qformerEncodeNode, { pack, image: dog, category: "dog", resize: "squash" }, ctx)) as { subject: SubjectEmbedding };
+    const { subject } = (await runNode(
+      qformerEncodeNode,
+      { pack, image: dog, category: "dog", resize: "squash" },
+      ctx,
+    )) as { subject: SubjectEmbedding };
     const reference = await referenceEmbedding(imageBatchToRgb(dog)[0], "dog", "squash");
     expect(subject.embedding.dims).toEqual([16, 32]);
     expect(maxDifference(subject.embedding.data, reference.data)).toBeLessThan(1e-5);
@@ -71,16 +79,22 @@ describe("Q-Former Encode", () => {
   });
 
   it("depends on the category text and on the resize mode", async () => {
-    const asDog = (await runNode(qformerEncodeNode, { pack, image: dog, category: "dog" }, ctx)).subject as SubjectEmbedding;
-    const asKettle = (await runNode(qformerEncodeNode, { pack, image: dog, category: "kettle" }, ctx)).subject as SubjectEmbedding;
-    const cropped = (await runNode(qformerEncodeNode, { pack, image: kettle, category: "dog", resize: "center_crop" }, ctx)).subject as SubjectEmbedding;
+    const asDog = (await runNode(qformerEncodeNode, { pack, image: dog, category: "dog" }, ctx))
+      .subject as SubjectEmbedding;
+    const asKettle = (await runNode(qformerEncodeNode, { pack, image: dog, category: "kettle" }, ctx))
+      .subject as SubjectEmbedding;
+    const cropped = (
+      await runNode(qformerEncodeNode, { pack, image: kettle, category: "dog", resize: "center_crop" }, ctx)
+    ).subject as SubjectEmbedding;
     const reference = await referenceEmbedding(imageBatchToRgb(kettle)[0], "dog", "center_crop");
     expect(maxDifference(asDog.embedding.data, asKettle.embedding.data)).toBeGreaterThan(1e-3);
     expect(maxDifference(cropped.embedding.data, reference.data)).toBeLessThan(1e-5);
   });
 
   it("averages the embeddings of several pictures of one subject", async () => {
-    const { subject } = (await runNode(qformerEncodeNode, { pack, image: [dog, kettle], category: "dog" }, ctx)) as { subject: SubjectEmbedding };
+    const { subject } = (await runNode(qformerEncodeNode, { pack, image: [dog, kettle], category: "dog" }, ctx)) as {
+      subject: SubjectEmbedding;
+    };
     const a = await referenceEmbedding(imageBatchToRgb(dog)[0], "dog", "squash");
     const b = await referenceEmbedding(imageBatchToRgb(kettle)[0], "dog", "squash");
     const mean = a.data.map((v, i) => (v + b.data[i]) / 2);
@@ -96,9 +110,15 @@ describe("Q-Former Encode", () => {
 
 describe("Subject Mix, Save Subject and Load Subject", () => {
   it("mixes two subjects by normalised weights", async () => {
-    const a = (await runNode(qformerEncodeNode, { pack, image: dog, category: "dog" }, ctx)).subject as SubjectEmbedding;
-    const b = (await runNode(qformerEncodeNode, { pack, image: kettle, category: "kettle" }, ctx)).subject as SubjectEmbedding;
-    const { subject } = (await runNode(subjectMixNode, { subject_a: a, weight_a: 3, subject_b: b, weight_b: 1 }, ctx)) as { subject: SubjectEmbedding };
+    const a = (await runNode(qformerEncodeNode, { pack, image: dog, category: "dog" }, ctx))
+      .subject as SubjectEmbedding;
+    const b = (await runNode(qformerEncodeNode, { pack, image: kettle, category: "kettle" }, ctx))
+      .subject as SubjectEmbedding;
+    const { subject } = (await runNode(
+      subjectMixNode,
+      { subject_a: a, weight_a: 3, subject_b: b, weight_b: 1 },
+      ctx,
+    )) as { subject: SubjectEmbedding };
     const expected = a.embedding.data.map((v, i) => 0.75 * v + 0.25 * b.embedding.data[i]);
     expect(maxDifference(subject.embedding.data, expected)).toBeLessThan(1e-6);
     expect(subject.category).toBe("dog");
@@ -107,18 +127,27 @@ describe("Subject Mix, Save Subject and Load Subject", () => {
   });
 
   it("saves a subject and loads it back unchanged, checked against the pack", async () => {
-    const subject = (await runNode(qformerEncodeNode, { pack, image: dog, category: "dog" }, ctx)).subject as SubjectEmbedding;
+    const subject = (await runNode(qformerEncodeNode, { pack, image: dog, category: "dog" }, ctx))
+      .subject as SubjectEmbedding;
     const saveCtx = createTestContext();
     await runNode(saveSubjectNode, { subject, filename_prefix: "my-dog" }, saveCtx);
     const written = (saveCtx.shown[0].text ?? [])[0].split(" ")[0].replace(/^output\//, "");
     saveCtx.addInput("my-dog.subject.json", readFileSync(join(saveCtx.root, "output", written)));
-    const loaded = (await runNode(loadSubjectNode, { pack, file: "my-dog.subject.json" }, saveCtx)).subject as SubjectEmbedding;
+    const loaded = (await runNode(loadSubjectNode, { pack, file: "my-dog.subject.json" }, saveCtx))
+      .subject as SubjectEmbedding;
     expect(Array.from(loaded.embedding.data)).toEqual(Array.from(subject.embedding.data));
     expect(loaded).toMatchObject({ category: "dog", packHash: pack.hash });
   });
 
   it("refuses a subject of another shape, saying what the pack needs", async () => {
-    const alien: SubjectEmbedding = { type: "SUBJECT", embedding: floatTensor([16, 768]), packName: "blip-diffusion", packHash: "sha256:x", category: "dog", sourceHashes: [] };
+    const alien: SubjectEmbedding = {
+      type: "SUBJECT",
+      embedding: floatTensor([16, 768]),
+      packName: "blip-diffusion",
+      packHash: "sha256:x",
+      category: "dog",
+      sourceHashes: [],
+    };
     const saveCtx = createTestContext();
     await runNode(saveSubjectNode, { subject: alien, filename_prefix: "alien" }, saveCtx);
     const [name] = readdirSync(join(saveCtx.root, "output"));

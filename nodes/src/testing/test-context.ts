@@ -2,7 +2,17 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { emptyWorkflow, InfixError, toProblem } from "@infix/engine";
-import type { FileRef, NodeDefinition, NodeInputs, PreviewImage, Problem, ResourceKey, Resources, RunContext, UiResult } from "@infix/engine";
+import type {
+  FileRef,
+  NodeDefinition,
+  NodeInputs,
+  PreviewImage,
+  Problem,
+  ResourceKey,
+  Resources,
+  RunContext,
+  UiResult,
+} from "@infix/engine";
 
 /**
  * A RunContext for node tests: real folders under a temp dir, resources from a map, and
@@ -76,7 +86,11 @@ export function createTestContext(resources: Map<string, unknown> = new Map(), n
 }
 
 /** Runs a node with the schema's widget defaults filled in for inputs left out, as the executor does. */
-export async function runNode(node: NodeDefinition, inputs: NodeInputs, ctx: RunContext): Promise<Record<string, unknown>> {
+export async function runNode(
+  node: NodeDefinition,
+  inputs: NodeInputs,
+  ctx: RunContext,
+): Promise<Record<string, unknown>> {
   const withDefaults: NodeInputs = {};
   for (const spec of node.schema.inputs) {
     withDefaults[spec.name] = spec.name in inputs ? inputs[spec.name] : spec.widget?.default;

@@ -14,12 +14,22 @@ export const subjectPromptNode: NodeDefinition = {
     version: 1,
     category: "text",
     title: "Subject Prompt",
-    description: "Encodes 'a {target} {prompt}' (repeated to weigh the text) with the subject embedding inserted into the prompt, as BLIP-Diffusion does.",
+    description:
+      "Encodes 'a {target} {prompt}' (repeated to weigh the text) with the subject embedding inserted into the prompt, as BLIP-Diffusion does.",
     inputs: [
       { name: "pack", type: "MODEL_PACK" },
       { name: "subject", type: "SUBJECT" },
-      { name: "target_category", type: "STRING", description: "What to call the subject in the picture, e.g. dog.", widget: { kind: "STRING", default: "dog", nonEmpty: true } },
-      { name: "prompt", type: "STRING", widget: { kind: "STRING", default: "", multiline: true, placeholder: "swimming underwater" } },
+      {
+        name: "target_category",
+        type: "STRING",
+        description: "What to call the subject in the picture, e.g. dog.",
+        widget: { kind: "STRING", default: "dog", nonEmpty: true },
+      },
+      {
+        name: "prompt",
+        type: "STRING",
+        widget: { kind: "STRING", default: "", multiline: true, placeholder: "swimming underwater" },
+      },
       { name: "prompt_strength", type: "FLOAT", widget: { kind: "FLOAT", default: 1, min: 0, max: 10, step: 0.05 } },
       { name: "prompt_reps", type: "INT", widget: { kind: "INT", default: 20, min: 1, max: 100 } },
     ],
@@ -35,8 +45,17 @@ export const subjectPromptNode: NodeDefinition = {
     const reps = intInput(inputs, "prompt_reps", 0);
     const { num_query_tokens: q, text_hidden_size: d } = pack.manifest;
     const shapeProblem = checkSubjectShape(subject.embedding.dims, q, d);
-    if (shapeProblem) throw inputError("subject", `The subject does not fit this pack: ${shapeProblem}.`, `[${q},${d}]`, `[${subject.embedding.dims.join(",")}]`);
-    if (subject.packHash !== pack.hash) ctx.log.warn(`the subject was made with pack "${subject.packName}", the prompt is encoded with "${pack.manifest.name}"`);
+    if (shapeProblem)
+      throw inputError(
+        "subject",
+        `The subject does not fit this pack: ${shapeProblem}.`,
+        `[${q},${d}]`,
+        `[${subject.embedding.dims.join(",")}]`,
+      );
+    if (subject.packHash !== pack.hash)
+      ctx.log.warn(
+        `the subject was made with pack "${subject.packName}", the prompt is encoded with "${pack.manifest.name}"`,
+      );
     const text = buildSubjectPrompt(target, prompt, strength, reps);
     // A [Q,D] subject is one row; a [B,Q,D] one gives B rows of the same prompt.
     const rows = subject.embedding.dims.length === 3 ? subject.embedding.dims[0] : 1;

@@ -13,7 +13,12 @@
  * @param promptReps the base repetition count (default 20)
  * @example buildSubjectPrompt("dog", " on the beach ", 0.1, 20) // "a dog on the beach, a dog on the beach"
  */
-export function buildSubjectPrompt(targetCategory: string, prompt: string, promptStrength = 1, promptReps = 20): string {
+export function buildSubjectPrompt(
+  targetCategory: string,
+  prompt: string,
+  promptStrength = 1,
+  promptReps = 20,
+): string {
   const one = `a ${targetCategory} ${prompt.trim()}`;
   // Python's int() truncates toward zero; a count of 0 or less gives the empty string, as "".join([]) does.
   const count = Math.trunc(promptStrength * promptReps);

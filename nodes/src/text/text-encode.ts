@@ -11,7 +11,8 @@ export const textEncodeNode: NodeDefinition = {
     version: 1,
     category: "text",
     title: "Text Encode",
-    description: "Encodes a prompt without a subject, e.g. the negative prompt for classifier-free guidance (may be empty).",
+    description:
+      "Encodes a prompt without a subject, e.g. the negative prompt for classifier-free guidance (may be empty).",
     inputs: [
       { name: "pack", type: "MODEL_PACK" },
       { name: "text", type: "STRING", widget: { kind: "STRING", default: "", multiline: true } },
@@ -23,7 +24,13 @@ export const textEncodeNode: NodeDefinition = {
     const pack = packInput(inputs);
     const text = stringInput(inputs, "text");
     const { embedding, tokenIds } = await encodeText(pack, [text], undefined, ctx.signal);
-    const conditioning: Conditioning = { type: "CONDITIONING", embedding, packHash: pack.hash, prompts: [text], tokenIds };
+    const conditioning: Conditioning = {
+      type: "CONDITIONING",
+      embedding,
+      packHash: pack.hash,
+      prompts: [text],
+      tokenIds,
+    };
     return { conditioning };
   },
 };

@@ -44,14 +44,20 @@ describe("decodeImage / encodePng", () => {
     const flat = sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 200, g: 100, b: 50 } } });
     await writeFile(join(dir, "a.jpg"), await flat.clone().jpeg({ quality: 100 }).toBuffer());
     await writeFile(join(dir, "a.webp"), await flat.clone().webp({ lossless: true }).toBuffer());
-    const grey = await sharp(Buffer.alloc(8 * 6, 90), { raw: { width: 8, height: 6, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.alloc(8 * 6, 90), { raw: { width: 8, height: 6, channels: 1 } })
+      .png()
+      .toBuffer();
     const jpeg = await decodeImage(join(dir, "a.jpg"));
     const webp = await decodeImage(join(dir, "a.webp"));
     const greyDecoded = await decodeImage(grey);
     await rm(dir, { recursive: true });
     expect([jpeg.image.width, jpeg.image.height]).toEqual([8, 6]);
     // JPEG's chroma subsampling and rounding move a flat colour by a step or two at most.
-    for (const [value, expected] of [[jpeg.image.data[0], 200], [jpeg.image.data[1], 100], [jpeg.image.data[2], 50]]) {
+    for (const [value, expected] of [
+      [jpeg.image.data[0], 200],
+      [jpeg.image.data[1], 100],
+      [jpeg.image.data[2], 50],
+    ]) {
       expect(Math.abs(value - expected)).toBeLessThanOrEqual(2);
     }
     expect(Array.from(webp.image.data.subarray(0, 3))).toEqual([200, 100, 50]);
@@ -67,7 +73,9 @@ describe("decodeImage / encodePng", () => {
   });
 
   it("names the input by the caller's label in its errors", async () => {
-    const error = await decodeImage(new TextEncoder().encode("text"), { label: '"a.png" in the input folder' }).catch((e: unknown) => e);
+    const error = await decodeImage(new TextEncoder().encode("text"), { label: '"a.png" in the input folder' }).catch(
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toMatch(/^"a.png" in the input folder is not an image that can be read/);
   });
 

@@ -36,20 +36,31 @@ export async function decodeImage(input: Uint8Array | string, options: DecodeOpt
     // limitInputPixels is a second guard: libvips refuses to decode more than that.
     metadata = await sharp(source, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new ImageError("undecodable", `${what} is not an image that can be read (PNG, JPEG or WebP): ${(error as Error).message}`);
+    throw new ImageError(
+      "undecodable",
+      `${what} is not an image that can be read (PNG, JPEG or WebP): ${(error as Error).message}`,
+    );
   }
   const width = metadata.autoOrient?.width ?? metadata.width;
   const height = metadata.autoOrient?.height ?? metadata.height;
   if (!width || !height) throw new ImageError("undecodable", `${what} has no pixel size`);
   if (width * height > maxPixels) {
-    throw new ImageError("too-large", `${what} is ${width}×${height} pixels, over the limit of ${maxPixels} pixels; scale it down first`);
+    throw new ImageError(
+      "too-large",
+      `${what} is ${width}×${height} pixels, over the limit of ${maxPixels} pixels; scale it down first`,
+    );
   }
   const hasAlpha = metadata.hasAlpha === true;
   try {
     let pipeline = sharp(source, { limitInputPixels: maxPixels }).autoOrient().toColourspace("srgb");
     pipeline = hasAlpha ? pipeline.ensureAlpha() : pipeline.removeAlpha();
     const { data, info } = await pipeline.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
-    return splitChannels(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
+    return splitChannels(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      info.width,
+      info.height,
+      info.channels,
+    );
   } catch (error) {
     throw new ImageError("undecodable", `${what} could not be decoded: ${(error as Error).message}`);
   }

@@ -35,7 +35,9 @@ export async function encodePng(image: RgbImage, options: EncodePngOptions = {})
     }
     channels = 4;
   }
-  const buffer = await sharp(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), { raw: { width, height, channels } })
+  const buffer = await sharp(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
+    raw: { width, height, channels },
+  })
     .png({ compressionLevel: options.compressionLevel ?? 6 })
     .toBuffer();
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

@@ -35,7 +35,9 @@ describe("imagesToTensor", () => {
   });
 
   it("refuses images of different sizes in one batch", () => {
-    expect(() => imagesToTensor([image, { width: 1, height: 2, data: new Uint8Array(6) }], { kind: "unit" })).toThrow(/share a size/);
+    expect(() => imagesToTensor([image, { width: 1, height: 2, data: new Uint8Array(6) }], { kind: "unit" })).toThrow(
+      /share a size/,
+    );
   });
 });
 

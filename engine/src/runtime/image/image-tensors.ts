@@ -9,7 +9,11 @@ import { assertRgbImage, ImageError, type RgbImage } from "./rgb-image.ts";
 export type PixelScaling =
   | { readonly kind: "unit" }
   | { readonly kind: "signed" }
-  | { readonly kind: "meanStd"; readonly mean: readonly [number, number, number]; readonly std: readonly [number, number, number] };
+  | {
+      readonly kind: "meanStd";
+      readonly mean: readonly [number, number, number];
+      readonly std: readonly [number, number, number];
+    };
 
 /**
  * Packs same-sized images into one [B,3,H,W] tensor.
@@ -26,7 +30,10 @@ export function imagesToTensor(images: readonly RgbImage[], scaling: PixelScalin
   images.forEach((image, b) => {
     assertRgbImage(image);
     if (image.width !== width || image.height !== height) {
-      throw new ImageError("invalid-image", `images in one batch must share a size: ${image.width}×${image.height} differs from ${width}×${height}`);
+      throw new ImageError(
+        "invalid-image",
+        `images in one batch must share a size: ${image.width}×${image.height} differs from ${width}×${height}`,
+      );
     }
     for (let c = 0; c < 3; c++) {
       const base = (b * 3 + c) * plane;
@@ -44,7 +51,8 @@ export function imagesToTensor(images: readonly RgbImage[], scaling: PixelScalin
  */
 export function tensorToImages(tensor: FloatTensor, range: "unit" | "signed"): RgbImage[] {
   const { dims, data } = tensor;
-  if (dims.length !== 4 || dims[1] !== 3) throw new ImageError("invalid-image", `expected an image tensor [B,3,H,W], got [${dims.join(",")}]`);
+  if (dims.length !== 4 || dims[1] !== 3)
+    throw new ImageError("invalid-image", `expected an image tensor [B,3,H,W], got [${dims.join(",")}]`);
   const [batch, , height, width] = dims;
   const plane = width * height;
   const images: RgbImage[] = [];

@@ -11,7 +11,8 @@ describe("resizeImage", () => {
   it("keeps a flat colour flat and gives the requested size", async () => {
     const resized = await resizeImage(createRgbImage(30, 20, [10, 120, 250]), 17, 45);
     expect([resized.width, resized.height]).toEqual([17, 45]);
-    for (let p = 0; p < 17 * 45; p++) expect(Array.from(resized.data.subarray(p * 3, p * 3 + 3))).toEqual([10, 120, 250]);
+    for (let p = 0; p < 17 * 45; p++)
+      expect(Array.from(resized.data.subarray(p * 3, p * 3 + 3))).toEqual([10, 120, 250]);
   });
 
   it("keeps a horizontal ramp increasing when upscaled", async () => {

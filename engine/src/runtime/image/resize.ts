@@ -15,7 +15,12 @@ export type ResizeKernel = "nearest" | "linear" | "cubic" | "lanczos3";
  * @example
  * const small = await resizeImage(image, 224, 224);
  */
-export async function resizeImage(image: RgbImage, width: number, height: number, kernel: ResizeKernel = "cubic"): Promise<RgbImage> {
+export async function resizeImage(
+  image: RgbImage,
+  width: number,
+  height: number,
+  kernel: ResizeKernel = "cubic",
+): Promise<RgbImage> {
   assertRgbImage(image);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new ImageError("invalid-image", `cannot resize to ${width}×${height}: sizes must be positive whole numbers`);
@@ -27,7 +32,11 @@ export async function resizeImage(image: RgbImage, width: number, height: number
     .resize(width, height, { fit: "fill", kernel })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 /**
@@ -37,7 +46,10 @@ export async function resizeImage(image: RgbImage, width: number, height: number
 export function centerCrop(image: RgbImage, width: number, height: number): RgbImage {
   assertRgbImage(image);
   if (width > image.width || height > image.height || width <= 0 || height <= 0) {
-    throw new ImageError("invalid-image", `cannot crop ${width}×${height} out of a ${image.width}×${image.height} image`);
+    throw new ImageError(
+      "invalid-image",
+      `cannot crop ${width}×${height} out of a ${image.width}×${image.height} image`,
+    );
   }
   const left = roundHalfEven((image.width - width) / 2);
   const top = roundHalfEven((image.height - height) / 2);
@@ -54,7 +66,11 @@ export function centerCrop(image: RgbImage, width: number, height: number): RgbI
  * torchvision's Resize(int) does), then center-crops to `size`×`size`: LAVIS's BLIP image
  * preprocessing.
  */
-export async function resizeShortestSideAndCenterCrop(image: RgbImage, size: number, kernel: ResizeKernel = "cubic"): Promise<RgbImage> {
+export async function resizeShortestSideAndCenterCrop(
+  image: RgbImage,
+  size: number,
+  kernel: ResizeKernel = "cubic",
+): Promise<RgbImage> {
   assertRgbImage(image);
   const shortSide = Math.min(image.width, image.height);
   const longSide = Math.max(image.width, image.height);

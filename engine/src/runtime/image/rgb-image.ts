@@ -10,7 +10,11 @@ export interface RgbImage {
 }
 
 /** A black (or given colour) image; mainly for tests and placeholders. */
-export function createRgbImage(width: number, height: number, fill: readonly [number, number, number] = [0, 0, 0]): RgbImage {
+export function createRgbImage(
+  width: number,
+  height: number,
+  fill: readonly [number, number, number] = [0, 0, 0],
+): RgbImage {
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i += 3) {
     data[i] = fill[0];
@@ -39,6 +43,9 @@ export function assertRgbImage(image: RgbImage): void {
     throw new ImageError("invalid-image", `image size ${image.width}×${image.height} is not a positive whole size`);
   }
   if (image.data.length !== image.width * image.height * 3) {
-    throw new ImageError("invalid-image", `a ${image.width}×${image.height} RGB image needs ${image.width * image.height * 3} bytes, got ${image.data.length}`);
+    throw new ImageError(
+      "invalid-image",
+      `a ${image.width}×${image.height} RGB image needs ${image.width * image.height * 3} bytes, got ${image.data.length}`,
+    );
   }
 }

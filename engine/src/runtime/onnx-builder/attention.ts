@@ -43,12 +43,18 @@ function splitHeads(g: GraphBuilder, x: Value, heads: number, headDim: number): 
 export function attention(g: GraphBuilder, name: string, options: AttentionOptions): AttentionResult {
   return g.scope(name, () => {
     const innerDim = options.innerDim ?? options.queryDim;
-    if (innerDim % options.heads !== 0) throw new Error(`attention ${name}: width ${innerDim} does not split into ${options.heads} heads`);
+    if (innerDim % options.heads !== 0)
+      throw new Error(`attention ${name}: width ${innerDim} does not split into ${options.heads} heads`);
     const headDim = innerDim / options.heads;
     const source = options.keyValue ?? options.query;
     const sourceDim = options.keyValue ? (options.keyValueDim ?? options.queryDim) : options.queryDim;
     const bias = options.qkvBias ?? false;
-    const q = splitHeads(g, linear(g, options.query, options.queryDim, innerDim, "to_q", { bias }), options.heads, headDim);
+    const q = splitHeads(
+      g,
+      linear(g, options.query, options.queryDim, innerDim, "to_q", { bias }),
+      options.heads,
+      headDim,
+    );
     const k = splitHeads(g, linear(g, source, sourceDim, innerDim, "to_k", { bias }), options.heads, headDim);
     const v = splitHeads(g, linear(g, source, sourceDim, innerDim, "to_v", { bias }), options.heads, headDim);
     const kT = g.op("Transpose", [k], { perm: [0, 1, 3, 2] });
@@ -57,7 +63,10 @@ export function attention(g: GraphBuilder, name: string, options: AttentionOptio
     let probabilities = g.op("Softmax", [scores], { axis: -1 });
     if (options.transformProbabilities) probabilities = options.transformProbabilities(probabilities);
     const context = g.op("MatMul", [probabilities, v]);
-    const merged = g.op("Reshape", [g.op("Transpose", [context], { perm: [0, 2, 1, 3] }), g.constantInt64([0, 0, innerDim])]);
+    const merged = g.op("Reshape", [
+      g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
+      g.constantInt64([0, 0, innerDim]),
+    ]);
     const output = linear(g, merged, innerDim, options.queryDim, "to_out", { std: options.outStd });
     return { output, probabilities };
   });

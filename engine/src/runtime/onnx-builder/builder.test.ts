@@ -2,7 +2,17 @@ import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { attention } from "./attention.ts";
 import { GraphBuilder, type Value } from "./graph-builder.ts";
-import { conv2d, gelu, groupNorm, layerNorm, linear, quickGelu, resizeNearestTo, silu, timestepEmbedding } from "./layers.ts";
+import {
+  conv2d,
+  gelu,
+  groupNorm,
+  layerNorm,
+  linear,
+  quickGelu,
+  resizeNearestTo,
+  silu,
+  timestepEmbedding,
+} from "./layers.ts";
 import { SeededRandom } from "./seeded-random.ts";
 
 // Each test builds a one-layer graph, runs it in onnxruntime and recomputes the layer in
@@ -73,7 +83,8 @@ describe("GraphBuilder layers in onnxruntime", () => {
     for (let oy = 0; oy < 3; oy++) {
       for (let ox = 0; ox < 3; ox++) {
         let s = bias;
-        for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) s += w[ky * 3 + kx] * at(oy * 2 - 1 + ky, ox * 2 - 1 + kx);
+        for (let ky = 0; ky < 3; ky++)
+          for (let kx = 0; kx < 3; kx++) s += w[ky * 3 + kx] * at(oy * 2 - 1 + ky, ox * 2 - 1 + kx);
         expect(data(out)[oy * 3 + ox]).toBeCloseTo(s, 5);
       }
     }
@@ -114,7 +125,8 @@ describe("GraphBuilder layers in onnxruntime", () => {
       const v = Array.from(data(input).slice(r * 4, r * 4 + 4));
       const mean = v.reduce((s, a) => s + a, 0) / 4;
       const variance = v.reduce((s, a) => s + (a - mean) ** 2, 0) / 4;
-      for (let i = 0; i < 4; i++) expect(y[r * 4 + i]).toBeCloseTo(((v[i] - mean) / Math.sqrt(variance + 1e-5)) * scale[i] + shift[i], 4);
+      for (let i = 0; i < 4; i++)
+        expect(y[r * 4 + i]).toBeCloseTo(((v[i] - mean) / Math.sqrt(variance + 1e-5)) * scale[i] + shift[i], 4);
     }
   });
 
@@ -149,7 +161,12 @@ describe("GraphBuilder layers in onnxruntime", () => {
     const x = g.input("x", "float32", [1, 1, 2, 2]);
     const like = g.input("like", "float32", [1, 1, 3, 3]);
     g.output(resizeNearestTo(g, x, like), "y", "float32", [1, 1, 3, 3]);
-    const out = (await run(g, { x: new ort.Tensor("float32", Float32Array.from([1, 2, 3, 4]), [1, 1, 2, 2]), like: floats([1, 1, 3, 3], 1) })).y;
+    const out = (
+      await run(g, {
+        x: new ort.Tensor("float32", Float32Array.from([1, 2, 3, 4]), [1, 1, 2, 2]),
+        like: floats([1, 1, 3, 3], 1),
+      })
+    ).y;
     // PyTorch nearest: source index floor(dst · 2/3) → rows 0, 0, 1.
     expect(Array.from(data(out))).toEqual([1, 1, 2, 1, 1, 2, 3, 3, 4]);
   });
@@ -161,7 +178,12 @@ describe("GraphBuilder layers in onnxruntime", () => {
     const mask = g.input("mask", "float32", [1, 1, 1, 3]);
     let seen: Value | undefined;
     const result = attention(g, "attn", {
-      query: q, queryDim: 4, keyValue: kv, keyValueDim: 4, heads: 2, additiveMask: mask,
+      query: q,
+      queryDim: 4,
+      keyValue: kv,
+      keyValueDim: 4,
+      heads: 2,
+      additiveMask: mask,
       transformProbabilities: (p) => {
         seen = p;
         return p;
@@ -171,7 +193,11 @@ describe("GraphBuilder layers in onnxruntime", () => {
     g.output(result.output, "out", "float32", [1, 2, 4]);
     const qIn = floats([1, 2, 4], 9);
     const kvIn = floats([1, 3, 4], 10);
-    const out = await run(g, { q: qIn, kv: kvIn, mask: new ort.Tensor("float32", Float32Array.from([0, 0, -1e9]), [1, 1, 1, 3]) });
+    const out = await run(g, {
+      q: qIn,
+      kv: kvIn,
+      mask: new ort.Tensor("float32", Float32Array.from([0, 0, -1e9]), [1, 1, 1, 3]),
+    });
     expect(seen?.name).toBe(result.probabilities.name);
     // Recompute head 0 of query 0 by hand.
     const project = (x: Float32Array, row: number, name: string) => {

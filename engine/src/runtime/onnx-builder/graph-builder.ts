@@ -72,7 +72,8 @@ function attributeProto(name: string, value: AttributeValue): onnxProto.onnx.IAt
   const T = onnx.AttributeProto.AttributeType;
   if (typeof value === "string") return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === "number") {
-    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: ${value} is not an integer; wrap floats with float()`);
+    if (!Number.isInteger(value))
+      throw new Error(`attribute ${name}: ${value} is not an integer; wrap floats with float()`);
     return { name, type: T.INT, i: value };
   }
   if ("float" in value) return { name, type: T.FLOAT, f: value.float };
@@ -136,7 +137,12 @@ export class GraphBuilder {
     if (value.name !== name) {
       if (this.usedNames.has(name)) throw new Error(`graph output ${name} clashes with an existing value`);
       this.usedNames.add(name);
-      this.nodes.push({ opType: "Identity", input: [value.name], output: [name], name: this.unique(`${name}_identity`) });
+      this.nodes.push({
+        opType: "Identity",
+        input: [value.name],
+        output: [name],
+        name: this.unique(`${name}_identity`),
+      });
       source = { name };
     }
     this.outputs.push(valueInfo(source.name, type, dims));
@@ -234,7 +240,9 @@ export class GraphBuilder {
           dims: [...init.dims],
           dataType: init.data instanceof Float32Array ? ELEMENT_TYPE_CODE.float32 : ELEMENT_TYPE_CODE.int64,
           // Little-endian raw bytes, as TensorProto.raw_data specifies.
-          rawData: new Uint8Array(init.data.buffer.slice(init.data.byteOffset, init.data.byteOffset + init.data.byteLength)),
+          rawData: new Uint8Array(
+            init.data.buffer.slice(init.data.byteOffset, init.data.byteOffset + init.data.byteLength),
+          ),
         })),
       },
     });

@@ -13,9 +13,19 @@ export interface LinearOptions {
 }
 
 /** `x @ W + b` over the last axis; W is stored [in, out] so no transpose is needed. x: [..., in] → [..., out]. */
-export function linear(g: GraphBuilder, x: Value, inFeatures: number, outFeatures: number, name: string, options: LinearOptions = {}): Value {
+export function linear(
+  g: GraphBuilder,
+  x: Value,
+  inFeatures: number,
+  outFeatures: number,
+  name: string,
+  options: LinearOptions = {},
+): Value {
   return g.scope(name, () => {
-    const weight = g.weight("weight", [inFeatures, outFeatures], { kind: "normal", std: options.std ?? 1 / Math.sqrt(inFeatures) });
+    const weight = g.weight("weight", [inFeatures, outFeatures], {
+      kind: "normal",
+      std: options.std ?? 1 / Math.sqrt(inFeatures),
+    });
     const product = g.op("MatMul", [x, weight]);
     if (options.bias === false) return product;
     const bias = g.weight("bias", [outFeatures], { kind: "normal", std: 0.02 });
@@ -32,15 +42,30 @@ export interface Conv2dOptions {
 }
 
 /** 2-D convolution. x: [B, inChannels, H, W] → [B, outChannels, H', W']. */
-export function conv2d(g: GraphBuilder, x: Value, inChannels: number, outChannels: number, kernel: number, name: string, options: Conv2dOptions = {}): Value {
+export function conv2d(
+  g: GraphBuilder,
+  x: Value,
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  name: string,
+  options: Conv2dOptions = {},
+): Value {
   return g.scope(name, () => {
     const fanIn = inChannels * kernel * kernel;
-    const weight = g.weight("weight", [outChannels, inChannels, kernel, kernel], { kind: "normal", std: options.std ?? 1 / Math.sqrt(fanIn) });
+    const weight = g.weight("weight", [outChannels, inChannels, kernel, kernel], {
+      kind: "normal",
+      std: options.std ?? 1 / Math.sqrt(fanIn),
+    });
     const inputs = [x, weight];
     if (options.bias !== false) inputs.push(g.weight("bias", [outChannels], { kind: "normal", std: 0.02 }));
     const pad = options.padding ?? (kernel - 1) / 2;
     const stride = options.stride ?? 1;
-    return g.op("Conv", inputs, { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [pad, pad, pad, pad] });
+    return g.op("Conv", inputs, {
+      kernel_shape: [kernel, kernel],
+      strides: [stride, stride],
+      pads: [pad, pad, pad, pad],
+    });
   });
 }
 
@@ -57,8 +82,16 @@ function affine(g: GraphBuilder, channels: number, dims: readonly number[]): { s
  * InstanceNormalization (unit scale, zero shift) → Reshape back → per-channel Mul/Add,
  * because onnxruntime's CPU provider does not reliably implement GroupNormalization.
  */
-export function groupNorm(g: GraphBuilder, x: Value, channels: number, groups: number, name: string, epsilon = 1e-5): Value {
-  if (channels % groups !== 0) throw new Error(`groupNorm ${name}: ${channels} channels do not split into ${groups} groups`);
+export function groupNorm(
+  g: GraphBuilder,
+  x: Value,
+  channels: number,
+  groups: number,
+  name: string,
+  epsilon = 1e-5,
+): Value {
+  if (channels % groups !== 0)
+    throw new Error(`groupNorm ${name}: ${channels} channels do not split into ${groups} groups`);
   return g.scope(name, () => {
     const grouped = g.op("Reshape", [x, g.constantInt64([0, groups, -1])]);
     const ones = g.constantFloat(new Float32Array(groups).fill(1), [groups], "ones");
@@ -122,14 +155,26 @@ export function dimOf(g: GraphBuilder, x: Value, axis: number): Value {
  * through stride-2 downsampling. asymmetric + floor is PyTorch's `nearest` index rule.
  */
 export function resizeNearestTo(g: GraphBuilder, x: Value, like: Value): Value {
-  const sizes = g.op("Concat", [g.op("Shape", [x], { start: 0, end: 2 }), g.op("Shape", [like], { start: 2, end: 4 })], { axis: 0 });
-  return g.op("Resize", [x, null, null, sizes], { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" });
+  const sizes = g.op(
+    "Concat",
+    [g.op("Shape", [x], { start: 0, end: 2 }), g.op("Shape", [like], { start: 2, end: 4 })],
+    { axis: 0 },
+  );
+  return g.op("Resize", [x, null, null, sizes], {
+    mode: "nearest",
+    coordinate_transformation_mode: "asymmetric",
+    nearest_mode: "floor",
+  });
 }
 
 /** Nearest-neighbour ×2 upsampling of x: [B, C, h, w] → [B, C, 2h, 2w]. */
 export function upsampleNearest2x(g: GraphBuilder, x: Value): Value {
   const scales = g.constantFloat([1, 1, 2, 2], [4], "scales");
-  return g.op("Resize", [x, null, scales], { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" });
+  return g.op("Resize", [x, null, scales], {
+    mode: "nearest",
+    coordinate_transformation_mode: "asymmetric",
+    nearest_mode: "floor",
+  });
 }
 
 /**
@@ -137,11 +182,19 @@ export function upsampleNearest2x(g: GraphBuilder, x: Value): Value {
  * exp(−ln(10000)·i/(half − freqShift)), i < half, then [sin, cos] or [cos, sin] when
  * `flipSinToCos`. t: [B] float → [B, dim].
  */
-export function timestepEmbedding(g: GraphBuilder, t: Value, dim: number, options: { flipSinToCos: boolean; freqShift: number }): Value {
+export function timestepEmbedding(
+  g: GraphBuilder,
+  t: Value,
+  dim: number,
+  options: { flipSinToCos: boolean; freqShift: number },
+): Value {
   const half = Math.floor(dim / 2);
   const freqs = new Float32Array(half);
   for (let i = 0; i < half; i++) freqs[i] = Math.exp((-Math.log(10000) * i) / (half - options.freqShift));
-  const args = g.op("Mul", [g.op("Unsqueeze", [t, g.constantInt64([1])]), g.constantFloat(freqs, [1, half], "timestep_freqs")]);
+  const args = g.op("Mul", [
+    g.op("Unsqueeze", [t, g.constantInt64([1])]),
+    g.constantFloat(freqs, [1, half], "timestep_freqs"),
+  ]);
   const sin = g.op("Sin", [args]);
   const cos = g.op("Cos", [args]);
   return g.op("Concat", options.flipSinToCos ? [cos, sin] : [sin, cos], { axis: 1 });

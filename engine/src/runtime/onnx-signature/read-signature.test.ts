@@ -64,7 +64,10 @@ describe("readOnnxSignature", () => {
         inputs: [{ name: "x", type: "float32", shape: [2] }],
         outputs: [{ name: "y", type: "float32", shape: [2] }],
         nodes: [{ opType: "Add", input: ["x", "w"], output: ["y"] }],
-        initializers: [externalInitializer("w", [2], "external.onnx.data", 0, 8), externalInitializer("v", [2], "external.onnx.data", 8, 8)],
+        initializers: [
+          externalInitializer("w", [2], "external.onnx.data", 0, 8),
+          externalInitializer("v", [2], "external.onnx.data", 8, 8),
+        ],
       }),
     );
     expect((await readOnnxSignature(path)).externalDataFiles).toEqual(["external.onnx.data"]);

@@ -11,8 +11,23 @@ import { BufferProtoReader, FileProtoReader, ProtoFormatError, WireType } from "
 
 /** ONNX TensorProto.DataType, by our names (float32 rather than FLOAT). */
 const ELEMENT_TYPES = [
-  "undefined", "float32", "uint8", "int8", "uint16", "int16", "int32", "int64", "string", "bool",
-  "float16", "float64", "uint32", "uint64", "complex64", "complex128", "bfloat16",
+  "undefined",
+  "float32",
+  "uint8",
+  "int8",
+  "uint16",
+  "int16",
+  "int32",
+  "int64",
+  "string",
+  "bool",
+  "float16",
+  "float64",
+  "uint32",
+  "uint64",
+  "complex64",
+  "complex128",
+  "bfloat16",
 ] as const;
 export type OnnxElementType = (typeof ELEMENT_TYPES)[number] | "other";
 
@@ -113,7 +128,10 @@ async function readGraph(reader: FileProtoReader, end: number): Promise<OnnxGrap
 }
 
 /** A TensorProto's name and external-data location; its data fields are skipped. */
-async function readInitializerHeader(reader: FileProtoReader, end: number): Promise<{ name: string; location?: string }> {
+async function readInitializerHeader(
+  reader: FileProtoReader,
+  end: number,
+): Promise<{ name: string; location?: string }> {
   let name = "";
   let location: string | undefined;
   while (reader.position < end) {
@@ -184,7 +202,8 @@ function decodeTensorType(bytes: Uint8Array): { elementType: OnnxElementType; sh
       const shapeReader = new BufferProtoReader(reader.lengthDelimited());
       while (!shapeReader.done) {
         const dimTag = shapeReader.tag();
-        if (dimTag.field === 1 && dimTag.wireType === WireType.lengthDelimited) shape.push(decodeDimension(shapeReader.lengthDelimited()));
+        if (dimTag.field === 1 && dimTag.wireType === WireType.lengthDelimited)
+          shape.push(decodeDimension(shapeReader.lengthDelimited()));
         else shapeReader.skip(dimTag.wireType);
       }
     } else {

@@ -32,7 +32,9 @@ class FakeSession implements PoolSession {
   pending: (() => void)[] = [];
   constructor(readonly path: string) {}
   run(): Promise<Record<string, ort.Tensor>> {
-    return new Promise((done) => this.pending.push(() => done({ y: new ort.Tensor("float32", Float32Array.of(1), [1]) })));
+    return new Promise((done) =>
+      this.pending.push(() => done({ y: new ort.Tensor("float32", Float32Array.of(1), [1]) })),
+    );
   }
   async release(): Promise<void> {
     this.released = true;
@@ -79,7 +81,11 @@ describe("SessionPool with onnxruntime", () => {
   it("converts feeds to float16 and outputs back for a float16 graph", async () => {
     const pool = new SessionPool();
     // 0.1 and 0.2 are not halves; the graph adds their rounded halves in half precision.
-    const { y } = await pool.run(addHalfPath, { a: floatTensor([2], Float32Array.of(0.1, 1000)), b: floatTensor([2], Float32Array.of(0.2, 0.3)) }, { floatType: "float16" });
+    const { y } = await pool.run(
+      addHalfPath,
+      { a: floatTensor([2], Float32Array.of(0.1, 1000)), b: floatTensor([2], Float32Array.of(0.2, 0.3)) },
+      { floatType: "float16" },
+    );
     const half = (x: number) => float16BitsToFloat32(float32ToFloat16Bits(x));
     expect(y.data).toBeInstanceOf(Float32Array);
     expect(y.data[0]).toBe(half(half(0.1) + half(0.2)));
@@ -115,7 +121,10 @@ describe("SessionPool with onnxruntime", () => {
       castPath,
       encodeTestModel({
         inputs: [{ name: "ids", type: "int64", shape: [2] }],
-        outputs: [{ name: "as_float", type: "float32", shape: [2] }, { name: "same", type: "int64", shape: [2] }],
+        outputs: [
+          { name: "as_float", type: "float32", shape: [2] },
+          { name: "same", type: "int64", shape: [2] },
+        ],
         nodes: [
           { opType: "Cast", input: ["ids"], output: ["as_float"], attribute: [{ name: "to", type: 2, i: 1 }] },
           { opType: "Identity", input: ["ids"], output: ["same"] },
@@ -162,11 +171,13 @@ describe("SessionPool lifecycle", () => {
   });
 
   it("unloads the least recently used idle session over budget, never one that is running", async () => {
-    const graphs = await Promise.all(["g1", "g2", "g3"].map(async (name) => {
-      const path = join(dir, `${name}.onnx`);
-      await writeAddModel(path);
-      return path;
-    }));
+    const graphs = await Promise.all(
+      ["g1", "g2", "g3"].map(async (name) => {
+        const path = join(dir, `${name}.onnx`);
+        await writeAddModel(path);
+        return path;
+      }),
+    );
     const { pool, created } = fakePool(1); // any two graphs exceed it
     // g1 runs and stays running while g2 loads: g1 must survive.
     const running = pool.run(graphs[0], {});
@@ -202,6 +213,8 @@ describe("SessionPool lifecycle", () => {
       },
     });
     await pool.run(addPath, {});
-    expect(seen).toEqual([{ executionProvider: "cpu", intraOpThreads: 2, interOpThreads: 1, graphOptimizationLevel: "basic" }]);
+    expect(seen).toEqual([
+      { executionProvider: "cpu", intraOpThreads: 2, interOpThreads: 1, graphOptimizationLevel: "basic" },
+    ]);
   });
 });

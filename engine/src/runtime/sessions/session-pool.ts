@@ -250,7 +250,10 @@ async function createOrtSession(path: string, options: SessionCreateOptions): Pr
 
 function isMissingProviderError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /cuda/i.test(message) && /(not|n't) (supported|available|found|registered)|unsupported|no such|cannot|failed to load|backend/i.test(message);
+  return (
+    /cuda/i.test(message) &&
+    /(not|n't) (supported|available|found|registered)|unsupported|no such|cannot|failed to load|backend/i.test(message)
+  );
 }
 
 /** Wraps feeds as onnxruntime tensors, sharing their buffers (float16 graphs get a converted copy). */
@@ -271,12 +274,15 @@ function fromOrtOutputs(outputs: Record<string, ort.Tensor>): PoolOutputs {
     const dims = [...tensor.dims];
     const data = tensor.data;
     if (tensor.type === "float32" && data instanceof Float32Array) out[name] = { dims, data };
-    else if (tensor.type === "float16" && data instanceof Uint16Array) out[name] = { dims, data: float16ArrayToFloat32(data) };
+    else if (tensor.type === "float16" && data instanceof Uint16Array)
+      out[name] = { dims, data: float16ArrayToFloat32(data) };
     // Where the runtime has a native Float16Array (Node 24+), onnxruntime returns one.
     else if (tensor.type === "float16") out[name] = { dims, data: Float32Array.from(data as ArrayLike<number>) };
     else if (tensor.type === "int64" && data instanceof BigInt64Array) out[name] = { dims, data };
-    else if (tensor.type === "int32" && data instanceof Int32Array) out[name] = { dims, data: BigInt64Array.from(data, (v) => BigInt(v)) };
-    else if (tensor.type === "float64" && data instanceof Float64Array) out[name] = { dims, data: Float32Array.from(data) };
+    else if (tensor.type === "int32" && data instanceof Int32Array)
+      out[name] = { dims, data: BigInt64Array.from(data, (v) => BigInt(v)) };
+    else if (tensor.type === "float64" && data instanceof Float64Array)
+      out[name] = { dims, data: Float32Array.from(data) };
     else throw new Error(`output '${name}' has element type ${tensor.type}, which the engine's tensors cannot hold`);
   }
   return out;

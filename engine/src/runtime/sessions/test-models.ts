@@ -24,7 +24,9 @@ function valueInfo(value: TestValue): onnxProto.onnx.IValueInfoProto {
       tensorType: {
         elemType: ELEM[value.type],
         shape: {
-          dim: value.shape.map((d) => (typeof d === "number" ? { dimValue: d } : typeof d === "string" ? { dimParam: d } : {})),
+          dim: value.shape.map((d) =>
+            typeof d === "number" ? { dimValue: d } : typeof d === "string" ? { dimParam: d } : {},
+          ),
         },
       },
     },
@@ -43,7 +45,9 @@ export interface TestModelOptions {
 /** Encodes a single-graph model (opset 17) to bytes. */
 export function encodeTestModel(options: TestModelOptions): Uint8Array {
   const initializerInputs = options.initializersAsInputs
-    ? (options.initializers ?? []).map((t) => valueInfo({ name: t.name ?? "", type: "float32", shape: (t.dims ?? []).map(Number) }))
+    ? (options.initializers ?? []).map((t) =>
+        valueInfo({ name: t.name ?? "", type: "float32", shape: (t.dims ?? []).map(Number) }),
+      )
     : [];
   const model = onnx.ModelProto.create({
     irVersion: 8,
@@ -79,7 +83,13 @@ export function floatInitializer(name: string, dims: number[], values: Float32Ar
 }
 
 /** A float32 initializer whose data lives in an external file (`location`, at `offset`). */
-export function externalInitializer(name: string, dims: number[], location: string, offset: number, length: number): onnxProto.onnx.ITensorProto {
+export function externalInitializer(
+  name: string,
+  dims: number[],
+  location: string,
+  offset: number,
+  length: number,
+): onnxProto.onnx.ITensorProto {
   return {
     name,
     dims,

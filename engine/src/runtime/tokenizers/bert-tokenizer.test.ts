@@ -7,7 +7,30 @@ import { bertTokenizerFromVocabulary, loadBertTokenizer } from "./bert-tokenizer
 // A tiny uncased WordPiece vocabulary; line number = id. Expected ids are worked out by hand
 // from BertTokenizer: BasicTokenizer (lowercase, accents stripped, punctuation split, CJK
 // characters isolated), then greedy longest-match-first WordPiece with "##" continuations.
-const VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "cafe", "dog", "##s", "un", "##want", "##ed", ",", "!", "runn", "##ing", "中", "x", "##x", "'", "s"].join("\n") + "\n";
+const VOCAB =
+  [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "a",
+    "cafe",
+    "dog",
+    "##s",
+    "un",
+    "##want",
+    "##ed",
+    ",",
+    "!",
+    "runn",
+    "##ing",
+    "中",
+    "x",
+    "##x",
+    "'",
+    "s",
+  ].join("\n") + "\n";
 const CLS = 2;
 const SEP = 3;
 const UNK = 1;
@@ -53,12 +76,32 @@ describe("BERT WordPiece tokenizer", () => {
     // A hand-written tokenizer.json in the Hugging Face format, with ids unlike vocab.txt's.
     const tokens = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "hello", "##s"];
     const json = {
-      added_tokens: ["[UNK]", "[CLS]", "[SEP]", "[PAD]"].map((content) => ({ id: tokens.indexOf(content), content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      added_tokens: ["[UNK]", "[CLS]", "[SEP]", "[PAD]"].map((content) => ({
+        id: tokens.indexOf(content),
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
+      normalizer: {
+        type: "BertNormalizer",
+        clean_text: true,
+        handle_chinese_chars: true,
+        strip_accents: null,
+        lowercase: true,
+      },
       pre_tokenizer: { type: "BertPreTokenizer" },
       post_processor: { type: "BertProcessing", sep: ["[SEP]", 2], cls: ["[CLS]", 1] },
       decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-      model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab: Object.fromEntries(tokens.map((t, i) => [t, i])) },
+      model: {
+        type: "WordPiece",
+        unk_token: "[UNK]",
+        continuing_subword_prefix: "##",
+        max_input_chars_per_word: 100,
+        vocab: Object.fromEntries(tokens.map((t, i) => [t, i])),
+      },
     };
     const dir = await mkdtemp(join(tmpdir(), "infix-bert-json-"));
     await writeFile(join(dir, "tokenizer.json"), JSON.stringify(json));

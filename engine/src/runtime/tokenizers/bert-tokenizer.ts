@@ -27,7 +27,11 @@ export interface BertVocabulary {
  * bertTokenizerFromVocabulary({ vocab }).encodeBatch(["dog", "a red car"]); // padded to the longest
  */
 export function bertTokenizerFromVocabulary(vocabulary: BertVocabulary): TextTokenizer {
-  return wrap(new Tokenizer(bertTokenizerJson(parseVocab(vocabulary.vocab), vocabulary.lowercase ?? true), {}), "[PAD]", "(in memory)");
+  return wrap(
+    new Tokenizer(bertTokenizerJson(parseVocab(vocabulary.vocab), vocabulary.lowercase ?? true), {}),
+    "[PAD]",
+    "(in memory)",
+  );
 }
 
 /**
@@ -73,13 +77,31 @@ function bertTokenizerJson(vocab: Map<string, number>, lowercase: boolean): Reco
   };
   return {
     added_tokens: BERT_SPECIALS.filter((token) => vocab.has(token)).map((token) => ({
-      id: id(token), content: token, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id: id(token),
+      content: token,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     // strip_accents null follows `lowercase`, as BertTokenizer's strip_accents=None does.
-    normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase },
+    normalizer: {
+      type: "BertNormalizer",
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase,
+    },
     pre_tokenizer: { type: "BertPreTokenizer" },
     post_processor: { type: "BertProcessing", sep: ["[SEP]", id("[SEP]")], cls: ["[CLS]", id("[CLS]")] },
     decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab) },
+    model: {
+      type: "WordPiece",
+      unk_token: "[UNK]",
+      continuing_subword_prefix: "##",
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab),
+    },
   };
 }

@@ -38,5 +38,8 @@ export async function readOptionalJson(dir: string, file: string): Promise<Recor
 
 /** The special-token settings of tokenizer_config.json and special_tokens_map.json, merged. */
 export async function readTokenizerConfig(dir: string): Promise<Record<string, unknown>> {
-  return { ...((await readOptionalJson(dir, "special_tokens_map.json")) ?? {}), ...((await readOptionalJson(dir, "tokenizer_config.json")) ?? {}) };
+  return {
+    ...((await readOptionalJson(dir, "special_tokens_map.json")) ?? {}),
+    ...((await readOptionalJson(dir, "tokenizer_config.json")) ?? {}),
+  };
 }

@@ -14,8 +14,19 @@ export interface TinyPackConfig {
   readonly textMaxLength: number;
   /** D: CLIP text width, Q-Former width and the subject embedding's width. */
   readonly textHiddenSize: number;
-  readonly vision: { readonly imageSize: number; readonly patchSize: number; readonly width: number; readonly layers: number; readonly heads: number };
-  readonly qformer: { readonly layers: number; readonly heads: number; readonly intermediate: number; readonly maxTextPositions: number };
+  readonly vision: {
+    readonly imageSize: number;
+    readonly patchSize: number;
+    readonly width: number;
+    readonly layers: number;
+    readonly heads: number;
+  };
+  readonly qformer: {
+    readonly layers: number;
+    readonly heads: number;
+    readonly intermediate: number;
+    readonly maxTextPositions: number;
+  };
   readonly textEncoder: { readonly layers: number; readonly heads: number; readonly intermediate: number };
   readonly unet: {
     /** block_out_channels of the four levels (latent 1, 1/2, 1/4, 1/8). */
@@ -26,7 +37,11 @@ export interface TinyPackConfig {
     readonly selfAttnMaxTokens: number;
     readonly defaultSize: number;
   };
-  readonly vae: { readonly channels: readonly [number, number, number, number]; readonly layersPerBlock: number; readonly groups: number };
+  readonly vae: {
+    readonly channels: readonly [number, number, number, number];
+    readonly layersPerBlock: number;
+    readonly groups: number;
+  };
   /** ControlNet conditioning-embedding widths (diffusers' (16, 32, 96, 256) at full size). */
   readonly controlnetConditioningChannels: readonly [number, number, number, number];
 }
@@ -58,7 +73,14 @@ export const SMALL_CONFIG: TinyPackConfig = {
   textEncoder: { layers: 4, heads: 4, intermediate: 512 },
   // At 256 px the latent is 32×32: as the released pack at 512 px, self-attention is
   // controlled at the 1/4 and 1/8 levels (64 and 16 tokens).
-  unet: { channels: [64, 128, 128, 128], layersPerBlock: 2, heads: 4, groups: 16, selfAttnMaxTokens: 64, defaultSize: 256 },
+  unet: {
+    channels: [64, 128, 128, 128],
+    layersPerBlock: 2,
+    heads: 4,
+    groups: 16,
+    selfAttnMaxTokens: 64,
+    defaultSize: 256,
+  },
   vae: { channels: [32, 64, 64, 64], layersPerBlock: 1, groups: 16 },
   controlnetConditioningChannels: [16, 32, 32, 64],
 };

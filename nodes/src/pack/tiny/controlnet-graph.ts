@@ -38,9 +38,16 @@ export function buildControlnetGraph(config: TinyPackConfig, seedSalt = 0xc0): G
   const sources = [...encoder.skips.map((s) => s.value), encoder.mid];
   shapes.forEach((shape, i) => {
     const zeroConvName = shape.mid ? "controlnet_mid_block" : `controlnet_down_blocks.${i}`;
-    const projected = conv2d(g, sources[i], shape.channels, shape.channels, 1, zeroConvName, { std: 0.05 / Math.sqrt(shape.channels) });
+    const projected = conv2d(g, sources[i], shape.channels, shape.channels, 1, zeroConvName, {
+      std: 0.05 / Math.sqrt(shape.channels),
+    });
     const name = shape.mid ? "mid_block_res_sample" : `down_block_res_sample_${i}`;
-    g.output(g.op("Mul", [projected, scale]), name, "float32", ["B", shape.channels, scaledDim("h", shape.downscale), scaledDim("w", shape.downscale)]);
+    g.output(g.op("Mul", [projected, scale]), name, "float32", [
+      "B",
+      shape.channels,
+      scaledDim("h", shape.downscale),
+      scaledDim("w", shape.downscale),
+    ]);
   });
   return g;
 }

@@ -33,11 +33,13 @@ type Outputs = Record<string, ort.Tensor>;
 describe("tiny qformer.onnx", () => {
   const S = config.vision.imageSize;
   const run = async (batch: number, ids: number[], mask: number[], seed = 3) =>
-    ((await qformer.run({
-      pixel_values: randomFloats([batch, 3, S, S], seed),
-      input_ids: int64s([batch, ids.length / batch], ids),
-      attention_mask: int64s([batch, mask.length / batch], mask),
-    })) as Outputs).ctx_embeddings;
+    (
+      (await qformer.run({
+        pixel_values: randomFloats([batch, 3, S, S], seed),
+        input_ids: int64s([batch, ids.length / batch], ids),
+        attention_mask: int64s([batch, mask.length / batch], mask),
+      })) as Outputs
+    ).ctx_embeddings;
 
   it("gives [B, 16, D] subject embeddings at batch 1 and 4", async () => {
     expect((await run(1, [2, 50, 3], [1, 1, 1])).dims).toEqual([1, Q, D]);
@@ -55,14 +57,26 @@ describe("tiny qformer.onnx", () => {
   });
 
   it("depends on the image", async () => {
-    expect(maxAbsDifference(await run(1, [2, 50, 3], [1, 1, 1], 3), await run(1, [2, 50, 3], [1, 1, 1], 4))).toBeGreaterThan(1e-3);
+    expect(
+      maxAbsDifference(await run(1, [2, 50, 3], [1, 1, 1], 3), await run(1, [2, 50, 3], [1, 1, 1], 4)),
+    ).toBeGreaterThan(1e-3);
   });
 });
 
 describe("tiny text_encoder.onnx", () => {
-  const ids = (batch: number, length: number) => int64s([batch, length], Array.from({ length: batch * length }, (_, i) => (i * 37) % clipVocab));
+  const ids = (batch: number, length: number) =>
+    int64s(
+      [batch, length],
+      Array.from({ length: batch * length }, (_, i) => (i * 37) % clipVocab),
+    );
   const encode = async (inputIds: ort.Tensor, ctx: ort.Tensor) =>
-    ((await textEncoder.run({ input_ids: inputIds, ctx_embeddings: ctx, ctx_begin_pos: int64s([1], [config.ctxBeginPos]) })) as Outputs).last_hidden_state;
+    (
+      (await textEncoder.run({
+        input_ids: inputIds,
+        ctx_embeddings: ctx,
+        ctx_begin_pos: int64s([1], [config.ctxBeginPos]),
+      })) as Outputs
+    ).last_hidden_state;
 
   it("encodes 77 tokens without subject (C = 0) and 61 tokens with 16 subject embeddings to [B, 77, D]", async () => {
     for (const batch of [1, 4]) {
@@ -99,9 +113,13 @@ describe("tiny text_encoder.onnx", () => {
       const rest = [...all.slice(0, pos), ...all.slice(pos + Q)];
       const ctx = new Float32Array(Q * D);
       cut.forEach((id, q) => ctx.set(table.subarray(id * D, id * D + D), q * D));
-      const spliced = ((await textEncoder.run({
-        input_ids: int64s([1, 77 - Q], rest), ctx_embeddings: new ort.Tensor("float32", ctx, [1, Q, D]), ctx_begin_pos: int64s([1], [pos]),
-      })) as Outputs).last_hidden_state;
+      const spliced = (
+        (await textEncoder.run({
+          input_ids: int64s([1, 77 - Q], rest),
+          ctx_embeddings: new ort.Tensor("float32", ctx, [1, Q, D]),
+          ctx_begin_pos: int64s([1], [pos]),
+        })) as Outputs
+      ).last_hidden_state;
       expect(maxAbsDifference(spliced, plain)).toBeLessThan(1e-5);
     }
   });
@@ -109,7 +127,10 @@ describe("tiny text_encoder.onnx", () => {
 
 describe("tiny VAE", () => {
   it("decodes [B,4,h,w] to [B,3,8h,8w] in about [-1, 1] and encodes back to [B,4,h,w]", async () => {
-    for (const [batch, h] of [[1, 8], [4, 12]]) {
+    for (const [batch, h] of [
+      [1, 8],
+      [4, 12],
+    ]) {
       const image = ((await vaeDecoder.run({ latent_sample: randomFloats([batch, 4, h, h], 2) })) as Outputs).sample;
       expect(image.dims).toEqual([batch, 3, 8 * h, 8 * h]);
       const values = floatsOf(image);

@@ -79,7 +79,8 @@ export async function ensureTinyPack(options: EnsureTinyPackOptions = {}): Promi
     await removeStaleTemporaryFolders(cacheDir);
     // A folder without its manifest is not a pack (the manifest is written last); replace it.
     // (Checked again here: another process may have just renamed a complete pack into place.)
-    if ((await exists(finalDir)) && !(await exists(join(finalDir, "manifest.json")))) await rm(finalDir, { recursive: true, force: true });
+    if ((await exists(finalDir)) && !(await exists(join(finalDir, "manifest.json"))))
+      await rm(finalDir, { recursive: true, force: true });
     const tempDir = join(cacheDir, `.tmp-${size}-${process.pid}-${randomBytes(4).toString("hex")}`);
     try {
       await writeTinyPack(configFor(size), tempDir);

@@ -8,7 +8,15 @@ import { loadPack } from "../loader.ts";
 import { PackManifestSchema } from "../manifest.ts";
 import { TINY_CONFIG } from "./config.ts";
 import { ensureTinyPack, TINY_PACK_ID } from "./index.ts";
-import { allFinite, denoiserInputs, filledFloats, identityControl, int64s, randomFloats, zeroResiduals } from "./test-feeds.ts";
+import {
+  allFinite,
+  denoiserInputs,
+  filledFloats,
+  identityControl,
+  int64s,
+  randomFloats,
+  zeroResiduals,
+} from "./test-feeds.ts";
 
 let cacheDir: string;
 
@@ -25,7 +33,10 @@ async function hashFolder(dir: string): Promise<Record<string, string>> {
     for (const entry of await readdir(folder, { withFileTypes: true })) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else out[relative(dir, path)] = createHash("sha256").update(await readFile(path)).digest("hex");
+      else
+        out[relative(dir, path)] = createHash("sha256")
+          .update(await readFile(path))
+          .digest("hex");
     }
   };
   await walk(dir);
@@ -34,7 +45,11 @@ async function hashFolder(dir: string): Promise<Record<string, string>> {
 
 describe("ensureTinyPack", () => {
   it("builds one complete pack even when called concurrently, and reuses it", async () => {
-    const dirs = await Promise.all([ensureTinyPack({ cacheDir }), ensureTinyPack({ cacheDir }), ensureTinyPack({ cacheDir })]);
+    const dirs = await Promise.all([
+      ensureTinyPack({ cacheDir }),
+      ensureTinyPack({ cacheDir }),
+      ensureTinyPack({ cacheDir }),
+    ]);
     expect(new Set(dirs).size).toBe(1);
     expect(await ensureTinyPack({ cacheDir })).toBe(dirs[0]);
     const entries = await readdir(cacheDir);
@@ -47,11 +62,21 @@ describe("ensureTinyPack", () => {
     try {
       const first = await hashFolder(await ensureTinyPack({ cacheDir }));
       const second = await hashFolder(await ensureTinyPack({ cacheDir: other }));
-      expect(Object.keys(first).sort()).toEqual(
-        ["controlnet/canny.onnx", "manifest.json", "qformer.onnx", "qformer_tokenizer/tokenizer_config.json", "qformer_tokenizer/vocab.txt",
-          "text_encoder.onnx", "tokenizer/merges.txt", "tokenizer/special_tokens_map.json", "tokenizer/tokenizer_config.json",
-          "tokenizer/vocab.json", "unet.onnx", "vae_decoder.onnx", "vae_encoder.onnx"],
-      );
+      expect(Object.keys(first).sort()).toEqual([
+        "controlnet/canny.onnx",
+        "manifest.json",
+        "qformer.onnx",
+        "qformer_tokenizer/tokenizer_config.json",
+        "qformer_tokenizer/vocab.txt",
+        "text_encoder.onnx",
+        "tokenizer/merges.txt",
+        "tokenizer/special_tokens_map.json",
+        "tokenizer/tokenizer_config.json",
+        "tokenizer/vocab.json",
+        "unet.onnx",
+        "vae_decoder.onnx",
+        "vae_encoder.onnx",
+      ]);
       expect(second).toEqual(first);
     } finally {
       await rm(other, { recursive: true, force: true });
@@ -88,21 +113,35 @@ describe("the tiny pack's graphs from disk", () => {
     const dir = await ensureTinyPack({ cacheDir });
     const D = TINY_CONFIG.textHiddenSize;
     for (const batch of [1, 4]) {
-      const q = await (await session(dir, "qformer.onnx")).run({
-        pixel_values: randomFloats([batch, 3, 32, 32], 1), input_ids: int64s([batch, 3], new Array(3 * batch).fill(2)), attention_mask: int64s([batch, 3], new Array(3 * batch).fill(1)),
+      const q = await (
+        await session(dir, "qformer.onnx")
+      ).run({
+        pixel_values: randomFloats([batch, 3, 32, 32], 1),
+        input_ids: int64s([batch, 3], new Array(3 * batch).fill(2)),
+        attention_mask: int64s([batch, 3], new Array(3 * batch).fill(1)),
       });
       expect(q.ctx_embeddings.dims).toEqual([batch, 16, D]);
-      const text = await (await session(dir, "text_encoder.onnx")).run({
-        input_ids: int64s([batch, 61], new Array(61 * batch).fill(300)), ctx_embeddings: q.ctx_embeddings, ctx_begin_pos: int64s([1], [2]),
+      const text = await (
+        await session(dir, "text_encoder.onnx")
+      ).run({
+        input_ids: int64s([batch, 61], new Array(61 * batch).fill(300)),
+        ctx_embeddings: q.ctx_embeddings,
+        ctx_begin_pos: int64s([1], [2]),
       });
       expect(text.last_hidden_state.dims).toEqual([batch, 77, D]);
       for (const size of [64, 96]) {
         const h = size / 8;
         const denoiser = { ...denoiserInputs(TINY_CONFIG, batch, h, h), encoder_hidden_states: text.last_hidden_state };
-        const control = await (await session(dir, "controlnet/canny.onnx")).run({
-          ...denoiser, controlnet_cond: randomFloats([batch, 3, size, size], 2), conditioning_scale: filledFloats([1], 1),
+        const control = await (
+          await session(dir, "controlnet/canny.onnx")
+        ).run({
+          ...denoiser,
+          controlnet_cond: randomFloats([batch, 3, size, size], 2),
+          conditioning_scale: filledFloats([1], 1),
         });
-        const unet = await (await session(dir, "unet.onnx")).run({ ...denoiser, ...zeroResiduals(TINY_CONFIG, batch, h, h), ...identityControl(batch) });
+        const unet = await (
+          await session(dir, "unet.onnx")
+        ).run({ ...denoiser, ...zeroResiduals(TINY_CONFIG, batch, h, h), ...identityControl(batch) });
         expect(unet.out_sample.dims).toEqual([batch, 4, h, h]);
         expect(Object.values(control).every(allFinite)).toBe(true);
         const image = await (await session(dir, "vae_decoder.onnx")).run({ latent_sample: unet.out_sample });

@@ -38,7 +38,10 @@ export function zeroResiduals(config: TinyPackConfig, batch: number, h: number, 
   const feeds: OrtFeeds = {};
   residualShapes(config).forEach((shape, i) => {
     const name = shape.mid ? "mid_block_additional_residual" : `down_block_additional_residual_${i}`;
-    feeds[name] = filledFloats([batch, shape.channels, Math.ceil(h / shape.downscale), Math.ceil(w / shape.downscale)], 0);
+    feeds[name] = filledFloats(
+      [batch, shape.channels, Math.ceil(h / shape.downscale), Math.ceil(w / shape.downscale)],
+      0,
+    );
   });
   return feeds;
 }
@@ -47,7 +50,11 @@ export function zeroResiduals(config: TinyPackConfig, batch: number, h: number, 
 export function denoiserInputs(config: TinyPackConfig, batch: number, h: number, w: number, seed = 1): OrtFeeds {
   return {
     sample: randomFloats([batch, 4, h, w], seed),
-    timestep: new ort.Tensor("float32", Float32Array.from({ length: batch }, (_, b) => 981 - 100 * b + 0.5), [batch]),
+    timestep: new ort.Tensor(
+      "float32",
+      Float32Array.from({ length: batch }, (_, b) => 981 - 100 * b + 0.5),
+      [batch],
+    ),
     encoder_hidden_states: randomFloats([batch, config.textMaxLength, config.textHiddenSize], seed + 1),
   };
 }

@@ -53,7 +53,12 @@ export function buildTextEncoderGraph(config: TinyPackConfig, vocabSize: number)
   for (let layer = 0; layer < layers; layer++) {
     g.scope(`encoder.layers.${layer}`, () => {
       const attended = attention(g, "self_attn", {
-        query: layerNorm(g, h, D, "layer_norm1"), queryDim: D, heads, qkvBias: true, additiveMask: causalMask, outStd: 0.5 / Math.sqrt(D),
+        query: layerNorm(g, h, D, "layer_norm1"),
+        queryDim: D,
+        heads,
+        qkvBias: true,
+        additiveMask: causalMask,
+        outStd: 0.5 / Math.sqrt(D),
       });
       h = g.op("Add", [h, attended.output]);
       const hidden = quickGelu(g, linear(g, layerNorm(g, h, D, "layer_norm2"), D, intermediate, "mlp.fc1"));

@@ -1,6 +1,11 @@
 import { bertTokenizerFromVocabulary, clipTokenizerFromVocabulary } from "@infix/engine";
 import { describe, expect, it } from "vitest";
-import { buildBertTokenizerFiles, buildClipTokenizerFiles, byteUnicodeSymbols, learnBpeMerges } from "./tokenizer-files.ts";
+import {
+  buildBertTokenizerFiles,
+  buildClipTokenizerFiles,
+  byteUnicodeSymbols,
+  learnBpeMerges,
+} from "./tokenizer-files.ts";
 import { TINY_WORDS } from "./word-list.ts";
 
 describe("byteUnicodeSymbols", () => {
@@ -19,7 +24,12 @@ describe("learnBpeMerges", () => {
   it("merges the most frequent pair first, ties broken alphabetically, until words are whole", () => {
     // Worked by hand: counts h u:2, u g</w>:2 → "h u"; then all pairs occur once → alphabetical.
     expect(learnBpeMerges(["hug", "pug", "hugs"])).toEqual([
-      ["h", "u"], ["g", "s</w>"], ["hu", "g</w>"], ["hu", "gs</w>"], ["p", "u"], ["pu", "g</w>"],
+      ["h", "u"],
+      ["g", "s</w>"],
+      ["hu", "g</w>"],
+      ["hu", "gs</w>"],
+      ["p", "u"],
+      ["pu", "g</w>"],
     ]);
   });
 });

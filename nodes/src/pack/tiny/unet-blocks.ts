@@ -1,6 +1,16 @@
 import {
-  attention, conv2d, featureMapToTokens, geglu, groupNorm, layerNorm, linear, silu, timestepEmbedding, tokensToFeatureMap,
-  type GraphBuilder, type Value,
+  attention,
+  conv2d,
+  featureMapToTokens,
+  geglu,
+  groupNorm,
+  layerNorm,
+  linear,
+  silu,
+  timestepEmbedding,
+  tokensToFeatureMap,
+  type GraphBuilder,
+  type Value,
 } from "@infix/engine";
 import type { TinyPackConfig } from "./config.ts";
 
@@ -48,7 +58,14 @@ export function buildTimeEmbedding(g: GraphBuilder, config: TinyPackConfig, time
 export function resnetBlock(ctx: UnetContext, x: Value, inChannels: number, outChannels: number, name: string): Value {
   const { g, config } = ctx;
   return g.scope(name, () => {
-    let h = conv2d(g, silu(g, groupNorm(g, x, inChannels, config.unet.groups, "norm1")), inChannels, outChannels, 3, "conv1");
+    let h = conv2d(
+      g,
+      silu(g, groupNorm(g, x, inChannels, config.unet.groups, "norm1")),
+      inChannels,
+      outChannels,
+      3,
+      "conv1",
+    );
     const timeProjection = linear(g, silu(g, ctx.timeEmbedding), timeEmbedDim(config), outChannels, "time_emb_proj");
     h = g.op("Add", [h, g.op("Unsqueeze", [timeProjection, g.constantInt64([2, 3])])]);
     h = silu(g, groupNorm(g, h, outChannels, config.unet.groups, "norm2"));
@@ -73,19 +90,30 @@ export function transformer2d(ctx: UnetContext, x: Value, channels: number, leve
     let tokens = featureMapToTokens(g, conv2d(g, normed, channels, channels, 1, "proj_in"));
     g.scope("transformer_blocks.0", () => {
       const selfAttention = attention(g, "attn1", {
-        query: layerNorm(g, tokens, channels, "norm1"), queryDim: channels, heads, outStd, transformProbabilities: ctx.hooks.self,
+        query: layerNorm(g, tokens, channels, "norm1"),
+        queryDim: channels,
+        heads,
+        outStd,
+        transformProbabilities: ctx.hooks.self,
       });
       tokens = g.op("Add", [tokens, selfAttention.output]);
       const crossAttention = attention(g, "attn2", {
-        query: layerNorm(g, tokens, channels, "norm2"), queryDim: channels, keyValue: ctx.textStates, keyValueDim: config.textHiddenSize,
-        heads, outStd, transformProbabilities: ctx.hooks.cross,
+        query: layerNorm(g, tokens, channels, "norm2"),
+        queryDim: channels,
+        keyValue: ctx.textStates,
+        keyValueDim: config.textHiddenSize,
+        heads,
+        outStd,
+        transformProbabilities: ctx.hooks.cross,
       });
       ctx.hooks.onCross?.(level, crossAttention.probabilities);
       tokens = g.op("Add", [tokens, crossAttention.output]);
       const hidden = geglu(g, layerNorm(g, tokens, channels, "norm3"), channels, channels * 4, "ff.net.0.proj");
       tokens = g.op("Add", [tokens, linear(g, hidden, channels * 4, channels, "ff.net.2", { std: outStd })]);
     });
-    const projected = conv2d(g, tokensToFeatureMap(g, tokens, x), channels, channels, 1, "proj_out", { std: 0.3 / Math.sqrt(channels) });
+    const projected = conv2d(g, tokensToFeatureMap(g, tokens, x), channels, channels, 1, "proj_out", {
+      std: 0.3 / Math.sqrt(channels),
+    });
     return g.op("Add", [projected, x]);
   });
 }
@@ -149,7 +177,8 @@ export function residualShapes(config: TinyPackConfig): { channels: number; down
   const channels = config.unet.channels;
   const shapes: { channels: number; downscale: number; mid?: boolean }[] = [{ channels: channels[0], downscale: 1 }];
   for (let level = 0; level < 4; level++) {
-    for (let layer = 0; layer < config.unet.layersPerBlock; layer++) shapes.push({ channels: channels[level], downscale: 2 ** level });
+    for (let layer = 0; layer < config.unet.layersPerBlock; layer++)
+      shapes.push({ channels: channels[level], downscale: 2 ** level });
     if (level < 3) shapes.push({ channels: channels[level], downscale: 2 ** (level + 1) });
   }
   shapes.push({ channels: channels[3], downscale: 8, mid: true });

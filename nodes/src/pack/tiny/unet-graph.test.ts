@@ -3,20 +3,34 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TINY_CONFIG, type TinyPackConfig } from "./config.ts";
 import { buildControlnetGraph } from "./controlnet-graph.ts";
 import {
-  allFinite, denoiserInputs, filledFloats, floatsOf, identityControl, int64s, maxAbsDifference, randomFloats, zeroResiduals, type OrtFeeds,
+  allFinite,
+  denoiserInputs,
+  filledFloats,
+  floatsOf,
+  identityControl,
+  int64s,
+  maxAbsDifference,
+  randomFloats,
+  zeroResiduals,
+  type OrtFeeds,
 } from "./test-feeds.ts";
 import { residualShapes } from "./unet-blocks.ts";
 import { buildUnetGraph } from "./unet-graph.ts";
 
 const config = TINY_CONFIG;
-const session = (c: TinyPackConfig, attentionControl = true) => ort.InferenceSession.create(buildUnetGraph(c, { attentionControl }).toBytes());
+const session = (c: TinyPackConfig, attentionControl = true) =>
+  ort.InferenceSession.create(buildUnetGraph(c, { attentionControl }).toBytes());
 
 let unet: ort.InferenceSession;
 let plainUnet: ort.InferenceSession;
 let controlnet: ort.InferenceSession;
 
 beforeAll(async () => {
-  [unet, plainUnet, controlnet] = await Promise.all([session(config), session(config, false), ort.InferenceSession.create(buildControlnetGraph(config).toBytes())]);
+  [unet, plainUnet, controlnet] = await Promise.all([
+    session(config),
+    session(config, false),
+    ort.InferenceSession.create(buildControlnetGraph(config).toBytes()),
+  ]);
 });
 
 /** Two rows with different latents and text, latent 8×8 (64 px) unless told. */
@@ -30,7 +44,13 @@ async function runUnet(feeds: OrtFeeds, target = unet): Promise<Record<string, o
 
 describe("tiny unet.onnx", () => {
   it("runs at batch 1 and 4, at 64 px, 96 px and an odd 9×13 latent, with ⌈h/4⌉·⌈w/4⌉ low-res maps", async () => {
-    for (const [batch, h, w] of [[1, 8, 8], [4, 8, 8], [1, 12, 12], [4, 12, 12], [2, 9, 13]]) {
+    for (const [batch, h, w] of [
+      [1, 8, 8],
+      [4, 8, 8],
+      [1, 12, 12],
+      [4, 12, 12],
+      [2, 9, 13],
+    ]) {
       const out = await runUnet(baseFeeds(batch, h, w));
       expect(out.out_sample.dims).toEqual([batch, 4, h, w]);
       expect(out.cross_attn_lowres.dims).toEqual([batch, Math.ceil(h / 4) * Math.ceil(w / 4), 77]);
@@ -59,7 +79,11 @@ describe("tiny unet.onnx", () => {
     const identityMap = new Float32Array(2 * 77 * 77);
     for (let b = 0; b < 2; b++) for (let k = 0; k < 77; k++) identityMap[b * 77 * 77 + k * 77 + k] = 1;
     const reference = await runUnet(feeds);
-    const viaMap = await runUnet({ ...feeds, cross_attn_map: new ort.Tensor("float32", identityMap, [2, 77, 77]), cross_attn_keep: filledFloats([2, 77], 0) });
+    const viaMap = await runUnet({
+      ...feeds,
+      cross_attn_map: new ort.Tensor("float32", identityMap, [2, 77, 77]),
+      cross_attn_keep: filledFloats([2, 77], 0),
+    });
     expect(maxAbsDifference(reference.out_sample, viaMap.out_sample)).toBeLessThan(1e-5);
   });
 
@@ -106,14 +130,20 @@ describe("tiny unet.onnx", () => {
     const feeds = baseFeeds(2);
     const reference = (await runUnet(feeds)).out_sample;
     const controlFeeds = {
-      sample: feeds.sample, timestep: feeds.timestep, encoder_hidden_states: feeds.encoder_hidden_states,
+      sample: feeds.sample,
+      timestep: feeds.timestep,
+      encoder_hidden_states: feeds.encoder_hidden_states,
       controlnet_cond: randomFloats([2, 3, 64, 64], 9),
     };
     const residualsAt = async (scale: number) => {
-      const out = (await controlnet.run({ ...controlFeeds, conditioning_scale: filledFloats([1], scale) })) as Record<string, ort.Tensor>;
+      const out = (await controlnet.run({ ...controlFeeds, conditioning_scale: filledFloats([1], scale) })) as Record<
+        string,
+        ort.Tensor
+      >;
       const feedsOut: OrtFeeds = {};
       residualShapes(config).forEach((shape, i) => {
-        feedsOut[shape.mid ? "mid_block_additional_residual" : `down_block_additional_residual_${i}`] = out[shape.mid ? "mid_block_res_sample" : `down_block_res_sample_${i}`];
+        feedsOut[shape.mid ? "mid_block_additional_residual" : `down_block_additional_residual_${i}`] =
+          out[shape.mid ? "mid_block_res_sample" : `down_block_res_sample_${i}`];
       });
       return feedsOut;
     };
@@ -126,11 +156,23 @@ describe("tiny unet.onnx", () => {
 
 describe("tiny controlnet/canny.onnx", () => {
   it("outputs one residual per UNet residual input, shaped as the manifest lists, scaled linearly", async () => {
-    for (const [batch, size] of [[1, 64], [4, 96]]) {
+    for (const [batch, size] of [
+      [1, 64],
+      [4, 96],
+    ]) {
       const h = size / 8;
-      const feeds = { ...denoiserInputs(config, batch, h, h), controlnet_cond: randomFloats([batch, 3, size, size], 4) };
-      const one = (await controlnet.run({ ...feeds, conditioning_scale: filledFloats([1], 1) })) as Record<string, ort.Tensor>;
-      const two = (await controlnet.run({ ...feeds, conditioning_scale: filledFloats([1], 2) })) as Record<string, ort.Tensor>;
+      const feeds = {
+        ...denoiserInputs(config, batch, h, h),
+        controlnet_cond: randomFloats([batch, 3, size, size], 4),
+      };
+      const one = (await controlnet.run({ ...feeds, conditioning_scale: filledFloats([1], 1) })) as Record<
+        string,
+        ort.Tensor
+      >;
+      const two = (await controlnet.run({ ...feeds, conditioning_scale: filledFloats([1], 2) })) as Record<
+        string,
+        ort.Tensor
+      >;
       const shapes = residualShapes(config);
       expect(Object.keys(one)).toHaveLength(shapes.length);
       shapes.forEach((shape, i) => {

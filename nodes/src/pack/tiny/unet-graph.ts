@@ -1,8 +1,16 @@
 import { conv2d, dimOf, GraphBuilder, groupNorm, resizeNearestTo, silu, type Value } from "@infix/engine";
 import type { TinyPackConfig } from "./config.ts";
 import {
-  ATTENTION_LEVELS, buildDownAndMid, buildTimeEmbedding, residualShapes, resnetBlock, scaledDim, transformer2d,
-  type AttentionHooks, type SkipTensor, type UnetContext,
+  ATTENTION_LEVELS,
+  buildDownAndMid,
+  buildTimeEmbedding,
+  residualShapes,
+  resnetBlock,
+  scaledDim,
+  transformer2d,
+  type AttentionHooks,
+  type SkipTensor,
+  type UnetContext,
 } from "./unet-blocks.ts";
 
 /**
@@ -50,7 +58,11 @@ function declareControlInputs(g: GraphBuilder, textLength: number): ControlInput
  * serves every image size): A'_b = A_b + gate·m_b·(A_{base[b]} − A_b) = m·A_s + (1−m)·A_b.
  * With the identity inputs both reduce to A exactly (0 + 1·A, A + 0·(…)).
  */
-function controlHooks(g: GraphBuilder, controls: ControlInputs, selfAttnMaxTokens: number): Pick<AttentionHooks, "self" | "cross"> {
+function controlHooks(
+  g: GraphBuilder,
+  controls: ControlInputs,
+  selfAttnMaxTokens: number,
+): Pick<AttentionHooks, "self" | "cross"> {
   return {
     cross: (probabilities) => {
       const base = g.op("Gather", [probabilities, controls.crossBase], { axis: 0 });
@@ -78,7 +90,10 @@ export function buildUnetGraph(config: TinyPackConfig, options: UnetGraphOptions
   const shapes = residualShapes(config);
   const residualInputs = shapes.map((shape, i) =>
     g.input(shape.mid ? "mid_block_additional_residual" : `down_block_additional_residual_${i}`, "float32", [
-      "B", shape.channels, scaledDim("h", shape.downscale), scaledDim("w", shape.downscale),
+      "B",
+      shape.channels,
+      scaledDim("h", shape.downscale),
+      scaledDim("w", shape.downscale),
     ]),
   );
   const controls = withControl ? declareControlInputs(g, textLength) : undefined;
@@ -94,7 +109,10 @@ export function buildUnetGraph(config: TinyPackConfig, options: UnetGraphOptions
 
   const encoder = buildDownAndMid(ctx, sample);
   // diffusers adds the ControlNet residuals to every skip and to the mid output.
-  const skips: SkipTensor[] = encoder.skips.map((skip, i) => ({ ...skip, value: g.op("Add", [skip.value, residualInputs[i]]) }));
+  const skips: SkipTensor[] = encoder.skips.map((skip, i) => ({
+    ...skip,
+    value: g.op("Add", [skip.value, residualInputs[i]]),
+  }));
   let h = g.op("Add", [encoder.mid, residualInputs[residualInputs.length - 1]]);
 
   const channels = config.unet.channels;
@@ -117,7 +135,14 @@ export function buildUnetGraph(config: TinyPackConfig, options: UnetGraphOptions
       }
     });
   }
-  const out = conv2d(g, silu(g, groupNorm(g, h, current, config.unet.groups, "conv_norm_out")), current, 4, 3, "conv_out");
+  const out = conv2d(
+    g,
+    silu(g, groupNorm(g, h, current, config.unet.groups, "conv_norm_out")),
+    current,
+    4,
+    3,
+    "conv_out",
+  );
   g.output(out, "out_sample", "float32", ["B", 4, "h", "w"]);
 
   // Mean over heads (done per layer above), then over the layers at 1/4 resolution.

@@ -1,4 +1,14 @@
-import { attention, conv2d, featureMapToTokens, GraphBuilder, groupNorm, silu, tokensToFeatureMap, upsampleNearest2x, type Value } from "@infix/engine";
+import {
+  attention,
+  conv2d,
+  featureMapToTokens,
+  GraphBuilder,
+  groupNorm,
+  silu,
+  tokensToFeatureMap,
+  upsampleNearest2x,
+  type Value,
+} from "@infix/engine";
 import type { TinyPackConfig } from "./config.ts";
 
 /**
@@ -18,8 +28,23 @@ interface VaeContext {
 function vaeResnet(ctx: VaeContext, x: Value, inChannels: number, outChannels: number, name: string): Value {
   const { g, groups } = ctx;
   return g.scope(name, () => {
-    let h = conv2d(g, silu(g, groupNorm(g, x, inChannels, groups, "norm1", VAE_EPS)), inChannels, outChannels, 3, "conv1");
-    h = conv2d(g, silu(g, groupNorm(g, h, outChannels, groups, "norm2", VAE_EPS)), outChannels, outChannels, 3, "conv2", { std: 0.3 / Math.sqrt(outChannels * 9) });
+    let h = conv2d(
+      g,
+      silu(g, groupNorm(g, x, inChannels, groups, "norm1", VAE_EPS)),
+      inChannels,
+      outChannels,
+      3,
+      "conv1",
+    );
+    h = conv2d(
+      g,
+      silu(g, groupNorm(g, h, outChannels, groups, "norm2", VAE_EPS)),
+      outChannels,
+      outChannels,
+      3,
+      "conv2",
+      { std: 0.3 / Math.sqrt(outChannels * 9) },
+    );
     const skip = inChannels === outChannels ? x : conv2d(g, x, inChannels, outChannels, 1, "conv_shortcut");
     return g.op("Add", [skip, h]);
   });
@@ -31,7 +56,13 @@ function vaeMid(ctx: VaeContext, x: Value, channels: number): Value {
   return g.scope("mid_block", () => {
     const h = vaeResnet(ctx, x, channels, channels, "resnets.0");
     const tokens = featureMapToTokens(g, groupNorm(g, h, channels, groups, "attentions.0.group_norm", VAE_EPS));
-    const attended = attention(g, "attentions.0", { query: tokens, queryDim: channels, heads: 1, qkvBias: true, outStd: 0.3 / Math.sqrt(channels) });
+    const attended = attention(g, "attentions.0", {
+      query: tokens,
+      queryDim: channels,
+      heads: 1,
+      qkvBias: true,
+      outStd: 0.3 / Math.sqrt(channels),
+    });
     const withAttention = g.op("Add", [h, tokensToFeatureMap(g, attended.output, h)]);
     return vaeResnet(ctx, withAttention, channels, channels, "resnets.1");
   });
@@ -64,7 +95,10 @@ export function buildVaeDecoderGraph(config: TinyPackConfig): GraphBuilder {
 }
 
 /** sample [B,3,H,W] → latent_mean, latent_logvar [B,4,H/8,W/8], logvar clamped to [−30, 20] (diffusers `DiagonalGaussianDistribution`). */
-export function buildVaeEncoderGraph(config: TinyPackConfig, options: { readonly quantConvStd?: number } = {}): GraphBuilder {
+export function buildVaeEncoderGraph(
+  config: TinyPackConfig,
+  options: { readonly quantConvStd?: number } = {},
+): GraphBuilder {
   const g = new GraphBuilder("vae_encoder", config.seed ^ 0xe2c);
   const ctx: VaeContext = { g, groups: config.vae.groups };
   const channels = config.vae.channels;
@@ -88,9 +122,18 @@ export function buildVaeEncoderGraph(config: TinyPackConfig, options: { readonly
   h = silu(g, groupNorm(g, h, current, config.vae.groups, "encoder.conv_norm_out", VAE_EPS));
   h = conv2d(g, h, current, 2 * LATENT_CHANNELS, 3, "encoder.conv_out");
   // `quantConvStd` lets a test push the log-variance past the clamp.
-  const moments = conv2d(g, h, 2 * LATENT_CHANNELS, 2 * LATENT_CHANNELS, 1, "quant_conv", { std: options.quantConvStd });
-  const [mean, logvar] = g.opMulti("Split", [moments, g.constantInt64([LATENT_CHANNELS, LATENT_CHANNELS])], 2, { axis: 1 });
+  const moments = conv2d(g, h, 2 * LATENT_CHANNELS, 2 * LATENT_CHANNELS, 1, "quant_conv", {
+    std: options.quantConvStd,
+  });
+  const [mean, logvar] = g.opMulti("Split", [moments, g.constantInt64([LATENT_CHANNELS, LATENT_CHANNELS])], 2, {
+    axis: 1,
+  });
   g.output(mean, "latent_mean", "float32", ["B", LATENT_CHANNELS, "h", "w"]);
-  g.output(g.op("Clip", [logvar, g.scalar(-30), g.scalar(20)]), "latent_logvar", "float32", ["B", LATENT_CHANNELS, "h", "w"]);
+  g.output(g.op("Clip", [logvar, g.scalar(-30), g.scalar(20)]), "latent_logvar", "float32", [
+    "B",
+    LATENT_CHANNELS,
+    "h",
+    "w",
+  ]);
   return g;
 }

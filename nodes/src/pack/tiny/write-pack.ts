@@ -6,7 +6,12 @@ import { buildControlnetGraph } from "./controlnet-graph.ts";
 import { buildQformerGraph } from "./qformer-graph.ts";
 import { buildTextEncoderGraph } from "./text-encoder-graph.ts";
 import { buildTinyManifest } from "./tiny-manifest.ts";
-import { buildBertTokenizerFiles, buildClipTokenizerFiles, CLIP_END_TOKEN, CLIP_START_TOKEN } from "./tokenizer-files.ts";
+import {
+  buildBertTokenizerFiles,
+  buildClipTokenizerFiles,
+  CLIP_END_TOKEN,
+  CLIP_START_TOKEN,
+} from "./tokenizer-files.ts";
 import { buildUnetGraph } from "./unet-graph.ts";
 import { buildVaeDecoderGraph, buildVaeEncoderGraph } from "./vae-graphs.ts";
 
@@ -39,7 +44,12 @@ export async function writeTinyPack(config: TinyPackConfig, dir: string): Promis
   await writeFile(join(dir, "tokenizer", "merges.txt"), clip.merges);
   await writeFile(
     join(dir, "tokenizer", "special_tokens_map.json"),
-    json({ bos_token: CLIP_START_TOKEN, eos_token: CLIP_END_TOKEN, unk_token: CLIP_END_TOKEN, pad_token: CLIP_END_TOKEN }),
+    json({
+      bos_token: CLIP_START_TOKEN,
+      eos_token: CLIP_END_TOKEN,
+      unk_token: CLIP_END_TOKEN,
+      pad_token: CLIP_END_TOKEN,
+    }),
   );
   await writeFile(
     join(dir, "tokenizer", "tokenizer_config.json"),
