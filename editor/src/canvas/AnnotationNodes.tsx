@@ -27,11 +27,9 @@ export const NoteNode = memo(function NoteNode({ data, selected }: NodeProps<Not
         onKeyDown={(e) => e.stopPropagation()}
         onChange={(e) => {
           const text = e.currentTarget.value;
-          tab.doc
-            .getState()
-            .apply("edit note", (d) => setNoteText(d, data.annotationId, text), {
-              coalesceKey: `note:${data.annotationId}`,
-            });
+          tab.doc.getState().apply("edit note", (d) => setNoteText(d, data.annotationId, text), {
+            coalesceKey: `note:${data.annotationId}`,
+          });
         }}
       />
     </div>
@@ -50,11 +48,9 @@ export const GroupNode = memo(function GroupNode({ data, selected }: NodeProps<G
         onKeyDown={(e) => e.stopPropagation()}
         onChange={(e) => {
           const title = e.currentTarget.value;
-          tab.doc
-            .getState()
-            .apply("rename group", (d) => setGroupTitle(d, data.annotationId, title), {
-              coalesceKey: `group:${data.annotationId}`,
-            });
+          tab.doc.getState().apply("rename group", (d) => setGroupTitle(d, data.annotationId, title), {
+            coalesceKey: `group:${data.annotationId}`,
+          });
         }}
       />
     </div>
