@@ -110,6 +110,10 @@ export async function benchEngine(options: { runs?: number } = {}): Promise<void
     `  one widget changed  ${median(incremental).toFixed(1)} ms  (${ranIncremental} nodes ran: #${changedId} and its descendants)`,
   );
   console.log(`  validate + plan     ${median(validate).toFixed(2)} ms  (${perNode(median(validate))})`);
+  const ratio = (ms: number) => (ms / median(cold)).toFixed(2);
+  console.log(
+    `  ratios to cold      cached re-run ${ratio(median(cached))}×, one change ${ratio(median(incremental))}× (${ranIncremental}/${ranCold} nodes ran)`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await benchEngine();

@@ -101,7 +101,8 @@ export async function benchGeneration(
         run,
         totalMs: performance.now() - started,
         nodeMs,
-        cached: result.cached,
+        // Served nodes and those a cached node downstream made unnecessary.
+        cached: [...result.cached, ...result.spared],
       };
       timings.push(timing);
       const parts = Object.entries(nodeMs)
@@ -122,6 +123,12 @@ export async function benchGeneration(
     await runOnce("warm");
     workflow.nodes.sampler.inputs.seed = Number(workflow.nodes.sampler.inputs.seed) + 1;
     await runOnce("seed change");
+    const [warm, seedChange] = timings.slice(-2);
+    console.log(
+      `  ${packId.padEnd(5)} ratio seed change / warm ${(seedChange.totalMs / warm.totalMs).toFixed(2)}× (sampler ${(
+        (seedChange.nodeMs.sampler ?? 0) / (warm.nodeMs.sampler ?? 1)
+      ).toFixed(2)}×); ${seedChange.cached.length} nodes from the cache`,
+    );
   }
   return timings;
 }
