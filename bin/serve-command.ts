@@ -49,6 +49,7 @@ export async function serve(
     executor: setup.executor,
     catalog: () => setup.registry.catalog(setup.resources),
     files: setup.files,
+    uploadKinds: setup.registry.uploadKinds(),
     examples: folderExamples(join(repoRoot, "examples")),
     packs: setup.packs,
     cache: setup.cache,

@@ -31,8 +31,8 @@ describe("FileStore", () => {
     const store = await FileStore.open(FileStore.foldersUnder(join(base, "d")));
     const names: string[] = [];
     for (const name of [
-      "dog.subject.json",
-      "dog.subject.json",
+      "dog.note.json",
+      "dog.note.json",
       "a.tar.gz",
       "a.tar.gz",
       "my.cat.png",
@@ -43,8 +43,8 @@ describe("FileStore", () => {
       names.push((await store.writeUnique("output", name, new Uint8Array([1]))).name);
     }
     expect(names).toEqual([
-      "dog.subject.json",
-      "dog_1.subject.json",
+      "dog.note.json",
+      "dog_1.note.json",
       "a.tar.gz",
       "a_1.tar.gz",
       "my.cat.png",
@@ -52,8 +52,24 @@ describe("FileStore", () => {
       "v.2.json",
       "v.2_1.json",
     ]);
-    expect(uniqueNameExtension("run/x.subject.json")).toBe(".subject.json");
+    expect(uniqueNameExtension("run/x.note.json")).toBe(".note.json");
     expect(uniqueNameExtension("notes.json")).toBe(".json");
+  });
+
+  it("puts the counter before a kept suffix of several parts, matched whatever its case", async () => {
+    const store = await FileStore.open(FileStore.foldersUnder(join(base, "e")));
+    const names: string[] = [];
+    for (const name of ["list.note.txt", "list.note.txt", "Big.NOTE.TXT", "Big.NOTE.TXT", "other.txt", "other.txt"]) {
+      names.push((await store.writeUnique("input", name, new Uint8Array([1]), ".note.txt")).name);
+    }
+    expect(names).toEqual([
+      "list.note.txt",
+      "list_1.note.txt",
+      "Big.NOTE.TXT",
+      "Big_1.NOTE.TXT",
+      "other.txt",
+      "other_1.txt",
+    ]);
   });
 
   it("gives nodes a FileAccess that refuses escapes", async () => {

@@ -53,8 +53,16 @@ export class FileStore {
    * extension when the name is taken. The file appears complete or not at all: it is written
    * to a temp file and then hard-linked to its final name (link fails when the name exists,
    * which makes the "non-clashing" check and the publish one atomic step).
+   *
+   * @param keepSuffix the ending the counter goes before when the name has it (an upload
+   *   kind's declared suffix, `x.note.txt` → `x_1.note.txt`); otherwise `uniqueNameExtension`.
    */
-  async writeUnique(folder: FolderName, preferredName: string, bytes: Uint8Array): Promise<FileRef> {
+  async writeUnique(
+    folder: FolderName,
+    preferredName: string,
+    bytes: Uint8Array,
+    keepSuffix?: string,
+  ): Promise<FileRef> {
     const root = this.folders[folder];
     const wanted = safeFileName(preferredName);
     const target = resolveInsideLexically(root, wanted);
@@ -78,7 +86,10 @@ export class FileStore {
       await handle.close();
     }
     try {
-      const extension = uniqueNameExtension(target.path);
+      const extension =
+        keepSuffix && target.path.toLowerCase().endsWith(keepSuffix.toLowerCase())
+          ? target.path.slice(target.path.length - keepSuffix.length)
+          : uniqueNameExtension(target.path);
       const stem = target.path.slice(0, target.path.length - extension.length);
       for (let attempt = 0; attempt < 100_000; attempt++) {
         const candidate = attempt === 0 ? target.path : `${stem}_${attempt}${extension}`;
@@ -120,8 +131,8 @@ export class FileStore {
 }
 
 /**
- * Final extensions that wrap a type tag before them (`x.subject.json`, `x.tar.gz`): a
- * clashing `x.subject.json` becomes `x_1.subject.json`, so the name keeps saying its kind.
+ * Final extensions that wrap a type tag before them (`x.note.json`, `x.tar.gz`): a
+ * clashing `x.note.json` becomes `x_1.note.json`, so the name keeps saying its kind.
  */
 const WRAPPING_EXTENSIONS = new Set([".json", ".gz", ".bz2", ".xz", ".zst"]);
 
@@ -129,7 +140,7 @@ const WRAPPING_EXTENSIONS = new Set([".json", ".gz", ".bz2", ".xz", ".zst"]);
  * The extension `writeUnique` keeps after its `_1`, `_2` counter: the last one, with the
  * tag before it when the last one only wraps (see WRAPPING_EXTENSIONS).
  *
- * @example uniqueNameExtension("run/dog.subject.json") // → ".subject.json"
+ * @example uniqueNameExtension("run/dog.note.json") // → ".note.json"
  */
 export function uniqueNameExtension(path: string): string {
   const last = extname(path);

@@ -1,36 +1,44 @@
 import sharp from "sharp";
+import type { UploadKind } from "../nodes/definition.ts";
 import { decodeNpy, NpyFormatError } from "../runtime/npy/index.ts";
 import { extensionFor, sniffImageType } from "./image-type.ts";
 
 /**
- * What POST /api/uploads accepts, decided by content, never by the name alone: PNG, JPEG and
- * WebP pictures (decodable), NumPy `.npy` arrays (the engine's own decoder reads them whole,
- * as Load Latent-style nodes will), and `.subject.json` documents (a JSON object; the node that
- * reads one checks its fields). Everything else — SVG, HTML, executables — is refused.
+ * What POST /api/uploads accepts, decided by content, never by the name alone: the engine's
+ * own kinds — PNG, JPEG and WebP pictures (decodable) and NumPy `.npy` arrays (the engine's
+ * decoder reads them whole) — plus the kinds node packages declare (`NodePackage.uploadKinds`),
+ * each recognised by its name's suffix and accepted only when its own check passes.
+ * Everything else — SVG, HTML, executables, plain `.json` — is refused.
  */
-export type UploadKind = "png" | "jpeg" | "webp" | "npy" | "subject-json";
 
-/** The name ending that marks a JSON upload; plain `.json` stays refused (workflows have their own route). */
-const SUBJECT_JSON_EXTENSION = ".subject.json";
 const NPY_EXTENSION = ".npy";
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY, numpy.lib.format
+const BUILT_IN_DESCRIPTIONS = ["PNG, JPEG and WebP images", "NumPy .npy arrays"];
 
 export type UploadCheck =
   | {
       ok: true;
-      kind: UploadKind;
-      /** The name to store under: the upload's stem, the content's extension. */ fileName: string;
+      /** `png`, `jpeg`, `webp`, `npy`, or the declared kind's name. */
+      kind: string;
+      /** The name to store under: the upload's stem, the content's (or declared kind's) ending. */
+      fileName: string;
+      /** The ending a clash counter goes before (`x.note.txt` → `x_1.note.txt`). */
+      suffix: string;
     }
   | { ok: false; /** One sentence for the person uploading. */ message: string };
 
-const ACCEPTED_UPLOADS = "PNG, JPEG and WebP images, NumPy .npy arrays and .subject.json files";
-
 /**
- * Checks an upload's bytes and picks the name to store it under (extension from the content).
+ * Checks an upload's bytes and picks the name to store it under (extension from the content,
+ * or the declared kind's suffix in its declared case).
  *
- * @example const check = await checkUploadContent(bytes, "noise.npy"); // { ok: true, kind: "npy", fileName: "noise.npy" }
+ * @param kinds the node packages' upload kinds (`NodeRegistry.uploadKinds()`)
+ * @example const check = await checkUploadContent(bytes, "noise.npy", []); // { ok: true, kind: "npy", fileName: "noise.npy", suffix: ".npy" }
  */
-export async function checkUploadContent(bytes: Uint8Array, name: string): Promise<UploadCheck> {
+export async function checkUploadContent(
+  bytes: Uint8Array,
+  name: string,
+  kinds: readonly UploadKind[],
+): Promise<UploadCheck> {
   const image = sniffImageType(bytes);
   if (image) {
     // Magic bytes can lie (a truncated file, a polyglot); decode the header to be sure.
@@ -40,7 +48,8 @@ export async function checkUploadContent(bytes: Uint8Array, name: string): Promi
     } catch {
       return { ok: false, message: `the file starts like a ${image.toUpperCase()} but cannot be decoded` };
     }
-    return { ok: true, kind: image, fileName: `${stemOf(name)}${extensionFor(image)}` };
+    const suffix = extensionFor(image);
+    return { ok: true, kind: image, fileName: `${stemOf(name)}${suffix}`, suffix };
   }
   if (startsWith(bytes, NPY_MAGIC)) {
     try {
@@ -49,19 +58,44 @@ export async function checkUploadContent(bytes: Uint8Array, name: string): Promi
       if (error instanceof NpyFormatError) return { ok: false, message: `not a readable .npy array: ${error.message}` };
       throw error;
     }
-    return { ok: true, kind: "npy", fileName: `${stemOf(name)}${NPY_EXTENSION}` };
+    return { ok: true, kind: "npy", fileName: `${stemOf(name)}${NPY_EXTENSION}`, suffix: NPY_EXTENSION };
   }
-  if (name.toLowerCase().endsWith(SUBJECT_JSON_EXTENSION)) {
-    const problem = jsonObjectProblem(bytes);
-    if (problem)
-      return { ok: false, message: `a ${SUBJECT_JSON_EXTENSION} file must be a JSON object, but ${problem}` };
+  const declared = declaredKindOf(name, kinds);
+  if (declared) {
+    const reason = declared.check(bytes);
+    if (reason !== undefined) return { ok: false, message: `not a usable ${declared.suffix} file: ${reason}` };
     return {
       ok: true,
-      kind: "subject-json",
-      fileName: `${name.slice(0, -SUBJECT_JSON_EXTENSION.length)}${SUBJECT_JSON_EXTENSION}`,
+      kind: declared.name,
+      fileName: `${name.slice(0, -declared.suffix.length)}${declared.suffix}`,
+      suffix: declared.suffix,
     };
   }
-  return { ok: false, message: `only ${ACCEPTED_UPLOADS} can be uploaded` };
+  return { ok: false, message: `only ${acceptedUploads(kinds)} can be uploaded` };
+}
+
+/**
+ * The accepted kinds in words, for refusals: the built-in ones, then each declared kind's
+ * description and suffix.
+ *
+ * @example acceptedUploads([noteKind]) // → "PNG, JPEG and WebP images, NumPy .npy arrays and text notes (.note.txt)"
+ */
+export function acceptedUploads(kinds: readonly UploadKind[]): string {
+  const parts = [...BUILT_IN_DESCRIPTIONS, ...kinds.map((kind) => `${kind.description} (${kind.suffix})`)];
+  return `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
+}
+
+/** The declared kind whose suffix ends `name` (case-insensitive), the longest when several do (`.b.txt` before `.txt`). */
+function declaredKindOf(name: string, kinds: readonly UploadKind[]): UploadKind | undefined {
+  const lower = name.toLowerCase();
+  let best: UploadKind | undefined;
+  for (const kind of kinds) {
+    // A name that is only the suffix has no stem to store under.
+    if (lower.length > kind.suffix.length && lower.endsWith(kind.suffix)) {
+      if (!best || kind.suffix.length > best.suffix.length) best = kind;
+    }
+  }
+  return best;
 }
 
 /** The name without a short extension (`cat.png` → `cat`), so the stored one follows the content. */
@@ -71,24 +105,4 @@ function stemOf(name: string): string {
 
 function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {
   return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
-}
-
-/** Why `bytes` are not a UTF-8 JSON object, or null when they are one. */
-function jsonObjectProblem(bytes: Uint8Array): string | null {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return "it is not UTF-8 text";
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return `it does not parse (${(error as Error).message})`;
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return `it holds ${Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`}`;
-  }
-  return null;
 }

@@ -102,9 +102,27 @@ export interface NodeDefinition {
   dynamicOptions?: Record<string, (resources: Resources) => string[]>;
 }
 
+/**
+ * A kind of file a package's nodes read that users may upload through POST /api/uploads,
+ * recognised by its name's ending and accepted only when `check` finds the bytes sound. The
+ * engine itself accepts PNG/JPEG/WebP pictures and `.npy` arrays; everything else comes from here.
+ */
+export interface UploadKind {
+  /** Short id reported back with the stored file, e.g. `"note"`. */
+  readonly name: string;
+  /** The file-name ending, lowercase, with its leading dot; may span several dots (`".note.txt"`). */
+  readonly suffix: string;
+  /** What it is, for the 415 message that lists what is accepted (e.g. "text notes"). */
+  readonly description: string;
+  /** Why `bytes` are refused (one sentence for the person uploading), or undefined when they are fine. */
+  check(bytes: Uint8Array): string | undefined;
+}
+
 /** A node package: its node types and the socket types it introduces. */
 export interface NodePackage {
   readonly name: string;
   readonly nodes: readonly NodeDefinition[];
   readonly socketTypes: readonly SocketTypeInfo[];
+  /** The upload kinds its nodes read (a suffix may be declared by one package only). */
+  readonly uploadKinds?: readonly UploadKind[];
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InfixError } from "../graph/problem.ts";
-import { testNodePackage, testOptionsKey, testResources } from "../testing/index.ts";
-import type { NodeDefinition, NodePackage } from "./definition.ts";
+import { noteUploadKind, testNodePackage, testOptionsKey, testResources } from "../testing/index.ts";
+import type { NodeDefinition, NodePackage, UploadKind } from "./definition.ts";
 import { NodeRegistry } from "./registry.ts";
 
 const node = (type: string, extra: Partial<NodeDefinition> = {}): NodeDefinition => ({
@@ -70,5 +70,29 @@ describe("NodeRegistry", () => {
     const names = registry.catalog(testResources()).socketTypes.map((socketType) => socketType.name);
     expect(names).toEqual([...new Set(names)]);
     expect(names).toContain("IMAGE");
+  });
+
+  it("collects the upload kinds of its packages in package order", () => {
+    const mesh: UploadKind = { name: "mesh", suffix: ".mesh.obj", description: "meshes", check: () => undefined };
+    const registry = new NodeRegistry([testNodePackage, { ...pkg("meshes", []), uploadKinds: [mesh] }]);
+    expect(registry.uploadKinds()).toEqual([noteUploadKind, mesh]);
+    expect(new NodeRegistry([pkg("none", [])]).uploadKinds()).toEqual([]);
+  });
+
+  it("rejects an upload suffix declared by two packages, naming both", () => {
+    const again = { ...pkg("copycat", []), uploadKinds: [{ ...noteUploadKind, name: "other" }] };
+    const problem = thrownProblem(() => new NodeRegistry([testNodePackage, again]));
+    expect(problem).toMatchObject({ code: "duplicate_upload_kind", found: ".note.txt" });
+    expect(problem.message).toContain("infix-testing and copycat");
+  });
+
+  it("rejects an upload suffix that a stored file name could never end with", () => {
+    for (const suffix of ["note.txt", ".Note.txt", ".note txt", ".", ".a..b", ""]) {
+      const odd = { ...pkg("odd", []), uploadKinds: [{ ...noteUploadKind, suffix }] };
+      expect(thrownProblem(() => new NodeRegistry([odd]))).toMatchObject({
+        code: "invalid_upload_kind",
+        found: suffix,
+      });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { NodeSchemaSchema, type NodeCatalog, type NodeSchema, type SocketTypeInfo } from "../graph/node-schema.ts";
 import { InfixError } from "../graph/problem.ts";
-import type { NodeDefinition, NodePackage, Resources } from "./definition.ts";
+import type { NodeDefinition, NodePackage, Resources, UploadKind } from "./definition.ts";
 
 /**
  * The node types a server knows: a list of packages, checked once at start-up. Duplicate
@@ -9,14 +9,17 @@ import type { NodeDefinition, NodePackage, Resources } from "./definition.ts";
 export class NodeRegistry {
   private readonly definitions = new Map<string, NodeDefinition>();
   private readonly socketTypeList: SocketTypeInfo[] = [];
+  private readonly uploadKindList: UploadKind[] = [];
 
   /**
-   * @throws InfixError `duplicate_node_type`, `invalid_node_schema` or `invalid_dynamic_options`
+   * @throws InfixError `duplicate_node_type`, `invalid_node_schema`, `invalid_dynamic_options`,
+   * `invalid_upload_kind` or `duplicate_upload_kind`
    * @example const registry = new NodeRegistry([testNodePackage, blipDiffusionPackage]);
    */
   constructor(packages: readonly NodePackage[]) {
     const owner = new Map<string, string>();
     const socketTypes = new Map<string, SocketTypeInfo>();
+    const suffixOwner = new Map<string, string>();
     for (const pkg of packages) {
       for (const definition of pkg.nodes) {
         const type = definition.schema?.type ?? "(no type)";
@@ -51,6 +54,19 @@ export class NodeRegistry {
         owner.set(type, pkg.name);
         this.definitions.set(type, definition);
       }
+      for (const kind of pkg.uploadKinds ?? []) {
+        checkUploadKind(kind, pkg.name);
+        const previous = suffixOwner.get(kind.suffix);
+        if (previous !== undefined) {
+          throw new InfixError({
+            code: "duplicate_upload_kind",
+            message: `Upload suffix ${kind.suffix} is declared by both ${previous} and ${pkg.name}; only one package may read it.`,
+            found: kind.suffix,
+          });
+        }
+        suffixOwner.set(kind.suffix, pkg.name);
+        this.uploadKindList.push(kind);
+      }
       for (const socketType of pkg.socketTypes)
         if (!socketTypes.has(socketType.name)) socketTypes.set(socketType.name, socketType);
     }
@@ -70,6 +86,11 @@ export class NodeRegistry {
   /** The socket types the packages declare, each name once (the first package's wins). */
   socketTypes(): readonly SocketTypeInfo[] {
     return this.socketTypeList;
+  }
+
+  /** The upload kinds the packages declare, in package order; the server accepts these besides its own. */
+  uploadKinds(): readonly UploadKind[] {
+    return this.uploadKindList;
   }
 
   /**
@@ -120,5 +141,22 @@ function checkSchemaShape(schema: NodeSchema, packageName: string): void {
       }
       names.add(socket.name);
     }
+  }
+}
+
+/**
+ * A suffix the upload route can match and keep: a leading dot, then lowercase dot-separated
+ * parts of letters and digits (`.note.txt`), since stored names keep only such characters.
+ */
+const UPLOAD_SUFFIX = /^(\.[a-z0-9]+)+$/;
+
+/** Upload kinds are matched by suffix against names made safe by the file store, so odd suffixes could never match. */
+function checkUploadKind(kind: UploadKind, packageName: string): void {
+  if (!UPLOAD_SUFFIX.test(kind.suffix)) {
+    throw new InfixError({
+      code: "invalid_upload_kind",
+      message: `Upload kind ${kind.name} in package ${packageName} has suffix '${kind.suffix}'; write it lowercase with a leading dot, like '.note.txt'.`,
+      found: kind.suffix,
+    });
   }
 }

@@ -29,8 +29,9 @@ import { WorkflowSchema } from "../graph/workflow.ts";
  *   GET    /api/workflows/:name/versions/:v → Workflow
  *   DELETE /api/workflows/:name             → 204
  *   POST   /api/uploads?name=<file name>  raw bytes of a PNG/JPEG/WebP image, a .npy array or a
- *                                    .subject.json (a JSON object) → { file: FileRef } in input/
- *                                    (size-capped, checked by content; 413 too big, 415 refused)
+ *                                    kind a node package declares (NodePackage.uploadKinds, by
+ *                                    suffix) → { file: FileRef } in input/ (size-capped, checked
+ *                                    by content; 413 too big, 415 refused, listing what is accepted)
  *   GET    /api/files/:folder/<path>        → the file (folder: input | output | temp)
  *   POST   /api/workflow-from-png  raw PNG bytes → Workflow (the one embedded by Save Image)
  *   GET    /api/cache                       → CacheStats

@@ -6,6 +6,7 @@ import { embedWorkflowInPng } from "../files/png-metadata.ts";
 import { encodeNpy } from "../runtime/npy/index.ts";
 import { floatTensor } from "../runtime/tensor.ts";
 import { emptyWorkflow } from "../graph/workflow.ts";
+import { testNodePackage } from "../testing/index.ts";
 import { api, rawGet, serverTestLifecycle } from "./server.test-support.ts";
 
 const { start } = serverTestLifecycle();
@@ -45,7 +46,7 @@ describe("uploads", () => {
   });
 });
 
-describe("uploads of .npy arrays and .subject.json files", () => {
+describe("uploads of .npy arrays and declared kinds (the test package's .note.txt)", () => {
   const npy = Buffer.from(
     encodeNpy(
       floatTensor(
@@ -54,23 +55,24 @@ describe("uploads of .npy arrays and .subject.json files", () => {
       ),
     ),
   );
-  const subject = Buffer.from(JSON.stringify({ format: "infix-subject", version: 1, category: "dog" }));
+  const note = Buffer.from("walk the dog\nthen feed it\n");
+  const uploadKinds = testNodePackage.uploadKinds;
 
-  it("stores a .npy and a .subject.json under input/ with safe names and serves the same bytes back", async () => {
-    const { server } = await start();
+  it("stores a .npy and a .note.txt under input/ with safe names, counting before the whole suffix", async () => {
+    const { server } = await start({ uploadKinds });
     const latents = await api(server, "POST", "/api/uploads?name=../my noise.npy", { body: npy });
     expect(latents).toMatchObject({ status: 201, data: { file: { folder: "input", name: "my_noise.npy" } } });
-    const first = await api(server, "POST", "/api/uploads?name=My Dog.subject.json", { body: subject });
-    expect(first).toMatchObject({ status: 201, data: { file: { folder: "input", name: "My_Dog.subject.json" } } });
-    // Browsers label a .json file application/json; the upload must still reach the raw parser.
-    const second = await api(server, "POST", "/api/uploads?name=My Dog.subject.json", {
-      body: subject,
+    const first = await api(server, "POST", "/api/uploads?name=My Dog.note.txt", { body: note });
+    expect(first).toMatchObject({ status: 201, data: { file: { folder: "input", name: "My_Dog.note.txt" } } });
+    // Browsers label files by extension (application/json, text/plain); the upload must still reach the raw parser.
+    const second = await api(server, "POST", "/api/uploads?name=My Dog.note.txt", {
+      body: note,
       headers: { "content-type": "application/json" },
     });
-    expect(second.data.file).toEqual({ folder: "input", name: "My_Dog_1.subject.json" });
+    expect(second.data.file).toEqual({ folder: "input", name: "My_Dog_1.note.txt" });
     for (const [name, bytes] of [
       ["my_noise.npy", npy],
-      ["My_Dog_1.subject.json", subject],
+      ["My_Dog_1.note.txt", note],
     ] as const) {
       const served = await fetch(`${server.url}/api/files/input/${name}`);
       expect(served.status).toBe(200);
@@ -79,25 +81,39 @@ describe("uploads of .npy arrays and .subject.json files", () => {
     }
   });
 
-  it("refuses wrong content with 415: a .npy whose data is cut short, a .subject.json that is no JSON object, plain .json", async () => {
-    const { server } = await start();
+  it("refuses wrong content with 415: a cut-short .npy, a .note.txt its check refuses, an undeclared suffix", async () => {
+    const { server } = await start({ uploadKinds });
     const short = await api(server, "POST", "/api/uploads?name=n.npy", { body: npy.subarray(0, npy.length - 4) });
     expect(short.status).toBe(415);
     expect(short.data.error).toMatch(/not a readable \.npy array/);
-    const text = await api(server, "POST", "/api/uploads?name=s.subject.json", { body: "<script>alert(1)</script>" });
-    expect(text.status).toBe(415);
-    expect(text.data.error).toMatch(/must be a JSON object/);
-    expect((await api(server, "POST", "/api/uploads?name=s.subject.json", { body: "[1,2]" })).status).toBe(415);
-    expect((await api(server, "POST", "/api/uploads?name=s.json", { body: subject })).status).toBe(415);
+    const binary = await api(server, "POST", "/api/uploads?name=s.note.txt", { body: Buffer.from([0x61, 0x00]) });
+    expect(binary).toMatchObject({
+      status: 415,
+      data: { error: "not a usable .note.txt file: it holds the control character U+0000" },
+    });
+    const plain = await api(server, "POST", "/api/uploads?name=s.txt", { body: note });
+    expect(plain).toMatchObject({
+      status: 415,
+      data: { error: "only PNG, JPEG and WebP images, NumPy .npy arrays and text notes (.note.txt) can be uploaded" },
+    });
   });
 
-  it("refuses a .npy or .subject.json over the size cap with 413", async () => {
-    const { server } = await start({ maxUploadBytes: 256 });
+  it("accepts no declared kind when the server is given none, and says so", async () => {
+    const { server } = await start();
+    const refused = await api(server, "POST", "/api/uploads?name=s.note.txt", { body: note });
+    expect(refused).toMatchObject({
+      status: 415,
+      data: { error: "only PNG, JPEG and WebP images and NumPy .npy arrays can be uploaded" },
+    });
+  });
+
+  it("refuses a .npy or .note.txt over the size cap with 413", async () => {
+    const { server } = await start({ maxUploadBytes: 256, uploadKinds });
     expect((await api(server, "POST", "/api/uploads?name=n.npy", { body: npy })).status).toBe(201);
     const bigNpy = Buffer.from(encodeNpy(floatTensor([1, 4, 8, 8])));
     expect((await api(server, "POST", "/api/uploads?name=n.npy", { body: bigNpy })).status).toBe(413);
-    const bigSubject = Buffer.from(JSON.stringify({ format: "infix-subject", embedding: new Array(200).fill(0.5) }));
-    expect((await api(server, "POST", "/api/uploads?name=s.subject.json", { body: bigSubject })).status).toBe(413);
+    const bigNote = Buffer.from("word ".repeat(100));
+    expect((await api(server, "POST", "/api/uploads?name=s.note.txt", { body: bigNote })).status).toBe(413);
   });
 });
 

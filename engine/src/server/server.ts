@@ -8,6 +8,7 @@ import type { WorkflowExecutor } from "../execution/types.ts";
 import { FileStore } from "../files/file-store.ts";
 import { WorkflowStore } from "../files/workflow-store.ts";
 import type { NodeCatalog } from "../graph/node-schema.ts";
+import type { UploadKind } from "../nodes/definition.ts";
 import { JobQueue } from "../queue/job-queue.ts";
 import { editorPages } from "./editor-pages.ts";
 import { folderExamples, type ExamplesProvider } from "./examples.ts";
@@ -39,6 +40,11 @@ export interface ServerOptions {
   config?: { version?: string; tinyPackOnly?: boolean; installHelp?: string };
   /** The built editor (editor/dist); absent = a page saying how to build it. */
   editorDist?: string;
+  /**
+   * File kinds the node packages read, accepted by /api/uploads besides the built-in images and
+   * `.npy` arrays (`NodeRegistry.uploadKinds()`); default none.
+   */
+  uploadKinds?: readonly UploadKind[];
   /** Upload cap in bytes; default 25 MiB. */
   maxUploadBytes?: number;
   /** When set, every /api request and socket needs `Authorization: Bearer <authToken>`. */
@@ -101,7 +107,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   app.use(securityMiddleware(policy));
   const api = express.Router();
   // JSON bodies are workflows: generous but bounded. Uploads have their own raw parser and cap,
-  // and must reach it unparsed: a browser sends a .subject.json upload as application/json.
+  // and must reach it unparsed: a browser sends a declared `.json` kind as application/json.
   const jsonBody = express.json({ limit: "10mb" });
   api.use((req, res, next) => (RAW_BODY_ROUTES.has(req.path) ? next() : jsonBody(req, res, next)));
   api.use(
@@ -115,7 +121,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   );
   api.use(jobRoutes(queue));
   api.use(workflowRoutes(new WorkflowStore(join(options.dataDir, "workflows"))));
-  api.use(fileRoutes(files, maxUploadBytes));
+  api.use(fileRoutes(files, maxUploadBytes, options.uploadKinds ?? []));
   api.use((req, res) => sendError(res, 404, `no route ${req.method} /api${req.path}`));
   app.use("/api", api);
   app.use(editorPages(options.editorDist, token));

@@ -1,5 +1,6 @@
 import type { NodePackage } from "../nodes/definition.ts";
 import { makeImage } from "./image.ts";
+import { noteUploadKind } from "./note-upload.ts";
 import { rangeList, sumList } from "./lists.ts";
 import { addInts, intConstant } from "./numbers.ts";
 import { saveText, showValue } from "./output.ts";
@@ -34,7 +35,9 @@ export const testNodePackage: NodePackage = {
     { name: "BOOLEAN", color: "#c46b6b", description: "True or false." },
     { name: "IMAGE", color: "#64b5f6", description: "An image tensor [B,3,H,W] in [0,1]." },
   ],
+  uploadKinds: [noteUploadKind],
 };
 
 export { testOptionsKey } from "./text.ts";
+export { noteUploadKind } from "./note-upload.ts";
 export { recordEvents, testFiles, testResources, type RecordedEvent } from "./harness.ts";

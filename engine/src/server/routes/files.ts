@@ -4,13 +4,17 @@ import { FOLDER_NAMES } from "../../files/file-store.ts";
 import { sniffImageType } from "../../files/image-type.ts";
 import { readWorkflowFromPng } from "../../files/png-metadata.ts";
 import { checkUploadContent } from "../../files/upload-content.ts";
+import type { UploadKind } from "../../nodes/definition.ts";
 import { sendError } from "../http-errors.ts";
 
 /** Routes that read the raw body themselves, so the API's JSON parser must leave theirs alone. */
 export const RAW_BODY_ROUTES: ReadonlySet<string> = new Set(["/uploads", "/workflow-from-png"]);
 
-/** Uploads (images, .npy arrays, .subject.json files; size-capped and checked by content), file downloads, and workflow-from-PNG. */
-export function fileRoutes(files: FileStore, maxUploadBytes: number): Router {
+/**
+ * Uploads (images, .npy arrays and the node packages' declared `uploadKinds`; size-capped and
+ * checked by content), file downloads, and workflow-from-PNG.
+ */
+export function fileRoutes(files: FileStore, maxUploadBytes: number, uploadKinds: readonly UploadKind[]): Router {
   const router = Router();
   // Any content type: browsers send image/png, curl sends application/octet-stream or nothing.
   const rawBody = express.raw({ type: () => true, limit: maxUploadBytes });
@@ -20,9 +24,9 @@ export function fileRoutes(files: FileStore, maxUploadBytes: number): Router {
     if (!name) return sendError(res, 400, "give the file name as ?name=<file name>");
     const bytes = bodyBytes(req.body);
     if (bytes.length === 0) return sendError(res, 400, "the upload is empty");
-    const check = await checkUploadContent(bytes, name);
+    const check = await checkUploadContent(bytes, name, uploadKinds);
     if (!check.ok) return sendError(res, 415, check.message);
-    const file = await files.writeUnique("input", check.fileName, bytes);
+    const file = await files.writeUnique("input", check.fileName, bytes, check.suffix);
     res.status(201).json({ file });
   });
 
