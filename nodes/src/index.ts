@@ -18,6 +18,7 @@ import { SOCKET_TYPES } from "./sockets.ts";
 import { loadSubjectNode } from "./subject/load-subject.ts";
 import { qformerEncodeNode } from "./subject/qformer-encode.ts";
 import { saveSubjectNode } from "./subject/save-subject.ts";
+import { subjectUploadKind } from "./subject/subject-upload.ts";
 import { subjectMixNode } from "./subject/subject-mix.ts";
 import { subjectPromptNode } from "./text/subject-prompt-node.ts";
 import { textEncodeNode } from "./text/text-encode.ts";
@@ -43,8 +44,13 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   saveImageNode,
 ];
 
-/** The package the server entry registers: node types and the socket types they introduce. */
-export const nodePackage: NodePackage = { name: "blip-diffusion", nodes: NODE_DEFINITIONS, socketTypes: SOCKET_TYPES };
+/** The package the server entry registers: node types, the socket types they introduce, the files users may upload for them. */
+export const nodePackage: NodePackage = {
+  name: "blip-diffusion",
+  nodes: NODE_DEFINITIONS,
+  socketTypes: SOCKET_TYPES,
+  uploadKinds: [subjectUploadKind],
+};
 
 export interface NodeResourceOptions {
   /** Folder of model packs (one folder each); INFIX_MODELS when absent. */
