@@ -185,14 +185,14 @@ describe("workflow from PNG, examples, cache, packs", () => {
     const { server, dataDir } = await start();
     mkdirSync(join(dataDir, "examples"));
     writeFileSync(
-      join(dataDir, "examples", "subject.json"),
-      JSON.stringify({ ...emptyWorkflow(), name: "Subject swap", description: "Put a dog in a scene" }),
+      join(dataDir, "examples", "scene.json"),
+      JSON.stringify({ ...emptyWorkflow(), name: "Scene swap", description: "Put a dog in a scene" }),
     );
     writeFileSync(join(dataDir, "examples", "broken.json"), "{");
     expect((await api(server, "GET", "/api/examples")).data.examples).toEqual([
-      { name: "subject", title: "Subject swap", description: "Put a dog in a scene" },
+      { name: "scene", title: "Scene swap", description: "Put a dog in a scene" },
     ]);
-    expect((await api(server, "GET", "/api/examples/subject")).data.name).toBe("Subject swap");
+    expect((await api(server, "GET", "/api/examples/scene")).data.name).toBe("Scene swap");
     expect((await api(server, "GET", "/api/examples/broken")).status).toBe(404);
   });
 

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { serve } from "./serve-command.ts";
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "infix-serve-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("serve", () => {
+  it("accepts the upload kinds its node packages declare, and refuses the others naming what it accepts", async () => {
+    const server = await serve(
+      repoRoot,
+      { port: 0, host: "127.0.0.1", data: join(dir, "data"), testNodes: true, device: "cpu", graphOptimization: "all" },
+      () => undefined,
+    );
+    try {
+      const upload = (name: string, body: string) =>
+        fetch(`${server.url}/api/uploads?name=${encodeURIComponent(name)}`, {
+          method: "POST",
+          headers: { "x-infix-token": server.token },
+          body,
+        });
+      const note = await upload("todo.note.txt", "walk the dog\n");
+      expect(note.status).toBe(201);
+      expect(await note.json()).toEqual({ file: { folder: "input", name: "todo.note.txt" } });
+      // The test nodes do not read subjects, so a server of test nodes refuses them.
+      const subject = await upload("dog.subject.json", "{}");
+      expect(subject.status).toBe(415);
+      expect(((await subject.json()) as { error: string }).error).toContain("text notes (.note.txt)");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("with the BLIP-Diffusion nodes, checks a .subject.json upload with the subject file parser", async () => {
+    const server = await serve(
+      repoRoot,
+      {
+        port: 0,
+        host: "127.0.0.1",
+        data: join(dir, "blip-data"),
+        models: join(dir, "no-models"),
+        device: "cpu",
+        graphOptimization: "all",
+      },
+      () => undefined,
+    );
+    try {
+      const refused = await fetch(`${server.url}/api/uploads?name=dog.subject.json`, {
+        method: "POST",
+        headers: { "x-infix-token": server.token },
+        body: JSON.stringify({ format: "infix-subject", version: 1 }),
+      });
+      expect(refused.status).toBe(415);
+      expect(((await refused.json()) as { error: string }).error).toMatch(
+        /^not a usable \.subject\.json file: not an infix-subject v1 file: pack/,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
