@@ -23,3 +23,4 @@ export * from "./runtime/schedulers/index.ts";
 export * from "./runtime/noise/torch-generator.ts";
 export * from "./runtime/npy/index.ts";
 export * from "./runtime/image/pil-bicubic.ts";
+export * from "./runtime/checkpoint/index.ts";
