@@ -31,6 +31,8 @@ export class CheckpointWeights implements WeightSource {
     const full = this.prefix + name;
     const data = this.tensors.get(full);
     const info = this.checkpoint.info(full);
+    if (this.used.has(full))
+      throw new Error(`${this.checkpoint.label}: tensor ${full} is taken twice by the architecture`);
     if (!data || !info) {
       throw new Error(
         `${this.checkpoint.label}: the config calls for tensor ${full} ${shapeText(dims)}, which the checkpoint lacks`,
@@ -47,12 +49,15 @@ export class CheckpointWeights implements WeightSource {
       );
     }
     this.used.add(full);
+    // The graph keeps its own reference; dropping ours means one copy of the weights, not two.
+    this.tensors.delete(full);
     return layout === "linear" ? transpose2d(data, expected[0], expected[1]) : data;
   }
 
   /** Marks tensors the architecture has no use for by design (buffers such as `position_ids`). */
   ignore(name: string): void {
-    if (this.tensors.has(this.prefix + name)) this.used.add(this.prefix + name);
+    const full = this.prefix + name;
+    if (this.tensors.delete(full)) this.used.add(full);
   }
 
   /** Full names of the tensors not taken (yet). */
@@ -62,7 +67,7 @@ export class CheckpointWeights implements WeightSource {
 
   /** Tensors of the checkpoint that no layer took. */
   unused(): string[] {
-    return [...this.tensors.keys()].filter((name) => !this.used.has(name));
+    return this.checkpoint.names().filter((name) => !this.used.has(name));
   }
 
   /** Throws when a tensor was left over: the weights hold something the config did not describe. */
