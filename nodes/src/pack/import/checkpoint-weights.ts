@@ -6,7 +6,13 @@ import type { Checkpoint, WeightLayout, WeightSource } from "@infix/engine";
  * the architecture built from config.json expects, and afterwards `unused()` lists the
  * tensors nothing asked for — a sign that the config and the weights disagree.
  */
-export class CheckpointWeights implements WeightSource {
+/** What the component builders read parameters from: a checkpoint, or shapes only (`ShapeOnlyWeights`). */
+export interface ImportWeightSource extends WeightSource {
+  /** Marks a tensor the architecture has no use for by design (buffers such as `position_ids`). */
+  ignore(name: string): void;
+}
+
+export class CheckpointWeights implements ImportWeightSource {
   private readonly tensors = new Map<string, Float32Array>();
   private readonly used = new Set<string>();
 
@@ -90,4 +96,29 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
+}
+
+/**
+ * A weight source that allocates nothing: it records each parameter's name and torch-layout
+ * shape and hands the builder an empty array, so graphs of the released sizes can be built
+ * (and their parameter lists checked) without gigabytes of weights.
+ */
+export class ShapeOnlyWeights implements ImportWeightSource {
+  private static readonly EMPTY = new Float32Array(0);
+  /** Every parameter taken, name → torch shape ([out, in] for linear weights). */
+  readonly shapes = new Map<string, readonly number[]>();
+
+  take(name: string, dims: readonly number[], layout: WeightLayout): Float32Array {
+    this.shapes.set(name, layout === "linear" ? [dims[1], dims[0]] : [...dims]);
+    return ShapeOnlyWeights.EMPTY;
+  }
+
+  ignore(): void {}
+
+  /** The parameter count of everything taken. */
+  parameterCount(): number {
+    let total = 0;
+    for (const dims of this.shapes.values()) total += dims.reduce((a, b) => a * b, 1);
+    return total;
+  }
 }
