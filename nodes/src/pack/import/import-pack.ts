@@ -58,7 +58,7 @@ async function writeGraph(
   prefix: string,
   outFile: string,
   build: (weights: CheckpointWeights) => GraphBuilder,
-  options: Pick<ImportPackOptions, "precision" | "externalDataThreshold">,
+  options: { readonly float16: boolean; readonly externalDataThreshold?: number },
 ): Promise<void> {
   const checkpoint = await openComponentCheckpoint(folder);
   try {
@@ -67,7 +67,7 @@ async function writeGraph(
     weights.assertAllUsed();
     await mkdir(dirname(outFile), { recursive: true });
     await writeOnnxModel(graph, outFile, {
-      float16: options.precision === "fp16",
+      float16: options.float16,
       externalDataThreshold: options.externalDataThreshold,
     });
   } finally {
@@ -103,6 +103,11 @@ export async function importDiffusersPack(options: ImportPackOptions): Promise<I
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp, { recursive: true });
   try {
+    // The manifest's dtypes say which graphs are float16 (a VAE with force_upcast stays float32).
+    const graphOptions = (graph: string) => ({
+      float16: manifest.dtypes[graph] === "float16",
+      externalDataThreshold: options.externalDataThreshold,
+    });
     const steps: [string, () => Promise<void>][] = [
       [
         "text_encoder",
@@ -112,7 +117,7 @@ export async function importDiffusersPack(options: ImportPackOptions): Promise<I
             "text_model.",
             join(temp, "text_encoder.onnx"),
             (w) => buildImportedTextEncoder(textConfig, w),
-            options,
+            graphOptions("text_encoder"),
           ),
       ],
       [
@@ -123,7 +128,7 @@ export async function importDiffusersPack(options: ImportPackOptions): Promise<I
             "",
             join(temp, "qformer.onnx"),
             (w) => buildImportedQformer(qformerConfig, w),
-            options,
+            graphOptions("qformer"),
           ),
       ],
       [
@@ -138,16 +143,30 @@ export async function importDiffusersPack(options: ImportPackOptions): Promise<I
                 textLength: textMaxLength,
                 selfAttnMaxTokens: manifest.unet.self_attn_max_tokens,
               }),
-            options,
+            graphOptions("unet"),
           ),
       ],
       [
         "vae_decoder",
-        () => writeGraph(join(source, "vae"), "", join(temp, "vae_decoder.onnx"), (w) => vaeDecoderOnly(w), options),
+        () =>
+          writeGraph(
+            join(source, "vae"),
+            "",
+            join(temp, "vae_decoder.onnx"),
+            (w) => vaeDecoderOnly(w),
+            graphOptions("vae_decoder"),
+          ),
       ],
       [
         "vae_encoder",
-        () => writeGraph(join(source, "vae"), "", join(temp, "vae_encoder.onnx"), (w) => vaeEncoderOnly(w), options),
+        () =>
+          writeGraph(
+            join(source, "vae"),
+            "",
+            join(temp, "vae_encoder.onnx"),
+            (w) => vaeEncoderOnly(w),
+            graphOptions("vae_encoder"),
+          ),
       ],
       ...controlnets.map((c): [string, () => Promise<void>] => [
         `controlnet/${c.name}`,
@@ -157,7 +176,7 @@ export async function importDiffusersPack(options: ImportPackOptions): Promise<I
             "",
             join(temp, "controlnet", `${c.name}.onnx`),
             (w) => buildImportedControlnet(c.config, w, textMaxLength),
-            options,
+            graphOptions(`controlnet/${c.name}`),
           ),
       ]),
       ["tokenizers", () => copyTokenizers(source, temp, options.qformerVocab)],

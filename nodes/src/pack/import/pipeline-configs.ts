@@ -163,21 +163,34 @@ export async function readPipelineConfigs(
       file: `controlnet/${c.name}.onnx`,
       ...(c.name === "canny" ? { preprocessor: "canny" } : {}),
     })),
-    dtypes:
-      options.precision === "fp16"
-        ? Object.fromEntries(
-            [
-              "qformer",
-              "text_encoder",
-              "unet",
-              "vae_decoder",
-              "vae_encoder",
-              ...controlnets.map((c) => `controlnet/${c.name}`),
-            ].map((graph) => [graph, "float16"]),
-          )
-        : {},
+    dtypes: options.precision === "fp16" ? float16Graphs(unetConfig, vaeConfig, controlnets) : {},
     source: `Imported by Infix from the diffusers folder ${basename(source)}${controlnets.length ? ` with ControlNet ${controlnets.map((c) => basename(c.folder)).join(", ")}` : ""}; the weights keep their original licence.`,
   });
 
   return { text: textConfig, qformer: qformerConfig, unet: unetConfig, vae: vaeConfig, controlnets, manifest };
+}
+
+/**
+ * The graphs written in float16 for `--precision fp16`. diffusers' `force_upcast` VAE runs in
+ * float32 (its activations overflow half precision), so its graphs stay float32; a UNet or
+ * ControlNet with `upcast_attention` cannot be half precision at all.
+ */
+function float16Graphs(
+  unet: UnetConfig,
+  vae: VaeConfig,
+  controlnets: PipelineConfigs["controlnets"],
+): Record<string, "float16"> {
+  for (const [file, config] of [
+    ["unet/config.json", unet],
+    ...controlnets.map((c) => [`${c.name}/config.json`, c.config] as const),
+  ] as const) {
+    if (config.upcastAttention) {
+      throw new Error(
+        `${file}: upcast_attention = true computes attention in float32, which a float16 graph cannot; import with --precision fp32`,
+      );
+    }
+  }
+  const graphs = ["qformer", "text_encoder", "unet", ...controlnets.map((c) => `controlnet/${c.name}`)];
+  if (!vae.forceUpcast) graphs.push("vae_decoder", "vae_encoder");
+  return Object.fromEntries(graphs.map((graph) => [graph, "float16" as const]));
 }
