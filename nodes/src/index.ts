@@ -14,6 +14,7 @@ import { refreshPackIds } from "./model/pack-options.ts";
 import { PackRegistry, PACKS } from "./pack/registry.ts";
 import { ensureTinyPack } from "./pack/tiny/index.ts";
 import { samplerNode } from "./sampling/sampler.ts";
+import { schedulerNode } from "./sampling/scheduler-node.ts";
 import { SOCKET_TYPES } from "./sockets.ts";
 import { loadSubjectNode } from "./subject/load-subject.ts";
 import { qformerEncodeNode } from "./subject/qformer-encode.ts";
@@ -36,6 +37,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   textEncodeNode,
   emptyLatentNode,
   samplerNode,
+  schedulerNode,
   vaeDecodeNode,
   vaeEncodeNode,
   saveLatentNode,
