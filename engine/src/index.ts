@@ -26,3 +26,4 @@ export * from "./runtime/image/pil-bicubic.ts";
 export * from "./runtime/image/byte-image.ts";
 export * from "./runtime/image/gaussian-blur.ts";
 export * from "./runtime/image/canny.ts";
+export * from "./runtime/image/fit.ts";

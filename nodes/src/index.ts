@@ -1,8 +1,13 @@
 import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
 import { SessionPool } from "@infix/engine";
+import { cannyEdgesNode } from "./control/canny-edges.ts";
+import { controlNetApplyNode } from "./control/controlnet-apply.ts";
+import { grayscaleNode } from "./image/grayscale.ts";
+import { invertImageNode } from "./image/invert-image.ts";
 import { loadImageNode } from "./image/load-image.ts";
 import { loadImagesNode } from "./image/load-images.ts";
 import { previewImageNode } from "./image/preview-image.ts";
+import { resizeImageNode } from "./image/resize-image.ts";
 import { saveImageNode } from "./image/save-image.ts";
 import { emptyLatentNode } from "./latent/empty-latent.ts";
 import { loadLatentNode } from "./latent/load-latent.ts";
@@ -36,6 +41,11 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   subjectPromptNode,
   textEncodeNode,
   emptyLatentNode,
+  resizeImageNode,
+  grayscaleNode,
+  invertImageNode,
+  cannyEdgesNode,
+  controlNetApplyNode,
   samplerNode,
   schedulerNode,
   vaeDecodeNode,
