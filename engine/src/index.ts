@@ -27,3 +27,4 @@ export * from "./runtime/image/byte-image.ts";
 export * from "./runtime/image/gaussian-blur.ts";
 export * from "./runtime/image/canny.ts";
 export * from "./runtime/image/fit.ts";
+export * from "./runtime/checkpoint/index.ts";
