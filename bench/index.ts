@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn. Each one also runs alone with `npx tsx bench/<name>.ts`. */
+import { benchControlnet } from "./controlnet.ts";
 import { benchEditor } from "./editor.ts";
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
@@ -11,4 +12,5 @@ await benchPacks();
 await benchSchedulers();
 await benchGeneration();
 await benchImport();
+await benchControlnet();
 await benchEditor();

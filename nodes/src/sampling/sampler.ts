@@ -4,6 +4,7 @@ import { inputError, intInput, numberInput, optionalTaggedInput, stringInput, ta
 import { packInput } from "../model/pack-input.ts";
 import type { AttentionControl, Conditioning, ControlHint, LatentBatch } from "../sockets.ts";
 import { denoise, stepPreview } from "./denoise.ts";
+import { buildScheduler, type SchedulerSettings } from "./scheduler-settings.ts";
 import { createSamplingScheduler, DEFAULT_SCHEDULER, SAMPLER_SCHEDULERS } from "./schedulers.ts";
 
 /** Repeats a [1,...] conditioning to B rows, or passes a [B,...] one; an error otherwise. */
@@ -94,6 +95,14 @@ export const samplerNode: NodeDefinition = {
         widget: { kind: "ENUM", default: DEFAULT_SCHEDULER, options: [...SAMPLER_SCHEDULERS] },
       },
       { name: "denoise", type: "FLOAT", widget: { kind: "FLOAT", default: 1, min: 0, max: 1, step: 0.01 } },
+      {
+        name: "scheduler_settings",
+        type: "SCHEDULER",
+        optional: true,
+        label: "scheduler settings",
+        description:
+          "A Scheduler node's settings (steps_offset, spacing, eta, ...); when connected they replace the scheduler choice.",
+      },
       { name: "control", type: "CONTROL", optional: true },
       { name: "attention_control", type: "ATTENTION_CONTROL", optional: true },
       {
@@ -131,9 +140,14 @@ export const samplerNode: NodeDefinition = {
     const control = optionalTaggedInput<ControlHint>(inputs, "control", "CONTROL");
     const attentionControl = optionalTaggedInput<AttentionControl>(inputs, "attention_control", "ATTENTION_CONTROL");
 
-    const scheduler = createSamplingScheduler(schedulerName, pack.manifest.scheduler, steps);
-    if (typeof scheduler === "string")
+    const settings = optionalTaggedInput<SchedulerSettings>(inputs, "scheduler_settings", "SCHEDULER");
+    const scheduler = settings
+      ? buildScheduler(settings, pack.manifest.scheduler, steps)
+      : createSamplingScheduler(schedulerName, pack.manifest.scheduler, steps);
+    if (typeof scheduler === "string") {
+      if (settings) throw inputError("scheduler_settings", scheduler);
       throw inputError("scheduler", scheduler, SAMPLER_SCHEDULERS.join(" | "), schedulerName);
+    }
     const dims = latent.samples.dims;
     const batch = dims[0];
     const { latent_channels: channels } = pack.manifest.vae;
