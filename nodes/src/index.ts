@@ -1,5 +1,6 @@
 import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
 import { SessionPool } from "@infix/engine";
+import { attentionControllerNode } from "./editing/attention-controller-node.ts";
 import { loadImageNode } from "./image/load-image.ts";
 import { loadImagesNode } from "./image/load-images.ts";
 import { previewImageNode } from "./image/preview-image.ts";
@@ -36,6 +37,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   textEncodeNode,
   emptyLatentNode,
   samplerNode,
+  attentionControllerNode,
   vaeDecodeNode,
   vaeEncodeNode,
   saveLatentNode,
