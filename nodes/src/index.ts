@@ -1,6 +1,7 @@
 import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
 import { SessionPool } from "@infix/engine";
 import { attentionControllerNode } from "./editing/attention-controller-node.ts";
+import { ddimInversionNode } from "./editing/ddim-inversion-node.ts";
 import { loadImageNode } from "./image/load-image.ts";
 import { loadImagesNode } from "./image/load-images.ts";
 import { previewImageNode } from "./image/preview-image.ts";
@@ -38,6 +39,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   emptyLatentNode,
   samplerNode,
   attentionControllerNode,
+  ddimInversionNode,
   vaeDecodeNode,
   vaeEncodeNode,
   saveLatentNode,
