@@ -1,6 +1,7 @@
 import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
 import { SessionPool } from "@infix/engine";
 import { attentionControllerNode } from "./editing/attention-controller-node.ts";
+import { attentionMapsNode } from "./editing/attention-maps-node.ts";
 import { ddimInversionNode } from "./editing/ddim-inversion-node.ts";
 import { loadImageNode } from "./image/load-image.ts";
 import { loadImagesNode } from "./image/load-images.ts";
@@ -41,6 +42,7 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   attentionControllerNode,
   ddimInversionNode,
   vaeDecodeNode,
+  attentionMapsNode,
   vaeEncodeNode,
   saveLatentNode,
   loadLatentNode,

@@ -2,15 +2,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { floatTensor } from "@infix/engine";
 import type { FloatTensor } from "@infix/engine";
 import { emptyLatentNode } from "../latent/empty-latent.ts";
+import { vaeDecodeNode } from "../latent/vae-decode.ts";
 import type { ModelPack } from "../pack/types.ts";
 import { samplerNode } from "../sampling/sampler.ts";
 import { attentionControlInputs, zeroControlResiduals } from "../sampling/unet-feeds.ts";
-import type { Conditioning, LatentBatch, SubjectEmbedding } from "../sockets.ts";
+import type { Conditioning, ImageBatch, LatentBatch, SubjectEmbedding } from "../sockets.ts";
 import { textEncodeNode } from "../text/text-encode.ts";
 import { createTestContext, runNode, runNodeFailure } from "../testing/test-context.ts";
 import { tinyPack } from "../testing/tiny-pack.ts";
 import type { AttentionEdit } from "./attention-edit.ts";
 import { attentionControllerNode } from "./attention-controller-node.ts";
+import { attentionMapsNode, heatColour } from "./attention-maps-node.ts";
 import { createEditSession } from "./edit-session.ts";
 
 /**
@@ -205,5 +207,44 @@ describe("Sampler with an Attention Controller", () => {
       ctx,
     );
     expect(problem).toMatchObject({ input: "positive" });
+  });
+
+  it("Attention Maps draws each word's accumulated map over its picture, and names the tiles", async () => {
+    const { control, source } = await controller({ threshold: 0.5 });
+    const latent = await sample({ positive: source, attention_control: control });
+    const images = (await runNode(vaeDecodeNode, { pack, latent }, ctx)).images as ImageBatch;
+    const before = ctx.shown.length;
+    const grid = (await runNode(attentionMapsNode, { latent, images, words: "cat, dog, subject", opacity: 1 }, ctx))
+      .images as ImageBatch;
+    // Source row: cat + local blend; edited row: <subject>, dog, local blend → 3 columns of 64 px, 2 rows.
+    expect(grid.pixels.dims).toEqual([1, 3, 2 * 64 + 2, 3 * 64 + 2 * 2]);
+    expect(ctx.shown.slice(before).flatMap((r) => r.text ?? [])).toEqual([
+      "source: cat | local blend (5 calls)",
+      "edited: <subject> | dog | local blend (5 calls)",
+    ]);
+    // At opacity 1 the "cat" tile is the heat colour of cat's map normalised to its maximum.
+    const record = latent.attention!;
+    const catKey = record.keyLabels[0].indexOf("cat");
+    const plane = record.lowHeight * record.lowWidth;
+    const map = Array.from({ length: plane }, (_, p) => record.accumulated[p * 77 + catKey]);
+    const max = Math.max(...map);
+    const width = grid.pixels.dims[3];
+    const gridPlane = grid.pixels.dims[2] * width;
+    for (const [y, x] of [
+      [0, 0],
+      [40, 20],
+      [63, 63],
+    ]) {
+      const v = Math.fround(map[Math.floor(y / 32) * 2 + Math.floor(x / 32)] / max);
+      const want = heatColour(v);
+      for (let c = 0; c < 3; c++) expect(grid.pixels.data[c * gridPlane + y * width + x]).toBeCloseTo(want[c], 6);
+    }
+  });
+
+  it("Attention Maps refuses a latent without maps, naming the input", async () => {
+    const latent = await emptyLatent();
+    const images = (await runNode(vaeDecodeNode, { pack, latent }, ctx)).images as ImageBatch;
+    const problem = await runNodeFailure(attentionMapsNode, { latent, images }, ctx);
+    expect(problem).toMatchObject({ input: "latent" });
   });
 });
