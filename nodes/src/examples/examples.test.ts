@@ -22,6 +22,7 @@ function shrink(workflow: Workflow): Workflow {
   for (const node of Object.values(workflow.nodes)) {
     if (node.type === "EmptyLatent") Object.assign(node.inputs, { width: 32, height: 32 });
     if (node.type === "Sampler") Object.assign(node.inputs, { steps: 2 });
+    if (node.type === "DDIMInversion") Object.assign(node.inputs, { steps: 2 });
   }
   return workflow;
 }
@@ -53,8 +54,11 @@ beforeAll(async () => {
 describe("example workflows", () => {
   it("are all here", () => {
     expect(exampleFiles).toEqual([
+      "attention-maps.json",
       "image-to-image.json",
       "multi-image-subject.json",
+      "real-image-editing.json",
+      "subject-editing.json",
       "subject-interpolation.json",
       "zero-shot-generation.json",
     ]);
