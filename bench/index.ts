@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark in turn. Each one also runs alone with `npx tsx bench/<name>.ts`. */
 import { benchEditor } from "./editor.ts";
+import { benchEditing } from "./editing.ts";
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
 import { benchPacks } from "./packs.ts";
@@ -9,4 +10,5 @@ await benchEngine();
 await benchPacks();
 await benchSchedulers();
 await benchGeneration();
+await benchEditing();
 await benchEditor();
