@@ -4,7 +4,8 @@ import sharp from "sharp";
 
 /**
  * Draws the examples' input pictures from code: small flat-colour subjects (a dog seen
- * from two sides, a kettle, a jacket) and a backdrop for image-to-image, rasterised
+ * from two sides, a kettle, a jacket, a flower), a backdrop for image-to-image, and
+ * structure pictures for the ControlNet examples (a sitting dog, a house), rasterised
  * from shapes with 4×4 supersampling. Nothing is downloaded and no binary is committed;
  * the pictures are written into a server's or test's input folder on demand.
  */
@@ -110,6 +111,61 @@ function beach(): Scene {
   };
 }
 
+/** A dog sitting up, facing right: another pose for the ControlNet examples' structure. */
+function sittingDog(): Scene {
+  return {
+    background: () => [235, 232, 222],
+    layers: [
+      [rect(0, 0.88, 1, 1), [160, 150, 130]],
+      [ellipse(0.45, 0.62, 0.17, 0.26), BROWN],
+      [ellipse(0.36, 0.8, 0.16, 0.1), BROWN],
+      [rect(0.5, 0.62, 0.57, 0.9), BROWN],
+      [polygon([0.22, 0.82], [0.08, 0.7], [0.1, 0.66], [0.26, 0.76]), DARK_BROWN],
+      [ellipse(0.58, 0.28, 0.13, 0.12), BROWN],
+      [ellipse(0.7, 0.33, 0.08, 0.055), [175, 120, 75]],
+      [ellipse(0.5, 0.3, 0.05, 0.11), DARK_BROWN],
+      [ellipse(0.78, 0.31, 0.022, 0.018), BLACK],
+      [ellipse(0.62, 0.24, 0.018, 0.018), BLACK],
+    ],
+  };
+}
+
+/** A house: straight walls, a pitched roof, a door and windows — strong edges for Canny. */
+function house(): Scene {
+  const WALL: Rgb = [225, 210, 180];
+  const WINDOW: Rgb = [120, 170, 210];
+  return {
+    background: (_x, y) => (y < 0.8 ? [170, 205, 235] : [100, 150, 80]),
+    layers: [
+      [rect(0.2, 0.45, 0.8, 0.85), WALL],
+      [polygon([0.12, 0.47], [0.5, 0.15], [0.88, 0.47]), [160, 60, 50]],
+      [rect(0.44, 0.62, 0.56, 0.85), [110, 70, 40]],
+      [rect(0.26, 0.53, 0.38, 0.65), WINDOW],
+      [rect(0.62, 0.53, 0.74, 0.65), WINDOW],
+      [rect(0.66, 0.2, 0.72, 0.34), [130, 50, 45]],
+    ],
+  };
+}
+
+/** A flower painted in bold flat colours: the style picture of the style-transfer example. */
+function flower(): Scene {
+  const PETAL: Rgb = [235, 120, 170];
+  const petals = [0, 1, 2, 3, 4, 5].map((i): [Shape, Rgb] => {
+    const angle = (i * Math.PI) / 3;
+    return [ellipse(0.5 + 0.17 * Math.cos(angle), 0.4 + 0.17 * Math.sin(angle), 0.12, 0.12), PETAL];
+  });
+  return {
+    background: (x, y) => [250 - 30 * y, 240 - 20 * x, 200],
+    layers: [
+      [rect(0.48, 0.45, 0.52, 1), [60, 140, 60]],
+      [ellipse(0.62, 0.78, 0.12, 0.05), [70, 160, 70]],
+      ...petals,
+      [ellipse(0.5, 0.4, 0.1, 0.1), [250, 200, 40]],
+      [ring(0.5, 0.4, 0.1, 0.02), [200, 120, 30]],
+    ],
+  };
+}
+
 /** The pictures the examples use, by file name. */
 export const EXAMPLE_PICTURES: Record<string, () => Scene> = {
   "dog.png": () => dog(1),
@@ -117,6 +173,9 @@ export const EXAMPLE_PICTURES: Record<string, () => Scene> = {
   "kettle.png": kettle,
   "jacket.png": jacket,
   "beach.png": beach,
+  "dog-sitting.png": sittingDog,
+  "house.png": house,
+  "flower.png": flower,
   // Two views of the same dog for the multi-image example (Load Images reads the folder).
   "dog-views/right.png": () => dog(1),
   "dog-views/left.png": () => dog(-1),

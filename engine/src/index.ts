@@ -23,3 +23,8 @@ export * from "./runtime/schedulers/index.ts";
 export * from "./runtime/noise/torch-generator.ts";
 export * from "./runtime/npy/index.ts";
 export * from "./runtime/image/pil-bicubic.ts";
+export * from "./runtime/image/byte-image.ts";
+export * from "./runtime/image/gaussian-blur.ts";
+export * from "./runtime/image/canny.ts";
+export * from "./runtime/image/fit.ts";
+export * from "./runtime/checkpoint/index.ts";

@@ -1,11 +1,16 @@
 import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
 import { SessionPool } from "@infix/engine";
+import { cannyEdgesNode } from "./control/canny-edges.ts";
+import { controlNetApplyNode } from "./control/controlnet-apply.ts";
 import { attentionControllerNode } from "./editing/attention-controller-node.ts";
 import { attentionMapsNode } from "./editing/attention-maps-node.ts";
 import { ddimInversionNode } from "./editing/ddim-inversion-node.ts";
+import { grayscaleNode } from "./image/grayscale.ts";
+import { invertImageNode } from "./image/invert-image.ts";
 import { loadImageNode } from "./image/load-image.ts";
 import { loadImagesNode } from "./image/load-images.ts";
 import { previewImageNode } from "./image/preview-image.ts";
+import { resizeImageNode } from "./image/resize-image.ts";
 import { saveImageNode } from "./image/save-image.ts";
 import { emptyLatentNode } from "./latent/empty-latent.ts";
 import { loadLatentNode } from "./latent/load-latent.ts";
@@ -17,6 +22,7 @@ import { refreshPackIds } from "./model/pack-options.ts";
 import { PackRegistry, PACKS } from "./pack/registry.ts";
 import { ensureTinyPack } from "./pack/tiny/index.ts";
 import { samplerNode } from "./sampling/sampler.ts";
+import { schedulerNode } from "./sampling/scheduler-node.ts";
 import { SOCKET_TYPES } from "./sockets.ts";
 import { loadSubjectNode } from "./subject/load-subject.ts";
 import { qformerEncodeNode } from "./subject/qformer-encode.ts";
@@ -38,7 +44,13 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   subjectPromptNode,
   textEncodeNode,
   emptyLatentNode,
+  resizeImageNode,
+  grayscaleNode,
+  invertImageNode,
+  cannyEdgesNode,
+  controlNetApplyNode,
   samplerNode,
+  schedulerNode,
   attentionControllerNode,
   ddimInversionNode,
   vaeDecodeNode,
@@ -100,3 +112,6 @@ export async function createNodeResources(options: NodeResourceOptions = {}): Pr
 
 export { PACKS } from "./pack/registry.ts";
 export type * from "./sockets.ts";
+export { importDiffusersPack, controlnetName } from "./pack/import/import-pack.ts";
+export type { ControlnetSource, ImportPackOptions, ImportProgress, ImportResult } from "./pack/import/import-pack.ts";
+export { openComponentCheckpoint } from "./pack/import/component-checkpoint.ts";

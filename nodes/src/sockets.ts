@@ -112,6 +112,8 @@ export interface AttentionControl {
   adjustPrediction?(prediction: Float32Array, combined: Float32Array): void;
 }
 
+export type { SchedulerSettings } from "./sampling/scheduler-settings.ts";
+
 /** Colours follow the familiar ComfyUI palette where a counterpart exists, so users recognise the wires. */
 export const SOCKET_TYPES: readonly SocketTypeInfo[] = [
   {
@@ -138,6 +140,11 @@ export const SOCKET_TYPES: readonly SocketTypeInfo[] = [
   },
   { name: "CONTROL", color: "#4db6ac", description: "Structure control (ControlNet residuals) for the Sampler." },
   { name: "ATTENTION_CONTROL", color: "#9575cd", description: "Prompt-to-prompt attention control for the Sampler." },
+  {
+    name: "SCHEDULER",
+    color: "#4dd0e1",
+    description: "Scheduler settings: a scheduler kind and diffusers scheduler_config keys over the pack's.",
+  },
   { name: "INT", color: "#90a4ae", description: "An integer." },
   { name: "FLOAT", color: "#90a4ae", description: "A floating-point number." },
   { name: "STRING", color: "#a1887f", description: "Text." },

@@ -125,7 +125,7 @@ export const attentionControllerNode: NodeDefinition = {
         name: "start",
         type: "STRING",
         description:
-          "generated: both rows from seeded noise (generate, then edit). inverted: the Sampler's noise comes from DDIM Inversion; the source row then follows the unguided prediction to reconstruct the picture, and DDIM with LAVIS's settings samples.",
+          "generated: both rows from seeded noise (generate, then edit). inverted: the Sampler's noise comes from DDIM Inversion; the source row then follows the unguided prediction to reconstruct the picture, and DDIM with LAVIS's settings samples unless a Scheduler node is wired into the Sampler.",
         widget: { kind: "ENUM", default: "generated", options: [...EDIT_STARTS] },
       },
       {

@@ -1,19 +1,26 @@
-import { createDdimInverseScheduler, floatTensor } from "@infix/engine";
+import { floatTensor } from "@infix/engine";
 import type { FloatTensor, NodeDefinition, Scheduler } from "@infix/engine";
-import { inputError, intInput, taggedInput } from "../inputs.ts";
+import { inputError, intInput, optionalTaggedInput, taggedInput } from "../inputs.ts";
 import { packInput, runGraphOutputs } from "../model/pack-input.ts";
 import type { ModelPack } from "../pack/types.ts";
 import { attentionControlInputs, identityAttentionControl, zeroControlResiduals } from "../sampling/unet-feeds.ts";
 import type { Conditioning, LatentBatch } from "../sockets.ts";
-import { LAVIS_DDIM_OVERRIDES } from "./lavis-ddim.ts";
+import { buildInverseScheduler, LAVIS_EDIT_DDIM, type SchedulerSettings } from "../sampling/scheduler-settings.ts";
 
-/** The inversion scheduler: DDIM with LAVIS's (SD 1.5's) settings on the pack's betas, timesteps ascending. */
-export function lavisInversionScheduler(pack: ModelPack, steps: number): Scheduler {
-  const scheduler = createDdimInverseScheduler(pack.manifest.scheduler, {
-    formula: "lavis",
-    overrides: LAVIS_DDIM_OVERRIDES,
-  });
-  scheduler.setTimesteps(steps);
+/**
+ * The inversion scheduler (timesteps ascending) for DDIM `settings` over the pack's betas;
+ * by default LAVIS's (SD 1.5's) DDIM: steps_offset 1, clip_sample false, set_alpha_to_one false.
+ */
+export function inversionScheduler(pack: ModelPack, steps: number, settings = LAVIS_EDIT_DDIM): Scheduler {
+  if (settings.name !== "ddim")
+    throw inputError(
+      "scheduler_settings",
+      `DDIM Inversion inverts DDIM; the Scheduler node says "${settings.name}". Choose ddim there.`,
+      "ddim",
+      settings.name,
+    );
+  const scheduler = buildInverseScheduler(settings, pack.manifest.scheduler, steps, "lavis");
+  if (typeof scheduler === "string") throw inputError("scheduler_settings", scheduler);
   return scheduler;
 }
 
@@ -28,10 +35,10 @@ export async function invertLatents(
   text: FloatTensor,
   steps: number,
   signal: AbortSignal,
-  onStep?: (step: number, total: number) => void,
+  options: { settings?: SchedulerSettings; onStep?: (step: number, total: number) => void } = {},
 ): Promise<FloatTensor> {
   const [rows, , height, width] = latents.dims;
-  const scheduler = lavisInversionScheduler(pack, steps);
+  const scheduler = inversionScheduler(pack, steps, options.settings);
   const tokens = pack.manifest.text_max_length;
   const fixed = {
     encoder_hidden_states: text,
@@ -55,7 +62,7 @@ export async function invertLatents(
       signal,
     );
     x = scheduler.step(outputs.out_sample.data, t, x).slice();
-    onStep?.(i + 1, total);
+    options.onStep?.(i + 1, total);
   }
   return floatTensor(latents.dims, x);
 }
@@ -78,6 +85,14 @@ export const ddimInversionNode: NodeDefinition = {
         description: "The prompt describing the picture (the Attention Controller's inversion output).",
       },
       { name: "steps", type: "INT", widget: { kind: "INT", default: 50, min: 1, max: 500 } },
+      {
+        name: "scheduler_settings",
+        type: "SCHEDULER",
+        optional: true,
+        label: "scheduler settings",
+        description:
+          "A Scheduler node's DDIM settings; unset = LAVIS's (SD 1.5's DDIM: steps_offset 1, no clipping). Give the Sampler the same.",
+      },
     ],
     outputs: [{ name: "noise", type: "LATENT" }],
     isOutput: false,
@@ -87,6 +102,7 @@ export const ddimInversionNode: NodeDefinition = {
     const latent = taggedInput<LatentBatch>(inputs, "latent", "LATENT");
     const conditioning = taggedInput<Conditioning>(inputs, "conditioning", "CONDITIONING");
     const steps = intInput(inputs, "steps", 1);
+    const settings = optionalTaggedInput<SchedulerSettings>(inputs, "scheduler_settings", "SCHEDULER");
     const dims = latent.samples.dims;
     const { latent_channels: channels } = pack.manifest.vae;
     if (dims.length !== 4 || dims[1] !== channels)
@@ -121,7 +137,7 @@ export const ddimInversionNode: NodeDefinition = {
       floatTensor([rows, length, hidden], repeated),
       steps,
       ctx.signal,
-      (s, t) => ctx.progress(s, t),
+      { settings, onStep: (s, t) => ctx.progress(s, t) },
     );
     const result: LatentBatch = { type: "LATENT", samples: noise };
     return { noise: result };

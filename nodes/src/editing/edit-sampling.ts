@@ -5,7 +5,7 @@
  * feeding the attention control and applying the local blend after every step. Returns the
  * two rows' latents [source, edited] and the maps the run saw.
  */
-import { createScheduler, floatTensor, TorchGenerator } from "@infix/engine";
+import { floatTensor, TorchGenerator } from "@infix/engine";
 import type { FloatTensor, RunContext, Scheduler } from "@infix/engine";
 import { inputError } from "../inputs.ts";
 import type { ModelPack } from "../pack/types.ts";
@@ -13,7 +13,7 @@ import { denoise, stepPreview } from "../sampling/denoise.ts";
 import type { Conditioning, LatentBatch } from "../sockets.ts";
 import type { AttentionEdit } from "./attention-edit.ts";
 import { createEditSession } from "./edit-session.ts";
-import { LAVIS_DDIM_OVERRIDES } from "./lavis-ddim.ts";
+import { buildScheduler, LAVIS_EDIT_DDIM } from "../sampling/scheduler-settings.ts";
 
 export interface EditSamplingRequest {
   pack: ModelPack;
@@ -25,8 +25,10 @@ export interface EditSamplingRequest {
   steps: number;
   cfg: number;
   denoise: number;
-  /** The scheduler the Sampler made from its own settings (used for a generated start). */
+  /** The scheduler the Sampler made from its own settings. */
   scheduler: Scheduler;
+  /** Whether a Scheduler node is wired into the Sampler (then its scheduler is used for an inverted start too). */
+  schedulerWired: boolean;
   /** The Sampler's `noise` input, when wired. */
   givenNoise: Float32Array | undefined;
 }
@@ -81,10 +83,11 @@ export async function sampleEdit(request: EditSamplingRequest, ctx: RunContext):
     throw inputError("negative", "An edit takes one negative prompt.", "1 row", String(negative.embedding.dims[0]));
 
   let scheduler = request.scheduler;
-  if (edit.start === "inverted") {
-    // LAVIS `edit` samples with the DDIM it inverted with (§8), whatever the Sampler's menu says.
-    scheduler = createScheduler("ddim", pack.manifest.scheduler, { overrides: LAVIS_DDIM_OVERRIDES });
-    scheduler.setTimesteps(steps);
+  if (edit.start === "inverted" && !request.schedulerWired) {
+    // LAVIS `edit` samples with the DDIM it inverted with (§8): DDIM Inversion's default, unless a Scheduler node says otherwise.
+    const built = buildScheduler(LAVIS_EDIT_DDIM, pack.manifest.scheduler, steps);
+    if (typeof built === "string") throw inputError("scheduler_settings", built);
+    scheduler = built;
   }
   const generator = new TorchGenerator(request.seed);
   const noise = request.givenNoise ?? generator.randn(dims);

@@ -7,8 +7,8 @@ import { combineGuidance } from "../sampling/guidance.ts";
 import { loadEditCase, type EditCase } from "../testing/reference-edit.ts";
 import type { AttentionEdit } from "./attention-edit.ts";
 import { createEditSession } from "./edit-session.ts";
-import { lavisInversionScheduler } from "./ddim-inversion-node.ts";
-import { LAVIS_DDIM_OVERRIDES } from "./lavis-ddim.ts";
+import { inversionScheduler } from "./ddim-inversion-node.ts";
+import { buildScheduler, LAVIS_EDIT_DDIM } from "../sampling/scheduler-settings.ts";
 import type { ModelPack } from "../pack/types.ts";
 
 /**
@@ -86,8 +86,8 @@ describe("LAVIS's editing loop, teacher-forced", () => {
 
   it("edit: LAVIS's DDIM (steps_offset 1, no clipping), source row unguided", () => {
     const fixture = loadEditCase("real_cat2dog_s6");
-    const scheduler = createScheduler("ddim", BLIP_DIFFUSION_SCHEDULER_CONFIG, { overrides: LAVIS_DDIM_OVERRIDES });
-    scheduler.setTimesteps(fixture.info.steps);
+    const scheduler = buildScheduler(LAVIS_EDIT_DDIM, BLIP_DIFFUSION_SCHEDULER_CONFIG, fixture.info.steps);
+    if (typeof scheduler === "string") throw new Error(scheduler);
     const { worstNoise, worstLatents } = checkSampling(fixture, scheduler, "inverted");
     expect(worstNoise).toBeLessThan(1e-6);
     expect(worstLatents).toBeLessThan(1e-5);
@@ -95,7 +95,7 @@ describe("LAVIS's editing loop, teacher-forced", () => {
 
   it("edit: the DDIM inversion's timesteps and steps", () => {
     const fixture = loadEditCase("real_cat2dog_s6");
-    const scheduler = lavisInversionScheduler(packWithScheduler, fixture.info.steps);
+    const scheduler = inversionScheduler(packWithScheduler, fixture.info.steps);
     expect(Array.from(scheduler.timesteps)).toEqual(fixture.int("inv_timesteps"));
     let previous = fixture.float("latents_encoded");
     let worst = 0;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Executor, NodeRegistry, OutputCache, WorkflowSchema } from "@infix/engine";
+import { decodeImage, Executor, NodeRegistry, OutputCache, WorkflowSchema } from "@infix/engine";
 import type { ExecutionEvents, Workflow } from "@infix/engine";
 import { writeExamplePictures } from "../../../examples/draw-subjects.ts";
 import { createNodeResources, nodePackage } from "../index.ts";
@@ -23,6 +23,7 @@ function shrink(workflow: Workflow): Workflow {
     if (node.type === "EmptyLatent") Object.assign(node.inputs, { width: 32, height: 32 });
     if (node.type === "Sampler") Object.assign(node.inputs, { steps: 2 });
     if (node.type === "DDIMInversion") Object.assign(node.inputs, { steps: 2 });
+    if (node.type === "ResizeImage") Object.assign(node.inputs, { width: 32, height: 32 });
   }
   return workflow;
 }
@@ -55,11 +56,14 @@ describe("example workflows", () => {
   it("are all here", () => {
     expect(exampleFiles).toEqual([
       "attention-maps.json",
+      "controlnet-canny.json",
       "image-to-image.json",
       "multi-image-subject.json",
       "real-image-editing.json",
+      "style-transfer.json",
       "subject-editing.json",
       "subject-interpolation.json",
+      "two-controlnets.json",
       "zero-shot-generation.json",
     ]);
   });
@@ -87,6 +91,27 @@ describe("example workflows", () => {
     workflow.nodes.sampler.inputs.seed = 4321;
     const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
     expect(result.ran.sort()).toEqual(["decode", "sampler", "save"]);
+  });
+
+  it("controlnet-canny.json draws an edge map and its ControlNet changes the picture", async () => {
+    const load = () =>
+      shrink(WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "controlnet-canny.json"), "utf8"))));
+    const savedBytes = async (workflow: Workflow) => {
+      const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+      expect(result.status).toBe("succeeded");
+      const edges = result.ui.structure_preview?.images?.[0];
+      const saved = result.ui.save?.images?.[0];
+      if (!edges || !saved) throw new Error("the example showed no edge map or saved no picture");
+      const edgeMap = await decodeImage(readFileSync(join(ctx.root, edges.folder, edges.name)));
+      expect(edgeMap.image.data.some((v) => v === 255)).toBe(true);
+      // Pixels, not file bytes: the PNG also embeds the workflow, which differs.
+      return (await decodeImage(readFileSync(join(ctx.root, saved.folder, saved.name)))).image.data;
+    };
+    const controlled = await savedBytes(load());
+    const off = load();
+    off.nodes.controlnet.inputs.strength = 0;
+    const uncontrolled = await savedBytes(off);
+    expect(controlled.some((v, i) => v !== uncontrolled[i])).toBe(true);
   });
 
   it("reports bad widget values before running, naming node and input", () => {

@@ -7,13 +7,16 @@ import { TINY_PACK_ID } from "../pack/registry.ts";
  * last listing is remembered per registry and refreshed in the background on each call.
  */
 const known = new WeakMap<PackRegistry, string[]>();
+const knownControlnets = new WeakMap<PackRegistry, string[]>();
 const refreshing = new WeakSet<PackRegistry>();
 
 /** Lists the registry's usable packs now and remembers them; the embedded tiny pack first. */
 export async function refreshPackIds(registry: PackRegistry): Promise<string[]> {
   const listings = await registry.list();
-  const ids = listings.filter((pack) => !pack.error).map((pack) => pack.id);
+  const usable = listings.filter((pack) => !pack.error);
+  const ids = usable.map((pack) => pack.id);
   known.set(registry, ids);
+  knownControlnets.set(registry, [...new Set(usable.flatMap((pack) => pack.controlnets))]);
   return ids;
 }
 
@@ -27,3 +30,15 @@ export function knownPackIds(registry: PackRegistry): string[] {
   }
   return known.get(registry) ?? [TINY_PACK_ID];
 }
+
+/**
+ * The ControlNet names the usable packs' manifests list (each once), for ControlNet Apply's
+ * ENUM; the embedded pack's "canny" until a listing arrives. Starts a refresh as knownPackIds.
+ */
+export function knownControlnetNames(registry: PackRegistry): string[] {
+  knownPackIds(registry);
+  return knownControlnets.get(registry) ?? [TINY_CONTROLNET];
+}
+
+/** The ControlNet the embedded tiny pack carries. */
+export const TINY_CONTROLNET = "canny";

@@ -6,6 +6,7 @@ import type { AttentionControl, Conditioning, ControlHint, LatentBatch } from ".
 import { isAttentionEdit } from "../editing/attention-edit.ts";
 import { sampleEdit } from "../editing/edit-sampling.ts";
 import { denoise, stepPreview } from "./denoise.ts";
+import { buildScheduler, type SchedulerSettings } from "./scheduler-settings.ts";
 import { createSamplingScheduler, DEFAULT_SCHEDULER, SAMPLER_SCHEDULERS } from "./schedulers.ts";
 
 /** Repeats a [1,...] conditioning to B rows, or passes a [B,...] one; an error otherwise. */
@@ -96,6 +97,14 @@ export const samplerNode: NodeDefinition = {
         widget: { kind: "ENUM", default: DEFAULT_SCHEDULER, options: [...SAMPLER_SCHEDULERS] },
       },
       { name: "denoise", type: "FLOAT", widget: { kind: "FLOAT", default: 1, min: 0, max: 1, step: 0.01 } },
+      {
+        name: "scheduler_settings",
+        type: "SCHEDULER",
+        optional: true,
+        label: "scheduler settings",
+        description:
+          "A Scheduler node's settings (steps_offset, spacing, eta, ...); when connected they replace the scheduler choice.",
+      },
       { name: "control", type: "CONTROL", optional: true },
       {
         name: "attention_control",
@@ -139,9 +148,14 @@ export const samplerNode: NodeDefinition = {
     const control = optionalTaggedInput<ControlHint>(inputs, "control", "CONTROL");
     const attentionControl = optionalTaggedInput<AttentionControl>(inputs, "attention_control", "ATTENTION_CONTROL");
 
-    const scheduler = createSamplingScheduler(schedulerName, pack.manifest.scheduler, steps);
-    if (typeof scheduler === "string")
+    const settings = optionalTaggedInput<SchedulerSettings>(inputs, "scheduler_settings", "SCHEDULER");
+    const scheduler = settings
+      ? buildScheduler(settings, pack.manifest.scheduler, steps)
+      : createSamplingScheduler(schedulerName, pack.manifest.scheduler, steps);
+    if (typeof scheduler === "string") {
+      if (settings) throw inputError("scheduler_settings", scheduler);
       throw inputError("scheduler", scheduler, SAMPLER_SCHEDULERS.join(" | "), schedulerName);
+    }
     const dims = latent.samples.dims;
     const batch = dims[0];
     const { latent_channels: channels } = pack.manifest.vae;
@@ -186,7 +200,7 @@ export const samplerNode: NodeDefinition = {
         scheduler,
         givenNoise,
       };
-      return { latent: await sampleEdit({ ...edit, denoise: strength }, ctx) };
+      return { latent: await sampleEdit({ ...edit, denoise: strength, schedulerWired: settings !== undefined }, ctx) };
     }
     // One generator for the starting noise and, after it, any noise a stochastic scheduler step draws (diffusers passes the same generator on).
     // Given noise takes the place of that first draw without consuming the stream, as when diffusers gets `latents=`.
