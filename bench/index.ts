@@ -3,6 +3,7 @@ import { benchEditor } from "./editor.ts";
 import { benchEditing } from "./editing.ts";
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
+import { benchImport } from "./import.ts";
 import { benchPacks } from "./packs.ts";
 import { benchSchedulers } from "./schedulers.ts";
 
@@ -11,4 +12,5 @@ await benchPacks();
 await benchSchedulers();
 await benchGeneration();
 await benchEditing();
+await benchImport();
 await benchEditor();
