@@ -56,6 +56,8 @@ export interface AttentionMapsRecord {
   readonly accumulated: Float32Array;
   /** [h·w] the local blend's last mask (all ones without local blend) */
   readonly mask: Uint8Array;
+  /** The local blend's mask after each call, in call order (empty without local blend). */
+  readonly stepMasks: readonly Uint8Array[];
   readonly blendWords: readonly [Float32Array, Float32Array] | null;
   readonly threshold: number;
   readonly calls: number;

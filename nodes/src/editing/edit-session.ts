@@ -123,6 +123,7 @@ export function createEditSession(edit: AttentionEdit, options: EditSessionOptio
         lowWidth: geometry.lowWidth,
         accumulated: maps.accumulated,
         mask: maps.mask,
+        stepMasks: edit.blend ? trace.masks : [],
         blendWords: edit.blend?.words ?? null,
         threshold: edit.blend?.threshold ?? 0,
         calls: blend.callCount,
