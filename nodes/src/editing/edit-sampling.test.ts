@@ -11,7 +11,7 @@ import { textEncodeNode } from "../text/text-encode.ts";
 import { createTestContext, runNode, runNodeFailure } from "../testing/test-context.ts";
 import { tinyPack } from "../testing/tiny-pack.ts";
 import type { AttentionEdit } from "./attention-edit.ts";
-import { attentionControllerNode } from "./attention-controller-node.ts";
+import { attentionControllerNode, parseReweight } from "./attention-controller-node.ts";
 import { attentionMapsNode, heatColour } from "./attention-maps-node.ts";
 import { createEditSession } from "./edit-session.ts";
 
@@ -197,6 +197,13 @@ describe("Sampler with an Attention Controller", () => {
     const again = await sample({ positive: source, attention_control: control }, 128);
     expect(Array.from(again.samples.data)).toEqual(Array.from(first.samples.data));
     expect(again.attention!.calls).toBe(first.attention!.calls);
+    // Two jobs running the same cached controller at once: each has its own session.
+    const [one, two] = await Promise.all([
+      sample({ positive: source, attention_control: control }, 128),
+      sample({ positive: source, attention_control: control }, 128),
+    ]);
+    expect(Array.from(one.samples.data)).toEqual(Array.from(first.samples.data));
+    expect(Array.from(two.samples.data)).toEqual(Array.from(first.samples.data));
   });
 
   it("refuses a positive prompt that is not the controller's source, naming the input", async () => {
@@ -246,5 +253,17 @@ describe("Sampler with an Attention Controller", () => {
     const images = (await runNode(vaeDecodeNode, { pack, latent }, ctx)).images as ImageBatch;
     const problem = await runNodeFailure(attentionMapsNode, { latent, images }, ctx);
     expect(problem).toMatchObject({ input: "latent" });
+  });
+
+  it("reads reweight lists and refuses malformed ones at validation, naming what to write", () => {
+    expect(parseReweight("dog:2, grass : 0.5")).toEqual([
+      { word: "dog", scale: 2 },
+      { word: "grass", scale: 0.5 },
+    ]);
+    expect(parseReweight("dog")).toMatch(/not word:scale/);
+    expect(attentionControllerNode.validate?.({ reweight: "dog=2", edit: "warp" })).toEqual([
+      'Unknown edit "warp"; choose refine, replace, reweight.',
+      '"dog=2" is not word:scale (e.g. dog:2).',
+    ]);
   });
 });
