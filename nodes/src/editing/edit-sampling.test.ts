@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { floatTensor } from "@infix/engine";
+import { imageBatchFromRgb } from "../image/image-batch.ts";
+import { controlNetApplyNode } from "../control/controlnet-apply.ts";
 import type { FloatTensor } from "@infix/engine";
 import { emptyLatentNode } from "../latent/empty-latent.ts";
 import { vaeDecodeNode } from "../latent/vae-decode.ts";
@@ -265,5 +267,21 @@ describe("Sampler with an Attention Controller", () => {
       'Unknown edit "warp"; choose refine, replace, reweight.',
       '"dog=2" is not word:scale (e.g. dog:2).',
     ]);
+  });
+
+  it("guides both rows with a wired ControlNet: at identity each row equals plain ControlNet sampling", async () => {
+    const data = new Uint8Array(SIZE * SIZE * 3);
+    for (let i = 0; i < SIZE * SIZE; i++)
+      if (i % SIZE > SIZE / 3 && i % SIZE < SIZE / 2) data.fill(255, 3 * i, 3 * i + 3);
+    const image = imageBatchFromRgb([{ width: SIZE, height: SIZE, data }], []);
+    const control = (
+      await runNode(controlNetApplyNode, { pack, control_net: "canny", image, strength: 1, start: 0, end: 1 }, ctx)
+    ).control;
+    const edit = await controller({ cross_replace_steps: 0, self_replace_steps: 0, local_blend: false });
+    const both = await sample({ positive: edit.source, attention_control: edit.control, control });
+    const plain = await sample({ positive: edit.source, control });
+    expect(row(both, 0)).toEqual(row(plain, 0));
+    const without = await sample({ positive: edit.source, attention_control: edit.control });
+    expect(row(both, 1)).not.toEqual(row(without, 1));
   });
 });

@@ -10,7 +10,7 @@ import type { FloatTensor, RunContext, Scheduler } from "@infix/engine";
 import { inputError } from "../inputs.ts";
 import type { ModelPack } from "../pack/types.ts";
 import { denoise, stepPreview } from "../sampling/denoise.ts";
-import type { Conditioning, LatentBatch } from "../sockets.ts";
+import type { Conditioning, ControlHint, LatentBatch } from "../sockets.ts";
 import type { AttentionEdit } from "./attention-edit.ts";
 import { createEditSession } from "./edit-session.ts";
 import { buildScheduler, LAVIS_EDIT_DDIM } from "../sampling/scheduler-settings.ts";
@@ -31,6 +31,8 @@ export interface EditSamplingRequest {
   schedulerWired: boolean;
   /** The Sampler's `noise` input, when wired. */
   givenNoise: Float32Array | undefined;
+  /** ControlNets wired into the Sampler: they guide both rows alike. */
+  control: ControlHint | undefined;
 }
 
 /** Two rows of the same [1,...] tensor. */
@@ -89,6 +91,10 @@ export async function sampleEdit(request: EditSamplingRequest, ctx: RunContext):
     if (typeof built === "string") throw inputError("scheduler_settings", built);
     scheduler = built;
   }
+  if (edit.start === "inverted" && !request.givenNoise)
+    ctx.log.warn(
+      "The Attention Controller's start is 'inverted' but no noise is wired into the Sampler: wire DDIM Inversion's output, or set start to 'generated'.",
+    );
   const generator = new TorchGenerator(request.seed);
   const noise = request.givenNoise ?? generator.randn(dims);
   const sigma = Math.fround(scheduler.initNoiseSigma);
@@ -117,6 +123,7 @@ export async function sampleEdit(request: EditSamplingRequest, ctx: RunContext):
     positive: floatTensor([2, ...edit.source.dims.slice(1)], concat(edit.source.data, edit.target.data)),
     negative: twice(negative.embedding.data, negative.embedding.dims),
     guidanceScale: cfg,
+    control: request.control,
     attentionControl: session,
     signal: ctx.signal,
     stepNoise: (out) => generator.fillNormal(out),

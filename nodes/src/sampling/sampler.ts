@@ -199,6 +199,7 @@ export const samplerNode: NodeDefinition = {
         cfg,
         scheduler,
         givenNoise,
+        control,
       };
       return { latent: await sampleEdit({ ...edit, denoise: strength, schedulerWired: settings !== undefined }, ctx) };
     }
