@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn. Each one also runs alone with `npx tsx bench/<name>.ts`. */
+import { benchControlnet } from "./controlnet.ts";
 import { benchEditor } from "./editor.ts";
 import { benchEditing } from "./editing.ts";
 import { benchEngine } from "./engine.ts";
@@ -13,4 +14,5 @@ await benchSchedulers();
 await benchGeneration();
 await benchEditing();
 await benchImport();
+await benchControlnet();
 await benchEditor();

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeImage, floatTensor, resizeBicubicPil } from "@infix/engine";
+import { decodeImage, floatTensor, NodeRegistry, resizeBicubicPil } from "@infix/engine";
 import type { FloatTensor } from "@infix/engine";
 import { imageBatchFromRgb } from "../image/image-batch.ts";
+import { createNodeResources, nodePackage } from "../index.ts";
 import { emptyLatentNode } from "../latent/empty-latent.ts";
 import type { Feeds, ModelPack } from "../pack/types.ts";
 import { samplerNode } from "../sampling/sampler.ts";
@@ -94,6 +95,23 @@ describe("condition picture preparation (diffusers prepare_control_image)", () =
       [],
     );
     expect(() => prepareControlImage(two, 8, 8, 3, true)).toThrow(/2 pictures but the latent batch has 3/);
+  });
+});
+
+describe("ControlNet Apply's schema as the editor receives it", () => {
+  it("offers the installed packs' ControlNets in its ControlNet menu", async () => {
+    const resources = await createNodeResources({ modelsDir: join(ctx.root, "no-models") });
+    const catalog = new NodeRegistry([nodePackage]).catalog(resources);
+    const schema = catalog.nodes.find((node) => node.type === "ControlNetApply");
+    const widget = schema?.inputs.find((input) => input.name === "control_net")?.widget;
+    expect(widget).toMatchObject({ kind: "ENUM", options: ["canny"] });
+    expect(schema?.description).toMatch(/Depth or HED maps need estimator models no pack has/);
+    for (const type of ["CannyEdges", "Grayscale", "InvertImage", "ResizeImage", "Scheduler"])
+      expect(
+        catalog.nodes.some((node) => node.type === type),
+        type,
+      ).toBe(true);
+    expect(catalog.socketTypes.map((socket) => socket.name)).toContain("SCHEDULER");
   });
 });
 
@@ -222,6 +240,28 @@ describe("ControlNet Apply and the Sampler", () => {
       expect(Array.from(sum[name].data), name).toEqual(Array.from(expected));
       expect(maxDifference(a[name].data, expected)).toBeGreaterThan(0);
     }
+  });
+
+  it("adds the residuals of another kind of CONTROL it is chained after, without changing them", async () => {
+    const own = await apply({ strength: 0.5 });
+    const name = "mid_block_additional_residual";
+    const call: UnetCallInfo = {
+      sample: floatTensor([1, 4, 4, 4], new Float32Array(64).fill(0.25)),
+      timestep: 300,
+      encoderHiddenStates: positive.embedding,
+      guided: false,
+      step: 1,
+      totalSteps: 4,
+      signal: new AbortController().signal,
+    };
+    const ownResiduals = await own.residuals(call);
+    const shared = floatTensor(ownResiduals[name].dims, new Float32Array(ownResiduals[name].data.length).fill(0.5));
+    const other: ControlHint = { type: "CONTROL", residuals: async () => ({ [name]: shared }) };
+    const chained = await apply({ strength: 0.5, control: other });
+    expect(chained.others).toEqual([other]);
+    const sum = await chained.residuals(call);
+    expect(Array.from(sum[name].data)).toEqual(Array.from(ownResiduals[name].data, (v) => Math.fround(v + 0.5)));
+    expect(shared.data.every((v) => v === 0.5)).toBe(true);
   });
 
   it("validates the window and strength, and names a ControlNet the pack lacks", async () => {
