@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark in turn. Each one also runs alone with `npx tsx bench/<name>.ts`. */
 import { benchControlnet } from "./controlnet.ts";
 import { benchEditor } from "./editor.ts";
+import { benchEditing } from "./editing.ts";
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
 import { benchImport } from "./import.ts";
@@ -11,6 +12,7 @@ await benchEngine();
 await benchPacks();
 await benchSchedulers();
 await benchGeneration();
+await benchEditing();
 await benchImport();
 await benchControlnet();
 await benchEditor();

@@ -2,6 +2,9 @@ import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOp
 import { SessionPool } from "@infix/engine";
 import { cannyEdgesNode } from "./control/canny-edges.ts";
 import { controlNetApplyNode } from "./control/controlnet-apply.ts";
+import { attentionControllerNode } from "./editing/attention-controller-node.ts";
+import { attentionMapsNode } from "./editing/attention-maps-node.ts";
+import { ddimInversionNode } from "./editing/ddim-inversion-node.ts";
 import { grayscaleNode } from "./image/grayscale.ts";
 import { invertImageNode } from "./image/invert-image.ts";
 import { loadImageNode } from "./image/load-image.ts";
@@ -48,7 +51,10 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   controlNetApplyNode,
   samplerNode,
   schedulerNode,
+  attentionControllerNode,
+  ddimInversionNode,
   vaeDecodeNode,
+  attentionMapsNode,
   vaeEncodeNode,
   saveLatentNode,
   loadLatentNode,

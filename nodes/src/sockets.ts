@@ -1,4 +1,5 @@
 import type { FloatTensor, SocketTypeInfo } from "@infix/engine";
+import type { AttentionMapsRecord } from "./editing/attention-edit.ts";
 
 /**
  * The socket types the BLIP-Diffusion nodes introduce and the values that travel on them.
@@ -52,6 +53,8 @@ export interface LatentBatch {
   readonly samples: FloatTensor;
   /** Optional [B,1,h,w] in [0,1]: 1 = denoise here, 0 = keep the input latents (inpainting). */
   readonly noiseMask?: FloatTensor;
+  /** The per-word cross-attention maps of the edit run that made these latents (Attention Maps node). */
+  readonly attention?: AttentionMapsRecord;
 }
 
 /** One UNet call's arguments, as a CONTROL or ATTENTION_CONTROL value sees them. */
@@ -102,6 +105,11 @@ export interface AttentionControl {
   readonly type: "ATTENTION_CONTROL";
   feeds(call: UnetCallInfo): AttentionControlFeeds | null;
   observe?(crossAttnLowres: FloatTensor, latents: FloatTensor, call: UnetCallInfo): void;
+  /**
+   * May rewrite the guided prediction (`combined`, B rows) from the UNet's output (`prediction`,
+   * 2B rows with guidance) before the scheduler step, e.g. an edit's source row taking the unguided prediction.
+   */
+  adjustPrediction?(prediction: Float32Array, combined: Float32Array): void;
 }
 
 export type { SchedulerSettings } from "./sampling/scheduler-settings.ts";

@@ -22,6 +22,7 @@ function shrink(workflow: Workflow): Workflow {
   for (const node of Object.values(workflow.nodes)) {
     if (node.type === "EmptyLatent") Object.assign(node.inputs, { width: 32, height: 32 });
     if (node.type === "Sampler") Object.assign(node.inputs, { steps: 2 });
+    if (node.type === "DDIMInversion") Object.assign(node.inputs, { steps: 2 });
     if (node.type === "ResizeImage") Object.assign(node.inputs, { width: 32, height: 32 });
   }
   return workflow;
@@ -54,10 +55,13 @@ beforeAll(async () => {
 describe("example workflows", () => {
   it("are all here", () => {
     expect(exampleFiles).toEqual([
+      "attention-maps.json",
       "controlnet-canny.json",
       "image-to-image.json",
       "multi-image-subject.json",
+      "real-image-editing.json",
       "style-transfer.json",
+      "subject-editing.json",
       "subject-interpolation.json",
       "two-controlnets.json",
       "zero-shot-generation.json",

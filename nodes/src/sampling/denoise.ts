@@ -90,6 +90,7 @@ export async function denoise(request: DenoiseRequest): Promise<FloatTensor> {
     const outputs = await runGraphOutputs(pack, "unet", feeds, ["out_sample"], signal);
     const prediction = outputs.out_sample;
     const noise = guided ? combineGuidance(prediction.data, guidanceScale, guidedOutput) : prediction.data;
+    request.attentionControl?.adjustPrediction?.(prediction.data, noise);
     latents = scheduler.step(noise, t, latents, request.stepNoise);
     if (request.keep)
       latents = blendKept(

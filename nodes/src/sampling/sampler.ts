@@ -3,6 +3,8 @@ import type { FloatTensor, NodeDefinition, NodeInputs } from "@infix/engine";
 import { inputError, intInput, numberInput, optionalTaggedInput, stringInput, taggedInput } from "../inputs.ts";
 import { packInput } from "../model/pack-input.ts";
 import type { AttentionControl, Conditioning, ControlHint, LatentBatch } from "../sockets.ts";
+import { isAttentionEdit } from "../editing/attention-edit.ts";
+import { sampleEdit } from "../editing/edit-sampling.ts";
 import { denoise, stepPreview } from "./denoise.ts";
 import { buildScheduler, type SchedulerSettings } from "./scheduler-settings.ts";
 import { createSamplingScheduler, DEFAULT_SCHEDULER, SAMPLER_SCHEDULERS } from "./schedulers.ts";
@@ -104,7 +106,13 @@ export const samplerNode: NodeDefinition = {
           "A Scheduler node's settings (steps_offset, spacing, eta, ...); when connected they replace the scheduler choice.",
       },
       { name: "control", type: "CONTROL", optional: true },
-      { name: "attention_control", type: "ATTENTION_CONTROL", optional: true },
+      {
+        name: "attention_control",
+        type: "ATTENTION_CONTROL",
+        optional: true,
+        description:
+          "An Attention Controller's edit: the Sampler then renders its source (wire its source output into positive) and the edited picture from the same noise, and outputs both.",
+      },
       {
         name: "noise",
         type: "LATENT",
@@ -178,6 +186,23 @@ export const samplerNode: NodeDefinition = {
     }
     const givenNoise = startingNoiseInput(inputs, dims);
     if (strength === 0) return { latent };
+    // An Attention Controller's edit: source and edited rows in one batch (nodes/src/editing).
+    if (isAttentionEdit(attentionControl)) {
+      const edit = {
+        pack,
+        edit: attentionControl,
+        latent,
+        positive,
+        negative,
+        seed,
+        steps,
+        cfg,
+        scheduler,
+        givenNoise,
+        control,
+      };
+      return { latent: await sampleEdit({ ...edit, denoise: strength, schedulerWired: settings !== undefined }, ctx) };
+    }
     // One generator for the starting noise and, after it, any noise a stochastic scheduler step draws (diffusers passes the same generator on).
     // Given noise takes the place of that first draw without consuming the stream, as when diffusers gets `latents=`.
     const generator = new TorchGenerator(seed);
