@@ -25,6 +25,10 @@ export interface AttentionOptions {
   readonly outStd?: number;
   /** Rewrites the probabilities [B, heads, Nq, Nk] before they multiply the values. */
   readonly transformProbabilities?: (probabilities: Value) => Value;
+  /** Parameter names of the four projections; default diffusers' early names `to_q`, `to_k`, `to_v`, `to_out`. */
+  readonly projectionNames?: { readonly q: string; readonly k: string; readonly v: string; readonly out: string };
+  /** Where 1/√headDim scales: after Q·Kᵀ (diffusers, BERT; default) or on Q before it (CLIP's `q_proj(x) * scale`). */
+  readonly scaleQuery?: boolean;
 }
 
 export interface AttentionResult {
@@ -49,16 +53,15 @@ export function attention(g: GraphBuilder, name: string, options: AttentionOptio
     const source = options.keyValue ?? options.query;
     const sourceDim = options.keyValue ? (options.keyValueDim ?? options.queryDim) : options.queryDim;
     const bias = options.qkvBias ?? false;
-    const q = splitHeads(
-      g,
-      linear(g, options.query, options.queryDim, innerDim, "to_q", { bias }),
-      options.heads,
-      headDim,
-    );
-    const k = splitHeads(g, linear(g, source, sourceDim, innerDim, "to_k", { bias }), options.heads, headDim);
-    const v = splitHeads(g, linear(g, source, sourceDim, innerDim, "to_v", { bias }), options.heads, headDim);
+    const names = options.projectionNames ?? { q: "to_q", k: "to_k", v: "to_v", out: "to_out" };
+    let queries = linear(g, options.query, options.queryDim, innerDim, names.q, { bias });
+    if (options.scaleQuery) queries = g.op("Mul", [queries, g.scalar(1 / Math.sqrt(headDim))]);
+    const q = splitHeads(g, queries, options.heads, headDim);
+    const k = splitHeads(g, linear(g, source, sourceDim, innerDim, names.k, { bias }), options.heads, headDim);
+    const v = splitHeads(g, linear(g, source, sourceDim, innerDim, names.v, { bias }), options.heads, headDim);
     const kT = g.op("Transpose", [k], { perm: [0, 1, 3, 2] });
-    let scores = g.op("Mul", [g.op("MatMul", [q, kT]), g.scalar(1 / Math.sqrt(headDim))]);
+    let scores = g.op("MatMul", [q, kT]);
+    if (!options.scaleQuery) scores = g.op("Mul", [scores, g.scalar(1 / Math.sqrt(headDim))]);
     if (options.additiveMask) scores = g.op("Add", [scores, options.additiveMask]);
     let probabilities = g.op("Softmax", [scores], { axis: -1 });
     if (options.transformProbabilities) probabilities = options.transformProbabilities(probabilities);
@@ -67,7 +70,7 @@ export function attention(g: GraphBuilder, name: string, options: AttentionOptio
       g.op("Transpose", [context], { perm: [0, 2, 1, 3] }),
       g.constantInt64([0, 0, innerDim]),
     ]);
-    const output = linear(g, merged, innerDim, options.queryDim, "to_out", { std: options.outStd });
+    const output = linear(g, merged, innerDim, options.queryDim, names.out, { std: options.outStd });
     return { output, probabilities };
   });
 }

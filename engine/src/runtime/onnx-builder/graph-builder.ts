@@ -44,6 +44,21 @@ export type WeightInit =
   | { readonly kind: "normal"; readonly std: number; readonly mean?: number }
   | { readonly kind: "constant"; readonly value: number };
 
+/**
+ * How a parameter is laid out in the graph relative to PyTorch: "plain" is the same layout;
+ * "linear" is a `nn.Linear` weight the graph stores [in, out] (for MatMul) while torch keeps [out, in].
+ */
+export type WeightLayout = "plain" | "linear";
+
+/**
+ * Where a builder's parameters come from instead of its seeded random streams: a checkpoint's
+ * tensors by qualified name. `take` returns the values in the graph's layout and throws when the
+ * tensor is missing or has another shape.
+ */
+export interface WeightSource {
+  take(name: string, dims: readonly number[], layout: WeightLayout): Float32Array;
+}
+
 const ELEMENT_TYPE_CODE: Record<ElementType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int64: onnx.TensorProto.DataType.INT64,
@@ -100,6 +115,8 @@ export class GraphBuilder {
   constructor(
     readonly graphName: string,
     readonly seed: number,
+    /** When given, every `weight()` reads its values from here (by qualified name) instead of drawing them. */
+    private readonly weightSource?: WeightSource,
   ) {}
 
   /** Runs `body` with `prefix` prepended to the names it creates (`down.0.resnet.0/conv1.weight`). */
@@ -152,11 +169,13 @@ export class GraphBuilder {
    * A trainable-parameter initializer named within the current scope, drawn from its own
    * seeded stream: `hash(name) xor seed`.
    */
-  weight(name: string, dims: readonly number[], init: WeightInit): Value {
+  weight(name: string, dims: readonly number[], init: WeightInit, layout: WeightLayout = "plain"): Value {
     const qualifiedName = this.unique(this.qualified(name));
     const count = dims.reduce((a, b) => a * b, 1);
     let data: Float32Array;
-    if (init.kind === "constant") {
+    if (this.weightSource) {
+      data = this.weightSource.take(qualifiedName, dims, layout);
+    } else if (init.kind === "constant") {
       data = new Float32Array(count).fill(init.value);
     } else {
       const random = new SeededRandom((hashString32(qualifiedName) ^ this.seed) >>> 0);
@@ -240,9 +259,8 @@ export class GraphBuilder {
           dims: [...init.dims],
           dataType: init.data instanceof Float32Array ? ELEMENT_TYPE_CODE.float32 : ELEMENT_TYPE_CODE.int64,
           // Little-endian raw bytes, as TensorProto.raw_data specifies.
-          rawData: new Uint8Array(
-            init.data.buffer.slice(init.data.byteOffset, init.data.byteOffset + init.data.byteLength),
-          ),
+          // A view, not a copy: the encoder copies once into the model's bytes.
+          rawData: new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength),
         })),
       },
     });

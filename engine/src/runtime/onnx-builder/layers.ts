@@ -22,10 +22,12 @@ export function linear(
   options: LinearOptions = {},
 ): Value {
   return g.scope(name, () => {
-    const weight = g.weight("weight", [inFeatures, outFeatures], {
-      kind: "normal",
-      std: options.std ?? 1 / Math.sqrt(inFeatures),
-    });
+    const weight = g.weight(
+      "weight",
+      [inFeatures, outFeatures],
+      { kind: "normal", std: options.std ?? 1 / Math.sqrt(inFeatures) },
+      "linear",
+    );
     const product = g.op("MatMul", [x, weight]);
     if (options.bias === false) return product;
     const bias = g.weight("bias", [outFeatures], { kind: "normal", std: 0.02 });

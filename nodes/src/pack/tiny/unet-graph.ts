@@ -37,7 +37,7 @@ interface ControlInputs {
   readonly selfMix: Value;
 }
 
-function declareControlInputs(g: GraphBuilder, textLength: number): ControlInputs {
+export function declareControlInputs(g: GraphBuilder, textLength: number): ControlInputs {
   const crossBase = g.input("cross_attn_base", "int64", ["B"]);
   const crossMap = g.input("cross_attn_map", "float32", ["B", textLength, textLength]);
   const crossKeep = g.input("cross_attn_keep", "float32", ["B", textLength]);
@@ -58,7 +58,7 @@ function declareControlInputs(g: GraphBuilder, textLength: number): ControlInput
  * serves every image size): A'_b = A_b + gate·m_b·(A_{base[b]} − A_b) = m·A_s + (1−m)·A_b.
  * With the identity inputs both reduce to A exactly (0 + 1·A, A + 0·(…)).
  */
-function controlHooks(
+export function controlHooks(
   g: GraphBuilder,
   controls: ControlInputs,
   selfAttnMaxTokens: number,
