@@ -11,6 +11,8 @@ import { vaeDecodeNode } from "./latent/vae-decode.ts";
 import { vaeEncodeNode } from "./latent/vae-encode.ts";
 import { loadModelPackNode } from "./model/load-model-pack.ts";
 import { refreshPackIds } from "./model/pack-options.ts";
+import type { SourceImportProgress } from "./pack/diffusers-source.ts";
+import { importDiffusersPack } from "./pack/import/import-pack.ts";
 import { PackRegistry, PACKS } from "./pack/registry.ts";
 import { ensureTinyPack } from "./pack/tiny/index.ts";
 import { samplerNode } from "./sampling/sampler.ts";
@@ -61,6 +63,8 @@ export interface NodeResourceOptions {
   tinyPackDir?: (() => Promise<string>) | null;
   /** Where pack file digests are remembered between runs. */
   digestCacheFile?: string;
+  /** Told of each component as a diffusers folder in the models folder is imported on first use. */
+  onImportProgress?: (packId: string, event: SourceImportProgress) => void;
 }
 
 /** Resources for the nodes, plus the registry for the server's /api/packs. */
@@ -79,6 +83,8 @@ export async function createNodeResources(options: NodeResourceOptions = {}): Pr
     pool: new SessionPool(options.sessionOptions),
     tinyPackDir: options.tinyPackDir === null ? undefined : (options.tinyPackDir ?? (() => ensureTinyPack())),
     digestCacheFile: options.digestCacheFile,
+    importDiffusers: (request) => importDiffusersPack(request),
+    ...(options.onImportProgress && { onImportProgress: options.onImportProgress }),
   });
   await refreshPackIds(packs).catch(() => undefined);
   const values = new Map<string, unknown>([[PACKS.id, packs]]);

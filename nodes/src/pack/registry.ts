@@ -2,12 +2,21 @@ import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { resourceKey, SessionPool } from "@infix/engine";
 import { FileDigestCache } from "./content-hash.ts";
+import {
+  controlnetFolders,
+  ensureImported,
+  hasCachedImport,
+  isDiffusersFolder,
+  type DiffusersImporter,
+  type SourceImportProgress,
+} from "./diffusers-source.ts";
 import { loadPack } from "./loader.ts";
 import { ensureTinyPack, TINY_PACK_ID } from "./tiny/index.ts";
 import type { ModelPack } from "./types.ts";
 
 /**
  * The packs a server offers: every folder with a manifest.json under the models folder,
+ * every diffusers folder (model_index.json) there, imported on first use (diffusers-source.ts),
  * plus the embedded tiny pack (id `tiny`). Each pack is loaded once and shared; a pack that
  * fails to load is listed with its error instead of taking the server down.
  */
@@ -24,6 +33,15 @@ export interface PackListing {
   source?: string;
   /** Why the pack cannot be used, when it failed to load. */
   error?: string;
+  /** A diffusers folder with no import cached yet: the first run that uses it imports it (minutes for the released model). */
+  needsImport?: boolean;
+}
+
+interface PackFolder {
+  dir: string;
+  embedded: boolean;
+  /** A diffusers folder, imported on first use, rather than a pack. */
+  diffusers?: boolean;
 }
 
 export { TINY_PACK_ID };
@@ -37,6 +55,10 @@ export interface PackRegistryOptions {
   pool?: SessionPool;
   /** Where file digests are remembered between runs (a JSON file); memory only when absent. */
   digestCacheFile?: string;
+  /** Imports diffusers folders found in the models folder; without it they are listed but cannot load. */
+  importDiffusers?: DiffusersImporter;
+  /** Told of each component an import of a diffusers folder starts and finishes. */
+  onImportProgress?: (id: string, event: SourceImportProgress) => void;
 }
 
 export class UnknownPackError extends Error {
@@ -57,7 +79,7 @@ export class PackRegistry {
   private readonly digestCache: FileDigestCache;
   private readonly loads = new Map<string, Promise<ModelPack>>();
   private readonly failedLoads = new WeakSet<Promise<ModelPack>>();
-  private folders?: Promise<Map<string, { dir: string; embedded: boolean }>>;
+  private folders?: Promise<Map<string, PackFolder>>;
   /** Folders found but not usable under their name, listed with the reason. */
   private shadowed: PackListing[] = [];
 
@@ -78,7 +100,21 @@ export class PackRegistry {
   async list(): Promise<PackListing[]> {
     const folders = await this.scan();
     const listings: PackListing[] = [];
-    for (const [id, { embedded }] of folders) {
+    for (const [id, { dir, embedded, diffusers }] of folders) {
+      if (diffusers && !this.loads.has(id) && !(await hasCachedImport(this.modelsDir!, id))) {
+        // Listing must stay cheap: importing happens on first use, not here.
+        listings.push({
+          name: id,
+          id,
+          bytes: 0,
+          embedded: false,
+          controlnets: (await controlnetFolders(dir)).map((c) => c.name),
+          attentionControl: true,
+          source: `diffusers folder ${dir}, not imported yet`,
+          needsImport: true,
+        });
+        continue;
+      }
       try {
         listings.push(listingOf(await this.get(id)));
       } catch (error) {
@@ -106,12 +142,9 @@ export class PackRegistry {
     // Another caller may have started the same load while we scanned.
     const again = this.loads.get(id);
     if (again) return again;
-    const load = loadPack(folder.dir, {
-      id,
-      embedded: folder.embedded,
-      pool: this.pool,
-      digestCache: this.digestCache,
-    });
+    const load = (folder.diffusers ? this.importDiffusersFolder(id, folder.dir) : Promise.resolve(folder.dir)).then(
+      (dir) => loadPack(dir, { id, embedded: folder.embedded, pool: this.pool, digestCache: this.digestCache }),
+    );
     this.loads.set(id, load);
     load.catch(() => this.failedLoads.add(load));
     return load;
@@ -125,13 +158,32 @@ export class PackRegistry {
     }
   }
 
-  private scan(): Promise<Map<string, { dir: string; embedded: boolean }>> {
+  /** The pack folder of a diffusers folder's import, importing it when its files changed or it never was. */
+  private async importDiffusersFolder(id: string, source: string): Promise<string> {
+    const importer = this.options.importDiffusers;
+    if (!importer) {
+      throw new Error(
+        `${source} is a diffusers folder that is not imported yet, and this process cannot import; run \`infix pack import ${source}\``,
+      );
+    }
+    const onProgress = this.options.onImportProgress;
+    return ensureImported({
+      source,
+      modelsDir: this.modelsDir!,
+      name: id,
+      digests: this.digestCache,
+      importer,
+      ...(onProgress && { onProgress: (event: SourceImportProgress) => onProgress(id, event) }),
+    });
+  }
+
+  private scan(): Promise<Map<string, PackFolder>> {
     this.folders ??= this.scanFolders();
     return this.folders;
   }
 
-  private async scanFolders(): Promise<Map<string, { dir: string; embedded: boolean }>> {
-    const folders = new Map<string, { dir: string; embedded: boolean }>();
+  private async scanFolders(): Promise<Map<string, PackFolder>> {
+    const folders = new Map<string, PackFolder>();
     this.shadowed = [];
     const tinyPackDir = this.options.tinyPackDir ?? (() => ensureTinyPack());
     if (tinyPackDir) folders.set(TINY_PACK_ID, { dir: await tinyPackDir(), embedded: true });
@@ -144,7 +196,8 @@ export class PackRegistry {
     }
     for (const name of entries) {
       const dir = resolve(join(this.modelsDir, name));
-      if (!(await isFile(join(dir, "manifest.json")))) continue;
+      const diffusers = !name.startsWith(".") && isDiffusersFolder(dir);
+      if (!diffusers && !(await isFile(join(dir, "manifest.json")))) continue;
       if (folders.has(name)) {
         // A models folder named like the embedded pack cannot take its id.
         this.shadowed.push({
@@ -158,7 +211,7 @@ export class PackRegistry {
         });
         continue;
       }
-      folders.set(name, { dir, embedded: false });
+      folders.set(name, { dir, embedded: false, ...(diffusers && { diffusers }) });
     }
     return folders;
   }
