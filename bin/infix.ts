@@ -2,11 +2,12 @@ import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import { createEngineSetup } from "./engine-setup.ts";
 import { LATENTS_OPTION_HELP } from "./latents-option.ts";
+import { addPackCommands } from "./pack-command.ts";
 import { runWorkflowFile } from "./run-command.ts";
 import { cacheBudgetFrom, sessionOptionsFrom, withRuntimeOptions, type RuntimeCliOptions } from "./runtime-options.ts";
 import { serve, type ServeOptions } from "./serve-command.ts";
 
-/** The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless. */
+/** The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless, `infix pack` makes packs. */
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
@@ -101,6 +102,8 @@ withRuntimeOptions(program.command("run"))
     // onnxruntime and sharp keep worker threads; a finished run should not wait on them.
     process.exit();
   });
+
+addPackCommands(program);
 
 try {
   await program.parseAsync(process.argv);

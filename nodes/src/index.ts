@@ -100,3 +100,6 @@ export async function createNodeResources(options: NodeResourceOptions = {}): Pr
 
 export { PACKS } from "./pack/registry.ts";
 export type * from "./sockets.ts";
+export { importDiffusersPack, controlnetName } from "./pack/import/import-pack.ts";
+export type { ControlnetSource, ImportPackOptions, ImportProgress, ImportResult } from "./pack/import/import-pack.ts";
+export { openComponentCheckpoint } from "./pack/import/component-checkpoint.ts";

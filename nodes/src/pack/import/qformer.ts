@@ -67,6 +67,15 @@ export function readQformerConfig(config: ConfigReader): QformerConfig {
   if (qformer.has("encoder_hidden_size") && qformer.integer("encoder_hidden_size") !== visionHidden) {
     qformer.require("encoder_hidden_size", [visionHidden]);
   }
+  for (const [part, width, fallbackWidth, fallbackHeads] of [
+    [vision, "hidden_size", 1408, 16],
+    [qformer, "hidden_size", 768, 12],
+  ] as const) {
+    const heads = part.integer("num_attention_heads", fallbackHeads);
+    if (heads === 0 || part.integer(width, fallbackWidth) % heads !== 0) {
+      part.require("num_attention_heads", [`a divisor of ${width} ${part.integer(width, fallbackWidth)}`], heads);
+    }
+  }
   const imageSize = vision.integer("image_size", 224);
   const patchSize = vision.integer("patch_size", 14);
   if (imageSize % patchSize !== 0) vision.require("patch_size", [`a divisor of image_size ${imageSize}`]);

@@ -1,0 +1,12 @@
+import type { Command } from "commander";
+import { addPackImportCommand } from "./pack-import-command.ts";
+
+/**
+ * `infix pack …`: model-pack tools. Each subcommand lives in its own file
+ * (`pack-import-command.ts`, …) and adds itself to this group.
+ */
+export function addPackCommands(program: Command): Command {
+  const pack = program.command("pack").description("make and check model packs");
+  addPackImportCommand(pack);
+  return pack;
+}
