@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { addPackImportCommand } from "./pack-import-command.ts";
+import { addPackPullCommand } from "./pack-pull-command.ts";
 
 /**
  * `infix pack …`: model-pack tools. Each subcommand lives in its own file
@@ -8,5 +9,6 @@ import { addPackImportCommand } from "./pack-import-command.ts";
 export function addPackCommands(program: Command): Command {
   const pack = program.command("pack").description("make and check model packs");
   addPackImportCommand(pack);
+  addPackPullCommand(pack);
   return pack;
 }

@@ -103,3 +103,5 @@ export type * from "./sockets.ts";
 export { importDiffusersPack, controlnetName } from "./pack/import/import-pack.ts";
 export type { ControlnetSource, ImportPackOptions, ImportProgress, ImportResult } from "./pack/import/import-pack.ts";
 export { openComponentCheckpoint } from "./pack/import/component-checkpoint.ts";
+export { FileDigestCache } from "./pack/content-hash.ts";
+export { ensureImported, type DiffusersImporter, type SourceImportProgress } from "./pack/diffusers-source.ts";

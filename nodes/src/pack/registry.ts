@@ -160,12 +160,15 @@ export class PackRegistry {
 
   /** The pack folder of a diffusers folder's import, importing it when its files changed or it never was. */
   private async importDiffusersFolder(id: string, source: string): Promise<string> {
-    const importer = this.options.importDiffusers;
-    if (!importer) {
-      throw new Error(
-        `${source} is a diffusers folder that is not imported yet, and this process cannot import; run \`infix pack import ${source}\``,
-      );
-    }
+    // A cached import is used even by a process that cannot import.
+    const importer =
+      this.options.importDiffusers ??
+      (() =>
+        Promise.reject(
+          new Error(
+            `${source} is a diffusers folder that is not imported yet, and this process cannot import; run \`infix pack import ${source}\``,
+          ),
+        ));
     const onProgress = this.options.onImportProgress;
     return ensureImported({
       source,
