@@ -104,4 +104,6 @@ export { importDiffusersPack, controlnetName } from "./pack/import/import-pack.t
 export type { ControlnetSource, ImportPackOptions, ImportProgress, ImportResult } from "./pack/import/import-pack.ts";
 export { openComponentCheckpoint } from "./pack/import/component-checkpoint.ts";
 export { FileDigestCache } from "./pack/content-hash.ts";
+export { ensureTinyPack } from "./pack/tiny/index.ts";
+export { formatVerifyReport, verifyPack, type GraphCheck, type PackVerifyReport } from "./pack/verify.ts";
 export { ensureImported, type DiffusersImporter, type SourceImportProgress } from "./pack/diffusers-source.ts";
