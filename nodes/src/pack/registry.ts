@@ -79,6 +79,8 @@ export class PackRegistry {
   private readonly digestCache: FileDigestCache;
   private readonly loads = new Map<string, Promise<ModelPack>>();
   private readonly failedLoads = new WeakSet<Promise<ModelPack>>();
+  /** Per pack id, the callers of `get` waiting on its import. */
+  private readonly importListeners = new Map<string, Set<(event: SourceImportProgress) => void>>();
   private folders?: Promise<Map<string, PackFolder>>;
   /** Folders found but not usable under their name, listed with the reason. */
   private shadowed: PackListing[] = [];
@@ -101,7 +103,7 @@ export class PackRegistry {
     const folders = await this.scan();
     const listings: PackListing[] = [];
     for (const [id, { dir, embedded, diffusers }] of folders) {
-      if (diffusers && !this.loads.has(id) && !(await hasCachedImport(this.modelsDir!, id))) {
+      if (diffusers && (await this.needsImport(id))) {
         // Listing must stay cheap: importing happens on first use, not here.
         listings.push({
           name: id,
@@ -132,8 +134,35 @@ export class PackRegistry {
     return [...listings, ...this.shadowed];
   }
 
-  /** The pack with this id, loaded once; rejects with PackLoadError or UnknownPackError. */
-  async get(id: string): Promise<ModelPack> {
+  /**
+   * The pack with this id, loaded once; rejects with PackLoadError or UnknownPackError. A
+   * diffusers folder is imported first when needed; `onImportProgress` hears that import's
+   * events (every caller waiting on it does, whoever started it).
+   */
+  async get(
+    id: string,
+    options: { onImportProgress?: (event: SourceImportProgress) => void } = {},
+  ): Promise<ModelPack> {
+    const listener = options.onImportProgress;
+    const listeners = this.importListeners.get(id) ?? new Set();
+    if (listener) this.importListeners.set(id, listeners.add(listener));
+    try {
+      return await this.load(id);
+    } finally {
+      if (listener) listeners.delete(listener);
+    }
+  }
+
+  /**
+   * Whether using this pack would start an import (a diffusers folder with no import cached),
+   * answered without hashing or importing anything.
+   */
+  async needsImport(id: string): Promise<boolean> {
+    const folder = (await this.scan()).get(id);
+    return !!folder?.diffusers && !this.loads.has(id) && !(await hasCachedImport(this.modelsDir!, id));
+  }
+
+  private async load(id: string): Promise<ModelPack> {
     const cached = this.loads.get(id);
     if (cached) return cached;
     const folders = await this.scan();
@@ -176,7 +205,10 @@ export class PackRegistry {
       name: id,
       digests: this.digestCache,
       importer,
-      ...(onProgress && { onProgress: (event: SourceImportProgress) => onProgress(id, event) }),
+      onProgress: (event: SourceImportProgress) => {
+        onProgress?.(id, event);
+        for (const listener of this.importListeners.get(id) ?? []) listener(event);
+      },
     });
   }
 
