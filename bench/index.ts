@@ -2,6 +2,7 @@
 import { benchEditor } from "./editor.ts";
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
+import { benchImport } from "./import.ts";
 import { benchPacks } from "./packs.ts";
 import { benchSchedulers } from "./schedulers.ts";
 
@@ -9,4 +10,5 @@ await benchEngine();
 await benchPacks();
 await benchSchedulers();
 await benchGeneration();
+await benchImport();
 await benchEditor();

@@ -59,9 +59,6 @@ export function addPackImportCommand(pack: Command): void {
     .option("--models <dir>", "models folder for the default --out (default $INFIX_MODELS or ./models)")
     .option("--qformer-vocab <vocab.txt>", "BERT vocabulary for the Q-Former when the folder has no qformer_tokenizer/")
     .action(async (source: string, options: PackImportCliOptions) => {
-      if (options.precision === "fp16") {
-        throw new Error("--precision fp16 is not available yet; import at fp32 (the default)");
-      }
       // Loaded here so other commands never pay for the graph builders.
       const { importDiffusersPack } = await import("@infix/nodes");
       const out = options.out ? resolve(options.out) : defaultPackFolder(source, options.models);
@@ -74,6 +71,7 @@ export function addPackImportCommand(pack: Command): void {
         out,
         controlnets: options.controlnet,
         qformerVocab: options.qformerVocab,
+        precision: options.precision,
         signal: controller.signal,
         onProgress: (event) => {
           if (event.state === "started") componentStarted = performance.now();

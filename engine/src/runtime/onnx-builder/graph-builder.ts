@@ -242,28 +242,73 @@ export class GraphBuilder {
     return n;
   }
 
-  /** Serialises the graph as an ONNX ModelProto. */
+  /** Serialises the graph as an ONNX ModelProto (float32, every initializer inline). */
   toBytes(): Uint8Array {
-    const model = onnx.ModelProto.create({
+    const initializers = this.initializers.map((init) => ({
+      name: init.name,
+      dims: [...init.dims],
+      dataType: init.data instanceof Float32Array ? ELEMENT_TYPE_CODE.float32 : ELEMENT_TYPE_CODE.int64,
+      // A view, not a copy: the encoder copies once into the model's bytes.
+      rawData: new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength),
+    }));
+    return onnx.ModelProto.encode(this.modelProto(initializers, false)).finish();
+  }
+
+  /** The initializers in creation order, for writers that serialise them themselves (`writeOnnxModel`). */
+  initializerList(): readonly {
+    readonly name: string;
+    readonly dims: readonly number[];
+    readonly data: Float32Array | BigInt64Array;
+  }[] {
+    return this.initializers;
+  }
+
+  /**
+   * Names of float initializers that ONNX requires to stay float32 in a float16 graph: Resize's
+   * `scales` input is tensor(float) whatever the data type.
+   */
+  float32OnlyInitializers(): Set<string> {
+    const names = new Set<string>();
+    for (const node of this.nodes) if (node.opType === "Resize" && node.input?.[2]) names.add(node.input[2]);
+    return names;
+  }
+
+  /**
+   * The ModelProto around given initializer protos. With `float16`, float inputs and outputs
+   * are declared float16 and `Cast(to=float)` becomes `Cast(to=float16)`, so the whole graph
+   * computes in half precision (the caller converts the initializers).
+   */
+  modelProto(initializers: onnxProto.onnx.ITensorProto[], float16: boolean): onnxProto.onnx.ModelProto {
+    const FLOAT = onnx.TensorProto.DataType.FLOAT;
+    const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
+    const retype = (info: onnxProto.onnx.IValueInfoProto): onnxProto.onnx.IValueInfoProto =>
+      float16 && info.type?.tensorType?.elemType === FLOAT
+        ? { ...info, type: { tensorType: { ...info.type.tensorType, elemType: FLOAT16 } } }
+        : info;
+    const nodes = float16
+      ? this.nodes.map((node) =>
+          node.opType === "Cast"
+            ? {
+                ...node,
+                attribute: node.attribute?.map((a) =>
+                  a.name === "to" && Number(a.i) === FLOAT ? { ...a, i: FLOAT16 } : a,
+                ),
+              }
+            : node,
+        )
+      : this.nodes;
+    return onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: "infix-onnx-builder",
       producerVersion: "1",
       opsetImport: [{ domain: "", version: OPSET_VERSION }],
       graph: {
         name: this.graphName,
-        node: this.nodes,
-        input: this.inputs,
-        output: this.outputs,
-        initializer: this.initializers.map((init) => ({
-          name: init.name,
-          dims: [...init.dims],
-          dataType: init.data instanceof Float32Array ? ELEMENT_TYPE_CODE.float32 : ELEMENT_TYPE_CODE.int64,
-          // Little-endian raw bytes, as TensorProto.raw_data specifies.
-          // A view, not a copy: the encoder copies once into the model's bytes.
-          rawData: new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength),
-        })),
+        node: nodes,
+        input: this.inputs.map(retype),
+        output: this.outputs.map(retype),
+        initializer: initializers,
       },
     });
-    return onnx.ModelProto.encode(model).finish();
   }
 }

@@ -3,3 +3,4 @@ export * from "./graph-builder.ts";
 export * from "./layers.ts";
 export * from "./attention.ts";
 export * from "./seeded-random.ts";
+export * from "./model-writer.ts";

@@ -6,7 +6,13 @@ import type { Checkpoint, WeightLayout, WeightSource } from "@infix/engine";
  * the architecture built from config.json expects, and afterwards `unused()` lists the
  * tensors nothing asked for — a sign that the config and the weights disagree.
  */
-export class CheckpointWeights implements WeightSource {
+/** What the component builders read parameters from: a checkpoint, or shapes only (`ShapeOnlyWeights`). */
+export interface ImportWeightSource extends WeightSource {
+  /** Marks a tensor the architecture has no use for by design (buffers such as `position_ids`). */
+  ignore(name: string): void;
+}
+
+export class CheckpointWeights implements ImportWeightSource {
   private readonly tensors = new Map<string, Float32Array>();
   private readonly used = new Set<string>();
 
@@ -31,6 +37,8 @@ export class CheckpointWeights implements WeightSource {
     const full = this.prefix + name;
     const data = this.tensors.get(full);
     const info = this.checkpoint.info(full);
+    if (this.used.has(full))
+      throw new Error(`${this.checkpoint.label}: tensor ${full} is taken twice by the architecture`);
     if (!data || !info) {
       throw new Error(
         `${this.checkpoint.label}: the config calls for tensor ${full} ${shapeText(dims)}, which the checkpoint lacks`,
@@ -47,12 +55,15 @@ export class CheckpointWeights implements WeightSource {
       );
     }
     this.used.add(full);
+    // The graph keeps its own reference; dropping ours means one copy of the weights, not two.
+    this.tensors.delete(full);
     return layout === "linear" ? transpose2d(data, expected[0], expected[1]) : data;
   }
 
   /** Marks tensors the architecture has no use for by design (buffers such as `position_ids`). */
   ignore(name: string): void {
-    if (this.tensors.has(this.prefix + name)) this.used.add(this.prefix + name);
+    const full = this.prefix + name;
+    if (this.tensors.delete(full)) this.used.add(full);
   }
 
   /** Full names of the tensors not taken (yet). */
@@ -62,7 +73,7 @@ export class CheckpointWeights implements WeightSource {
 
   /** Tensors of the checkpoint that no layer took. */
   unused(): string[] {
-    return [...this.tensors.keys()].filter((name) => !this.used.has(name));
+    return this.checkpoint.names().filter((name) => !this.used.has(name));
   }
 
   /** Throws when a tensor was left over: the weights hold something the config did not describe. */
@@ -85,4 +96,29 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
+}
+
+/**
+ * A weight source that allocates nothing: it records each parameter's name and torch-layout
+ * shape and hands the builder an empty array, so graphs of the released sizes can be built
+ * (and their parameter lists checked) without gigabytes of weights.
+ */
+export class ShapeOnlyWeights implements ImportWeightSource {
+  private static readonly EMPTY = new Float32Array(0);
+  /** Every parameter taken, name → torch shape ([out, in] for linear weights). */
+  readonly shapes = new Map<string, readonly number[]>();
+
+  take(name: string, dims: readonly number[], layout: WeightLayout): Float32Array {
+    this.shapes.set(name, layout === "linear" ? [dims[1], dims[0]] : [...dims]);
+    return ShapeOnlyWeights.EMPTY;
+  }
+
+  ignore(): void {}
+
+  /** The parameter count of everything taken. */
+  parameterCount(): number {
+    let total = 0;
+    for (const dims of this.shapes.values()) total += dims.reduce((a, b) => a * b, 1);
+    return total;
+  }
 }

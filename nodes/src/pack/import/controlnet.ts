@@ -1,6 +1,6 @@
 import { conv2d, GraphBuilder, silu, type Value } from "@infix/engine";
 import { scaledDim } from "../tiny/unet-blocks.ts";
-import type { CheckpointWeights } from "./checkpoint-weights.ts";
+import type { ImportWeightSource } from "./checkpoint-weights.ts";
 import type { ConfigReader } from "./config-fields.ts";
 import { importedDownAndMid, importedTimeEmbedding, type ImportUnetContext } from "./unet-blocks.ts";
 import { readUnetConfig, unetResidualShapes, type UnetConfig } from "./unet-config.ts";
@@ -51,7 +51,7 @@ export function assertControlnetFitsUnet(name: string, controlnet: UnetConfig, u
 
 export function buildImportedControlnet(
   config: ControlnetConfig,
-  weights: CheckpointWeights,
+  weights: ImportWeightSource,
   textLength: number,
 ): GraphBuilder {
   const g = new GraphBuilder("controlnet", 0, weights);

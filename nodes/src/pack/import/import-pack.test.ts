@@ -96,6 +96,55 @@ describe("importDiffusersPack on the diffusers fixture", () => {
   });
 });
 
+describe("precision and external data", () => {
+  const inline = join(work, "inline-pack");
+  beforeAll(async () => {
+    requireFixture();
+    await importDiffusersPack({ source: fixture, out: inline });
+  }, 60_000);
+
+  async function qformerOutput(dir: string): Promise<Float32Array> {
+    const pack = await loadPack(dir);
+    const bert = await pack.bertTokenizer();
+    const { ids } = bert.encode("dog");
+    const T = ids.length;
+    const outputs = await pack.run("qformer", {
+      pixel_values: {
+        dims: [1, 3, 224, 224],
+        data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.cos(i / 97)),
+      },
+      input_ids: { dims: [1, T], data: BigInt64Array.from(ids.map(BigInt)) },
+      attention_mask: { dims: [1, T], data: new BigInt64Array(T).fill(1n) },
+    });
+    return outputs.ctx_embeddings.data;
+  }
+
+  it("keeps graphs over the threshold in <graph>.onnx.data; the pack loads and computes the same", async () => {
+    const external = join(work, "external-pack");
+    await importDiffusersPack({ source: fixture, out: external, externalDataThreshold: 64 * 1024 });
+    expect(existsSync(join(external, "unet.onnx.data"))).toBe(true);
+    expect(existsSync(join(inline, "unet.onnx.data"))).toBe(false);
+    expect(Array.from(await qformerOutput(external))).toEqual(Array.from(await qformerOutput(inline)));
+  });
+
+  it("--precision fp16 writes float16 graphs the manifest declares, within half precision of fp32", async () => {
+    const half = join(work, "half-pack");
+    const { manifest } = await importDiffusersPack({ source: fixture, out: half, precision: "fp16" });
+    expect(manifest.dtypes).toEqual({
+      qformer: "float16",
+      text_encoder: "float16",
+      unet: "float16",
+      vae_decoder: "float16",
+      vae_encoder: "float16",
+    });
+    const [ours, reference] = [await qformerOutput(half), await qformerOutput(inline)];
+    let worst = 0;
+    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - reference[i]));
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThan(2e-2);
+  });
+});
+
 describe("config fields that change the math are honoured or refused by name", () => {
   beforeAll(requireFixture);
   const cases: [string, string, (json: Record<string, unknown>) => void, RegExp][] = [

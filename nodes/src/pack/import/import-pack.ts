@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { GraphBuilder } from "@infix/engine";
+import { writeOnnxModel, type GraphBuilder } from "@infix/engine";
 import { PACK_FORMAT, PACK_VERSION, PackManifestSchema, type PackManifest } from "../manifest.ts";
 import { CheckpointWeights } from "./checkpoint-weights.ts";
 import { openComponentCheckpoint } from "./component-checkpoint.ts";
@@ -37,6 +37,10 @@ export interface ImportPackOptions {
   /** Called as each component starts and ends. */
   readonly onProgress?: (event: ImportProgress) => void;
   readonly signal?: AbortSignal;
+  /** fp16 writes half-precision graphs (for GPUs); fp32 by default. */
+  readonly precision?: "fp32" | "fp16";
+  /** Graph weight bytes above which a graph keeps its weights in `<graph>.onnx.data` (default just under 2 GiB). */
+  readonly externalDataThreshold?: number;
 }
 
 export interface ImportProgress {
@@ -87,6 +91,7 @@ async function writeGraph(
   prefix: string,
   outFile: string,
   build: (weights: CheckpointWeights) => GraphBuilder,
+  options: Pick<ImportPackOptions, "precision" | "externalDataThreshold">,
 ): Promise<void> {
   const checkpoint = await openComponentCheckpoint(folder);
   try {
@@ -94,7 +99,10 @@ async function writeGraph(
     const graph = build(weights);
     weights.assertAllUsed();
     await mkdir(dirname(outFile), { recursive: true });
-    await writeFile(outFile, graph.toBytes());
+    await writeOnnxModel(graph, outFile, {
+      float16: options.precision === "fp16",
+      externalDataThreshold: options.externalDataThreshold,
+    });
   } finally {
     await checkpoint.close();
   }
@@ -201,7 +209,19 @@ export async function importDiffusersPack(options: ImportPackOptions): Promise<I
       file: `controlnet/${c.name}.onnx`,
       ...(c.name === "canny" ? { preprocessor: "canny" } : {}),
     })),
-    dtypes: {},
+    dtypes:
+      options.precision === "fp16"
+        ? Object.fromEntries(
+            [
+              "qformer",
+              "text_encoder",
+              "unet",
+              "vae_decoder",
+              "vae_encoder",
+              ...controlnets.map((c) => `controlnet/${c.name}`),
+            ].map((graph) => [graph, "float16"]),
+          )
+        : {},
     source: `Imported by Infix from the diffusers folder ${basename(source)}${controlnets.length ? ` with ControlNet ${controlnets.map((c) => basename(c.folder)).join(", ")}` : ""}; the weights keep their original licence.`,
   });
 
@@ -213,40 +233,57 @@ export async function importDiffusersPack(options: ImportPackOptions): Promise<I
       [
         "text_encoder",
         () =>
-          writeGraph(join(source, "text_encoder"), "text_model.", join(temp, "text_encoder.onnx"), (w) =>
-            buildImportedTextEncoder(textConfig, w),
+          writeGraph(
+            join(source, "text_encoder"),
+            "text_model.",
+            join(temp, "text_encoder.onnx"),
+            (w) => buildImportedTextEncoder(textConfig, w),
+            options,
           ),
       ],
       [
         "qformer",
         () =>
-          writeGraph(join(source, "qformer"), "", join(temp, "qformer.onnx"), (w) =>
-            buildImportedQformer(qformerConfig, w),
+          writeGraph(
+            join(source, "qformer"),
+            "",
+            join(temp, "qformer.onnx"),
+            (w) => buildImportedQformer(qformerConfig, w),
+            options,
           ),
       ],
       [
         "unet",
         () =>
-          writeGraph(join(source, "unet"), "", join(temp, "unet.onnx"), (w) =>
-            buildImportedUnet(unetConfig, w, {
-              textLength: textMaxLength,
-              selfAttnMaxTokens: manifest.unet.self_attn_max_tokens,
-            }),
+          writeGraph(
+            join(source, "unet"),
+            "",
+            join(temp, "unet.onnx"),
+            (w) =>
+              buildImportedUnet(unetConfig, w, {
+                textLength: textMaxLength,
+                selfAttnMaxTokens: manifest.unet.self_attn_max_tokens,
+              }),
+            options,
           ),
       ],
       [
         "vae_decoder",
-        () => writeGraph(join(source, "vae"), "", join(temp, "vae_decoder.onnx"), (w) => vaeDecoderOnly(w)),
+        () => writeGraph(join(source, "vae"), "", join(temp, "vae_decoder.onnx"), (w) => vaeDecoderOnly(w), options),
       ],
       [
         "vae_encoder",
-        () => writeGraph(join(source, "vae"), "", join(temp, "vae_encoder.onnx"), (w) => vaeEncoderOnly(w)),
+        () => writeGraph(join(source, "vae"), "", join(temp, "vae_encoder.onnx"), (w) => vaeEncoderOnly(w), options),
       ],
       ...controlnets.map((c): [string, () => Promise<void>] => [
         `controlnet/${c.name}`,
         () =>
-          writeGraph(c.folder, "", join(temp, "controlnet", `${c.name}.onnx`), (w) =>
-            buildImportedControlnet(c.config, w, textMaxLength),
+          writeGraph(
+            c.folder,
+            "",
+            join(temp, "controlnet", `${c.name}.onnx`),
+            (w) => buildImportedControlnet(c.config, w, textMaxLength),
+            options,
           ),
       ]),
       ["tokenizers", () => copyTokenizers(source, temp, options.qformerVocab)],

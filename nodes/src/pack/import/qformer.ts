@@ -9,7 +9,7 @@ import {
   quickGelu,
   type Value,
 } from "@infix/engine";
-import type { CheckpointWeights } from "./checkpoint-weights.ts";
+import type { ImportWeightSource } from "./checkpoint-weights.ts";
 import type { ConfigReader } from "./config-fields.ts";
 
 /**
@@ -184,7 +184,7 @@ function feedForward(
 }
 
 /** Builds qformer.onnx from the checkpoint's own tensors. */
-export function buildImportedQformer(config: QformerConfig, weights: CheckpointWeights): GraphBuilder {
+export function buildImportedQformer(config: QformerConfig, weights: ImportWeightSource): GraphBuilder {
   const g = new GraphBuilder("qformer", 0, weights);
   weights.ignore("embeddings.position_ids");
   const q = config.qformer;

@@ -1,5 +1,5 @@
 import { attention, gelu, GraphBuilder, layerNorm, linear, quickGelu, type Value } from "@infix/engine";
-import type { CheckpointWeights } from "./checkpoint-weights.ts";
+import type { ImportWeightSource } from "./checkpoint-weights.ts";
 import type { ConfigReader } from "./config-fields.ts";
 
 /**
@@ -52,7 +52,7 @@ function causalMaskTable(max: number): Float32Array {
 }
 
 /** Builds text_encoder.onnx; parameters come from `weights` under the names transformers gives them (without `text_model.`). */
-export function buildImportedTextEncoder(config: TextEncoderConfig, weights: CheckpointWeights): GraphBuilder {
+export function buildImportedTextEncoder(config: TextEncoderConfig, weights: ImportWeightSource): GraphBuilder {
   const g = new GraphBuilder("text_encoder", 0, weights);
   const D = config.hiddenSize;
   const maxLength = config.maxPositions;

@@ -2,7 +2,7 @@ import { conv2d, GraphBuilder, groupNorm, resizeNearestTo, silu, type Value } fr
 import { controlHooks, declareControlInputs } from "../tiny/unet-graph.ts";
 import type { AttentionHooks } from "../tiny/unet-blocks.ts";
 import { scaledDim } from "../tiny/unet-blocks.ts";
-import type { CheckpointWeights } from "./checkpoint-weights.ts";
+import type { ImportWeightSource } from "./checkpoint-weights.ts";
 import {
   importedDownAndMid,
   importedResnet,
@@ -30,7 +30,7 @@ const LOWRES_LEVEL = 2;
 
 export function buildImportedUnet(
   config: UnetConfig,
-  weights: CheckpointWeights,
+  weights: ImportWeightSource,
   options: ImportedUnetOptions,
 ): GraphBuilder {
   const g = new GraphBuilder("unet", 0, weights);

@@ -9,7 +9,7 @@ import {
   upsampleNearest2x,
   type Value,
 } from "@infix/engine";
-import type { CheckpointWeights } from "./checkpoint-weights.ts";
+import type { ImportWeightSource } from "./checkpoint-weights.ts";
 import type { ConfigReader } from "./config-fields.ts";
 
 /**
@@ -112,7 +112,7 @@ function midBlock(g: GraphBuilder, groups: number, x: Value, channels: number): 
 }
 
 /** latent_sample [B, latent, h, w] → sample [B, 3, 8h, 8w] (post_quant_conv, then the decoder). */
-export function buildImportedVaeDecoder(config: VaeConfig, weights: CheckpointWeights): GraphBuilder {
+export function buildImportedVaeDecoder(config: VaeConfig, weights: ImportWeightSource): GraphBuilder {
   const g = new GraphBuilder("vae_decoder", 0, weights);
   const reversed = [...config.blockOutChannels].reverse();
   const groups = config.normGroups;
@@ -140,7 +140,7 @@ export function buildImportedVaeDecoder(config: VaeConfig, weights: CheckpointWe
 }
 
 /** sample [B, 3, H, W] → latent_mean, latent_logvar (clamped to [−30, 20], `DiagonalGaussianDistribution`). */
-export function buildImportedVaeEncoder(config: VaeConfig, weights: CheckpointWeights): GraphBuilder {
+export function buildImportedVaeEncoder(config: VaeConfig, weights: ImportWeightSource): GraphBuilder {
   const g = new GraphBuilder("vae_encoder", 0, weights);
   const channels = config.blockOutChannels;
   const groups = config.normGroups;
