@@ -17,6 +17,7 @@ export interface PackPullCliOptions {
   models?: string;
   name?: string;
   revision?: string;
+  precision: "fp32" | "fp16";
   import: boolean;
 }
 
@@ -37,6 +38,11 @@ export function parseHubControlnet(
     throw new InvalidArgumentError("expected <owner/name>[:name], e.g. lllyasviel/sd-controlnet-canny:canny");
   }
   return [...previous, { repo, ...(name !== undefined && { name }) }];
+}
+
+function precisionOption(value: string): "fp32" | "fp16" {
+  if (value !== "fp32" && value !== "fp16") throw new InvalidArgumentError("precision is fp32 or fp16");
+  return value;
 }
 
 function formatBytes(bytes: number): string {
@@ -118,6 +124,7 @@ export async function pullPack(
       name,
       digests: new FileDigestCache(),
       importer: (request) => importDiffusersPack(request),
+      precision: options.precision,
       onProgress: (event) => streams.err(formatImportProgress(event, (performance.now() - started) / 1000)),
       ...(signal && { signal }),
     });
@@ -148,6 +155,12 @@ export function addPackPullCommand(pack: Command): void {
     .option("--models <dir>", "models folder to pull into (default $INFIX_MODELS or ./models)")
     .option("--name <name>", "folder name under the models folder (default: the repository's name)")
     .option("--revision <rev>", "branch, tag or commit of the repositories (default main)")
+    .option(
+      "--precision <fp32|fp16>",
+      "float precision of the imported graphs (fp16 for GPUs)",
+      precisionOption,
+      "fp32",
+    )
     .option("--no-import", "only download; the studio imports the folder on first use")
     .addHelpText(
       "after",

@@ -11,7 +11,7 @@ import { vaeDecodeNode } from "./latent/vae-decode.ts";
 import { vaeEncodeNode } from "./latent/vae-encode.ts";
 import { loadModelPackNode } from "./model/load-model-pack.ts";
 import { refreshPackIds } from "./model/pack-options.ts";
-import type { SourceImportProgress } from "./pack/diffusers-source.ts";
+import type { ImportPrecision, SourceImportProgress } from "./pack/diffusers-source.ts";
 import { importDiffusersPack } from "./pack/import/import-pack.ts";
 import { PackRegistry, PACKS } from "./pack/registry.ts";
 import { ensureTinyPack } from "./pack/tiny/index.ts";
@@ -63,6 +63,8 @@ export interface NodeResourceOptions {
   tinyPackDir?: (() => Promise<string>) | null;
   /** Where pack file digests are remembered between runs. */
   digestCacheFile?: string;
+  /** Precision of packs imported from diffusers folders in the models folder (fp16 for a GPU); fp32 by default. */
+  importPrecision?: ImportPrecision;
   /** Told of each component as a diffusers folder in the models folder is imported on first use. */
   onImportProgress?: (packId: string, event: SourceImportProgress) => void;
 }
@@ -85,6 +87,7 @@ export async function createNodeResources(options: NodeResourceOptions = {}): Pr
     digestCacheFile: options.digestCacheFile,
     importDiffusers: (request) => importDiffusersPack(request),
     ...(options.onImportProgress && { onImportProgress: options.onImportProgress }),
+    ...(options.importPrecision && { importPrecision: options.importPrecision }),
   });
   await refreshPackIds(packs).catch(() => undefined);
   const values = new Map<string, unknown>([[PACKS.id, packs]]);
@@ -106,4 +109,9 @@ export { openComponentCheckpoint } from "./pack/import/component-checkpoint.ts";
 export { FileDigestCache } from "./pack/content-hash.ts";
 export { ensureTinyPack } from "./pack/tiny/index.ts";
 export { formatVerifyReport, verifyPack, type GraphCheck, type PackVerifyReport } from "./pack/verify.ts";
-export { ensureImported, type DiffusersImporter, type SourceImportProgress } from "./pack/diffusers-source.ts";
+export {
+  ensureImported,
+  type DiffusersImporter,
+  type ImportPrecision,
+  type SourceImportProgress,
+} from "./pack/diffusers-source.ts";

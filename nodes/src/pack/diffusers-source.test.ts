@@ -112,6 +112,30 @@ describe("diffusers folders in the models folder", () => {
     expect(now[0]).not.toBe(cached[0]);
   });
 
+  it("keep a float16 import beside the float32 one, each under its own name", async () => {
+    const { importer } = countingImporter();
+    const fp32 = await new PackRegistry({
+      modelsDir: models,
+      tinyPackDir: async () => tinyDir,
+      pool,
+      importDiffusers: importer,
+    }).get("blip");
+    const gpu = new PackRegistry({
+      modelsDir: models,
+      tinyPackDir: async () => tinyDir,
+      pool,
+      importDiffusers: importer,
+      importPrecision: "fp16",
+    });
+    expect(await gpu.needsImport("blip")).toBe(true);
+    const fp16 = await gpu.get("blip");
+    expect(fp16.manifest.dtypes.unet).toBe("float16");
+    expect(fp16.hash).not.toBe(fp32.hash);
+    const cached = await cachedImports();
+    expect(cached).toHaveLength(2);
+    expect(cached.filter((entry) => /^blip-fp16-[0-9a-f]{16}$/.test(entry))).toHaveLength(1);
+  });
+
   it("say how to import them when the process has no importer", async () => {
     await rm(join(models, IMPORTED_FOLDER), { recursive: true, force: true });
     const registry = new PackRegistry({ modelsDir: models, tinyPackDir: async () => tinyDir, pool });

@@ -16,6 +16,9 @@ export const IMPORTED_FOLDER = ".imported";
 /** Sub-folders of a diffusers folder holding ControlNets (`controlnet-canny/`), imported with it. */
 const CONTROLNET_PREFIX = "controlnet-";
 
+/** Float precision of an imported pack's graphs: fp16 for GPUs. */
+export type ImportPrecision = "fp32" | "fp16";
+
 /** What an import reports as it goes (the importer's own events, passed through). */
 export interface SourceImportProgress {
   readonly component: string;
@@ -31,6 +34,7 @@ export interface SourceImportProgress {
 export type DiffusersImporter = (request: {
   source: string;
   out: string;
+  precision: ImportPrecision;
   controlnets: { folder: string; name: string }[];
   onProgress?: (event: SourceImportProgress) => void;
   signal?: AbortSignal;
@@ -106,15 +110,42 @@ export async function diffusersSourceKey(source: string, digests: FileDigestCach
   return (await packContentHash(source, await diffusersSourceFiles(source), digests)).hash;
 }
 
-/** Where the import of `name` with this key lives: `<models>/.imported/<name>-<first 16 hex of the key>`. */
-export function importedPackDir(modelsDir: string, name: string, key: string): string {
-  return path.join(modelsDir, IMPORTED_FOLDER, `${name}-${key.replace(/^sha256:/, "").slice(0, 16)}`);
+/** The cache folder name of `name`'s imports at a precision, less the key: `<name>-` or `<name>-fp16-`. */
+function importPrefix(name: string, precision: ImportPrecision): string {
+  return precision === "fp32" ? `${name}-` : `${name}-${precision}-`;
 }
 
-/** Whether some import of `name` is cached (perhaps of older source files): cheap, no hashing. */
-export async function hasCachedImport(modelsDir: string, name: string): Promise<boolean> {
+/** Whether a cache folder entry is an import of `name` at `precision` (any key). */
+function isImportOf(entry: string, name: string, precision: ImportPrecision): boolean {
+  const prefix = importPrefix(name, precision);
+  return entry.startsWith(prefix) && /^[0-9a-f]{16}$/.test(entry.slice(prefix.length));
+}
+
+/**
+ * Where the import of `name` with this key lives: `<models>/.imported/<name>-<first 16 hex of
+ * the key>`, or `<name>-fp16-<…>` for a float16 import.
+ */
+export function importedPackDir(
+  modelsDir: string,
+  name: string,
+  key: string,
+  precision: ImportPrecision = "fp32",
+): string {
+  return path.join(
+    modelsDir,
+    IMPORTED_FOLDER,
+    importPrefix(name, precision) + key.replace(/^sha256:/, "").slice(0, 16),
+  );
+}
+
+/** Whether some import of `name` at `precision` is cached (perhaps of older source files): cheap, no hashing. */
+export async function hasCachedImport(
+  modelsDir: string,
+  name: string,
+  precision: ImportPrecision = "fp32",
+): Promise<boolean> {
   const cached = await readdir(path.join(modelsDir, IMPORTED_FOLDER)).catch(() => [] as string[]);
-  return cached.some((entry) => /^(.*)-[0-9a-f]{16}$/.exec(entry)?.[1] === name);
+  return cached.some((entry) => isImportOf(entry, name, precision));
 }
 
 /**
@@ -128,12 +159,15 @@ export async function ensureImported(options: {
   name: string;
   digests: FileDigestCache;
   importer: DiffusersImporter;
+  /** fp32 by default. */
+  precision?: ImportPrecision;
   onProgress?: (event: SourceImportProgress) => void;
   signal?: AbortSignal;
 }): Promise<string> {
   const { source, modelsDir, name } = options;
+  const precision = options.precision ?? "fp32";
   const key = await diffusersSourceKey(source, options.digests);
-  const dir = importedPackDir(modelsDir, name, key);
+  const dir = importedPackDir(modelsDir, name, key, precision);
   if (existsSync(path.join(dir, "manifest.json"))) return dir;
   await mkdir(path.dirname(dir), { recursive: true });
   const temporary = `${dir}.partial-${process.pid}-${Date.now()}`;
@@ -141,6 +175,7 @@ export async function ensureImported(options: {
     await options.importer({
       source,
       out: temporary,
+      precision,
       controlnets: await controlnetFolders(source),
       ...(options.onProgress && { onProgress: options.onProgress }),
       ...(options.signal && { signal: options.signal }),
@@ -152,13 +187,9 @@ export async function ensureImported(options: {
   }
   const imported = path.join(modelsDir, IMPORTED_FOLDER);
   for (const entry of await readdir(imported)) {
-    const older = /^(.*)-[0-9a-f]{16}$/.exec(entry);
-    if (
-      older?.[1] === name &&
-      path.join(imported, entry) !== dir &&
-      (await stat(path.join(imported, entry))).isDirectory()
-    ) {
-      await rm(path.join(imported, entry), { recursive: true, force: true });
+    const older = path.join(imported, entry);
+    if (isImportOf(entry, name, precision) && older !== dir && (await stat(older)).isDirectory()) {
+      await rm(older, { recursive: true, force: true });
     }
   }
   return dir;

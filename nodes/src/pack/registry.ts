@@ -8,6 +8,7 @@ import {
   hasCachedImport,
   isDiffusersFolder,
   type DiffusersImporter,
+  type ImportPrecision,
   type SourceImportProgress,
 } from "./diffusers-source.ts";
 import { loadPack } from "./loader.ts";
@@ -57,6 +58,8 @@ export interface PackRegistryOptions {
   digestCacheFile?: string;
   /** Imports diffusers folders found in the models folder; without it they are listed but cannot load. */
   importDiffusers?: DiffusersImporter;
+  /** Precision of the packs imported from diffusers folders: fp16 for a GPU; fp32 by default. */
+  importPrecision?: ImportPrecision;
   /** Told of each component an import of a diffusers folder starts and finishes. */
   onImportProgress?: (id: string, event: SourceImportProgress) => void;
 }
@@ -159,7 +162,11 @@ export class PackRegistry {
    */
   async needsImport(id: string): Promise<boolean> {
     const folder = (await this.scan()).get(id);
-    return !!folder?.diffusers && !this.loads.has(id) && !(await hasCachedImport(this.modelsDir!, id));
+    return (
+      !!folder?.diffusers &&
+      !this.loads.has(id) &&
+      !(await hasCachedImport(this.modelsDir!, id, this.options.importPrecision))
+    );
   }
 
   private async load(id: string): Promise<ModelPack> {
@@ -205,6 +212,7 @@ export class PackRegistry {
       name: id,
       digests: this.digestCache,
       importer,
+      ...(this.options.importPrecision && { precision: this.options.importPrecision }),
       onProgress: (event: SourceImportProgress) => {
         onProgress?.(id, event);
         for (const listener of this.importListeners.get(id) ?? []) listener(event);
