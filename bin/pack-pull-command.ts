@@ -97,8 +97,14 @@ export async function pullPack(
     let lastFile = "";
     let finished = false;
     await pullPackSource(
-      { repo, controlnets, dest, ...(options.qformerVocab !== undefined && { qformerVocab: options.qformerVocab }) },
-      { ...access, ...(options.revision && { revision: options.revision }) },
+      {
+        repo,
+        controlnets,
+        dest,
+        ...(options.qformerVocab !== undefined && { qformerVocab: options.qformerVocab }),
+        ...(options.revision && { revision: options.revision }),
+      },
+      access,
       (progress) => {
         const now = performance.now();
         const done = progress.doneBytes === progress.totalBytes;
@@ -154,7 +160,7 @@ export function addPackPullCommand(pack: Command): void {
     )
     .option("--models <dir>", "models folder to pull into (default $INFIX_MODELS or ./models)")
     .option("--name <name>", "folder name under the models folder (default: the repository's name)")
-    .option("--revision <rev>", "branch, tag or commit of the repositories (default main)")
+    .option("--revision <rev>", "branch, tag or commit of the pipeline repository (default main)")
     .option(
       "--precision <fp32|fp16>",
       "float precision of the imported graphs (fp16 for GPUs)",

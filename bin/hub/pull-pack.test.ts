@@ -235,6 +235,22 @@ describe("pullPackSource", () => {
     });
   });
 
+  it("reads the pipeline at --revision and the ControlNet and BERT repositories at main", async () => {
+    await withHub({}, async (access, hub) => {
+      const req = request({
+        revision: "v1.0",
+        controlnets: [{ repo: "lllyasviel/sd-controlnet-canny", name: "canny" }],
+      });
+      await pullPackSource(req, access);
+      const pipeline = hub.requests.filter((r) => r.url.includes("Salesforce/blipdiffusion/"));
+      expect(pipeline.length).toBeGreaterThan(0);
+      expect(pipeline.every((r) => /\/(tree|resolve)\/v1\.0(\/|$)/.test(r.url))).toBe(true);
+      const others = hub.requests.filter((r) => !r.url.includes("Salesforce/blipdiffusion/"));
+      expect(others.some((r) => r.url.includes("bert-base-uncased"))).toBe(true);
+      expect(others.every((r) => /\/(tree|resolve)\/main(\/|$)/.test(r.url))).toBe(true);
+    });
+  });
+
   it("says a repository without model_index.json is not a pipeline", async () => {
     await withHub({}, async (access) => {
       await expect(pullPackSource(request({ repo: "lllyasviel/sd-controlnet-canny" }), access)).rejects.toThrow(

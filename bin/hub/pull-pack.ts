@@ -23,6 +23,8 @@ export interface PullRequest {
   qformerVocab?: string;
   /** The diffusers folder to fill (created if missing; files already there and verified are kept). */
   dest: string;
+  /** Branch, tag or commit of the pipeline repository (ControlNets and BERT come from their main). */
+  revision?: string;
 }
 
 /** Bytes done and to do over the whole pull, and the file being fetched. */
@@ -107,13 +109,17 @@ export async function pullPackSource(
   signal?: AbortSignal,
 ): Promise<string[]> {
   const { repo, dest } = request;
-  const pipelineFiles = await listHubFiles(repo, access);
+  // A revision names a commit of the pipeline only; the other repositories are read at main.
+  const others: HubAccess = { ...access, revision: undefined };
+  const accessTo = (name: string): HubAccess =>
+    name === repo ? { ...access, ...(request.revision && { revision: request.revision }) } : others;
+  const pipelineFiles = await listHubFiles(repo, accessTo(repo));
   const modelIndexFile = pipelineFiles.find((f) => f.path === "model_index.json");
   if (!modelIndexFile) {
     throw new HubDownloadError(repo, "model_index.json", "missing: not a diffusers pipeline repository");
   }
   await mkdir(dest, { recursive: true });
-  const modelIndexPath = await downloadHubFile(repo, modelIndexFile, dest, access, undefined, signal);
+  const modelIndexPath = await downloadHubFile(repo, modelIndexFile, dest, accessTo(repo), undefined, signal);
   let modelIndex: unknown;
   try {
     modelIndex = JSON.parse(await readFile(modelIndexPath, "utf8"));
@@ -124,7 +130,7 @@ export async function pullPackSource(
   const plan: PlannedFile[] = [{ repo, file: modelIndexFile, folder: "" }];
   for (const component of componentsOf(modelIndex, repo)) plan.push(...planFolder(repo, pipelineFiles, component, ""));
   for (const controlnet of request.controlnets) {
-    const files = await listHubFiles(controlnet.repo, access);
+    const files = await listHubFiles(controlnet.repo, accessTo(controlnet.repo));
     const planned = planFolder(controlnet.repo, files, "", `controlnet-${controlnet.name}`);
     if (!planned.some((p) => p.file.path === "config.json")) {
       throw new HubDownloadError(controlnet.repo, "config.json", "missing: not a diffusers ControlNet repository");
@@ -133,7 +139,7 @@ export async function pullPackSource(
   }
   const hasVocab = pipelineFiles.some((f) => f.path === `${QFORMER_TOKENIZER_FOLDER}/vocab.txt`);
   if (!hasVocab && request.qformerVocab === undefined) {
-    const bert = await listHubFiles(QFORMER_VOCAB_REPO, access);
+    const bert = await listHubFiles(QFORMER_VOCAB_REPO, others);
     const vocab = bert.filter((f) => f.path === "vocab.txt" || f.path === "tokenizer_config.json");
     if (!vocab.some((f) => f.path === "vocab.txt")) {
       throw new HubDownloadError(QFORMER_VOCAB_REPO, "vocab.txt", "missing; pass --qformer-vocab <vocab.txt>");
@@ -150,7 +156,7 @@ export async function pullPackSource(
       planned.repo,
       planned.file,
       path.join(dest, planned.folder),
-      access,
+      accessTo(planned.repo),
       (bytes) => {
         progress.doneBytes += bytes;
         onProgress({ ...progress });
@@ -165,7 +171,7 @@ export async function pullPackSource(
     const target = await fetchOne(planned);
     if (planned.file.path.endsWith(".index.json")) {
       // A shard index: the shards it maps come next, from the index's folder of the listing.
-      const listing = planned.repo === repo ? pipelineFiles : await listHubFiles(planned.repo, access);
+      const listing = planned.repo === repo ? pipelineFiles : await listHubFiles(planned.repo, accessTo(planned.repo));
       const shards = await shardsOf(target, planned, listing);
       progress.totalBytes += shards.reduce((sum, s) => sum + s.file.size, 0);
       plan.splice(i + 1, 0, ...shards);
