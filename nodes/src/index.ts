@@ -103,7 +103,8 @@ export async function createNodeResources(options: NodeResourceOptions = {}): Pr
 
 export { PACKS } from "./pack/registry.ts";
 export type * from "./sockets.ts";
-export { importDiffusersPack, controlnetName } from "./pack/import/import-pack.ts";
+export { importDiffusersPack } from "./pack/import/import-pack.ts";
+export { controlnetName } from "./pack/import/pipeline-configs.ts";
 export type { ControlnetSource, ImportPackOptions, ImportProgress, ImportResult } from "./pack/import/import-pack.ts";
 export { openComponentCheckpoint } from "./pack/import/component-checkpoint.ts";
 export { FileDigestCache } from "./pack/content-hash.ts";

@@ -127,15 +127,13 @@ describe("precision and external data", () => {
     expect(Array.from(await qformerOutput(external))).toEqual(Array.from(await qformerOutput(inline)));
   });
 
-  it("--precision fp16 writes float16 graphs the manifest declares, within half precision of fp32", async () => {
+  it("--precision fp16 writes float16 graphs the manifest declares (the force_upcast VAE stays float32), within half precision of fp32", async () => {
     const half = join(work, "half-pack");
     const { manifest } = await importDiffusersPack({ source: fixture, out: half, precision: "fp16" });
     expect(manifest.dtypes).toEqual({
       qformer: "float16",
       text_encoder: "float16",
       unet: "float16",
-      vae_decoder: "float16",
-      vae_encoder: "float16",
     });
     const [ours, reference] = [await qformerOutput(half), await qformerOutput(inline)];
     let worst = 0;
@@ -143,6 +141,14 @@ describe("precision and external data", () => {
     expect(worst).toBeGreaterThan(0);
     expect(worst).toBeLessThan(2e-2);
   });
+});
+
+it("refuses --precision fp16 for a UNet with upcast_attention", async () => {
+  requireFixture();
+  const source = editedCopy("upcast", "unet/config.json", (j) => (j.upcast_attention = true));
+  await expect(importDiffusersPack({ source, out: join(work, "upcast-pack"), precision: "fp16" })).rejects.toThrow(
+    /unet\/config.json: upcast_attention = true .* import with --precision fp32/,
+  );
 });
 
 describe("config fields that change the math are honoured or refused by name", () => {

@@ -21,6 +21,8 @@ export interface UnetConfig {
   readonly flipSinToCos: boolean;
   readonly freqShift: number;
   readonly sampleSize: number;
+  /** Attention scores in float32 even in a half-precision model (a float32 graph always does this). */
+  readonly upcastAttention: boolean;
 }
 
 /** Reads and checks the UNet-shaped part of a UNet or ControlNet config. */
@@ -48,7 +50,6 @@ export function readUnetConfig(config: ConfigReader, kind: "unet" | "controlnet"
   config.require("conv_in_kernel", [3], 3);
   // 0 would mean Downsample2D's asymmetric (0, 1, 0, 1) pad, which only the VAE uses.
   config.require("downsample_padding", [1], 1);
-  // `upcast_attention` computes attention scores in float32: the float32 graphs always do.
   if (kind === "unet") {
     config.require("center_input_sample", [false], false);
     config.require("conv_out_kernel", [3], 3);
@@ -115,6 +116,7 @@ export function readUnetConfig(config: ConfigReader, kind: "unet" | "controlnet"
     flipSinToCos: config.boolean("flip_sin_to_cos", true),
     freqShift: config.integer("freq_shift", 0),
     sampleSize: kind === "unet" ? config.integer("sample_size", 64) : 0,
+    upcastAttention: config.boolean("upcast_attention", false),
   };
 }
 

@@ -27,6 +27,8 @@ export interface VaeConfig {
   readonly scalingFactor: number;
   /** 2^(levels − 1): pixels per latent. */
   readonly scaleFactor: number;
+  /** diffusers runs this VAE in float32 even in a float16 pipeline (`force_upcast`, default true). */
+  readonly forceUpcast: boolean;
 }
 
 const VAE_EPS = 1e-6;
@@ -61,6 +63,7 @@ export function readVaeConfig(config: ConfigReader): VaeConfig {
     normGroups,
     scalingFactor: config.number("scaling_factor", 0.18215),
     scaleFactor: 2 ** (blockOutChannels.length - 1),
+    forceUpcast: config.boolean("force_upcast", true),
   };
 }
 
