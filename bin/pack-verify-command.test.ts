@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,19 @@ describe("infix pack verify", () => {
     const { code, stdout } = await run(["broken", "--models", models]);
     expect(stdout).toMatch(/contract checks FAILED:\n {4}- .*vae_decoder\.onnx: missing/);
     expect(code).toBe(1);
+  });
+
+  it("verifies a diffusers folder's import, importing it beside the folder as the studio does", async () => {
+    const fixture = fileURLToPath(new URL("../../shared/fixtures/blip-diffusion-tiny", import.meta.url));
+    if (!existsSync(fixture))
+      throw new Error(`missing fixture ${fixture}: ../shared/fixtures must sit beside the repository`);
+    const models = join(dir, "diffusers-models");
+    cpSync(fixture, join(models, "blip"), { recursive: true });
+    const { code, stdout, stderr } = await run(["blip", "--models", models]);
+    expect(stderr).toMatch(/blip is a diffusers folder; verifying its import/);
+    expect(stdout).toMatch(/^pack .*\.imported[/\\]blip-[0-9a-f]{16} /m);
+    expect(stdout).toMatch(/^ {2}ok {6}controlnet\/canny /m);
+    expect(code).toBe(0);
   });
 
   it("finds a pack by folder, by name under the models folder, or tiny", () => {

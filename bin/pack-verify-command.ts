@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { sessionOptionsFrom, withRuntimeOptions, type RuntimeCliOptions } from "./runtime-options.ts";
 
@@ -30,14 +30,27 @@ export function packFolderOf(pack: string, models: string | undefined): string |
 export function addPackVerifyCommand(pack: Command): void {
   withRuntimeOptions(pack.command("verify"))
     .description("check a model pack: its contract, then one forward pass of every graph")
-    .argument("<pack>", "a pack folder, a pack under --models, or tiny for the embedded pack")
+    .argument("<pack>", "a pack folder, a pack or diffusers folder under --models, or tiny for the embedded pack")
     .option("--models <dir>", "models folder to look the pack up in (default $INFIX_MODELS)")
     .action(async (name: string, options: PackVerifyCliOptions) => {
       // Loaded here so other commands never load onnxruntime.
       const { SessionPool } = await import("@infix/engine");
-      const { ensureTinyPack, formatVerifyReport, verifyPack } = await import("@infix/nodes");
+      const nodes = await import("@infix/nodes");
+      const { ensureTinyPack, formatVerifyReport, verifyPack } = nodes;
       const folder = packFolderOf(name, options.models ?? process.env.INFIX_MODELS);
-      const dir = folder === "tiny" ? await ensureTinyPack() : folder;
+      let dir = folder === "tiny" ? await ensureTinyPack() : folder;
+      if (nodes.isDiffusersFolder(dir)) {
+        // A diffusers folder: verify its import (cached beside it, as the studio keeps it; made now if missing).
+        console.error(`${dir} is a diffusers folder; verifying its import`);
+        dir = await nodes.ensureImported({
+          source: dir,
+          modelsDir: dirname(dir),
+          name: basename(dir),
+          digests: new nodes.FileDigestCache(),
+          importer: (request) => nodes.importDiffusersPack(request),
+          onProgress: (event) => console.error(`  importing ${event.component} (${event.state})`),
+        });
+      }
       const pool = new SessionPool(sessionOptionsFrom(options, (message) => console.error(`warning: ${message}`)));
       console.error(`verifying ${dir} …`);
       const report = await verifyPack(dir, {

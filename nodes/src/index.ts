@@ -112,6 +112,7 @@ export { ensureTinyPack } from "./pack/tiny/index.ts";
 export { formatVerifyReport, verifyPack, type GraphCheck, type PackVerifyReport } from "./pack/verify.ts";
 export {
   ensureImported,
+  isDiffusersFolder,
   type DiffusersImporter,
   type ImportPrecision,
   type SourceImportProgress,
