@@ -97,7 +97,11 @@ def main():
         refused("builtins_eval", Exploit(builtins.eval, ("1+1",)), "__builtin__.eval"),
         refused("torch_load_nested", {"inner": Exploit(torch.load, ("x.bin",))}, "torch.serialization.load"),
     ]
-    OUT.write_text(json.dumps({"torch": torch.__version__, "readable": cases, "refused": refusals}, indent=1) + "\n")
+    # Plain data a reader must not mistake for weights: a training checkpoint wrapping its state dict.
+    wrapped = {"name": "wrapped_state_dict", "bin_base64": base64.b64encode(saved(
+        {"epoch": 3, "state_dict": module.state_dict()})).decode(), "top_level_keys": ["epoch", "state_dict"]}
+    OUT.write_text(json.dumps({"torch": torch.__version__, "readable": cases, "refused": refusals,
+                               "no_tensors": [wrapped]}, indent=1) + "\n")
     print(f"wrote {OUT}")
 
 

@@ -23,6 +23,7 @@ interface RefusedCase {
 const vectors = JSON.parse(readFileSync(new URL("./torch-bin-vectors.fixture.json", import.meta.url), "utf8")) as {
   readable: ReadableCase[];
   refused: RefusedCase[];
+  no_tensors: { name: string; bin_base64: string; top_level_keys: string[] }[];
 };
 
 let folder: string;
@@ -73,6 +74,15 @@ describe("openTorchBin", () => {
       expect((error as Error).message).toContain(`${testCase.name}.bin`);
     });
   }
+
+  it("says so when a file holds no tensors at its top level (a wrapped training checkpoint)", async () => {
+    for (const testCase of vectors.no_tensors) {
+      const file = await written(testCase.name, testCase.bin_base64);
+      await expect(openTorchBin(file)).rejects.toThrow(
+        `${testCase.name}.bin: holds no tensors at its top level (keys: ${testCase.top_level_keys.join(", ")})`,
+      );
+    }
+  });
 
   it("refuses a file that is not a zip archive (a pre-1.6 torch.save or something else)", async () => {
     const file = path.join(folder, "legacy.bin");

@@ -126,6 +126,14 @@ export async function openTorchBin(file: string, label = path.basename(file)): P
       // Non-tensor entries (an epoch counter, say) are not weights; the importer asks for names it needs.
       if (typeof name === "string" && isTorchTensorRef(value)) tensors.set(name, value);
     }
+    if (tensors.size === 0) {
+      const keys = [...state.keys()].slice(0, 8).map(String);
+      throw new CheckpointError(
+        label,
+        `holds no tensors at its top level (keys: ${keys.join(", ") || "none"}); a weight file is a flat dict of tensors, ` +
+          "as save_pretrained writes it (a training checkpoint's state_dict must be saved on its own)",
+      );
+    }
     return new TorchBinCheckpoint(label, zip, archive, entries, tensors);
   } catch (error) {
     zip.close();
