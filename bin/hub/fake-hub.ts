@@ -123,7 +123,9 @@ export async function startFakeHub(repos: ReadonlyMap<string, string>, faults: F
     // The size probe (Range 0-0) is answered whole; a fault hits the transfer itself.
     if (drop && drop.times > 0 && body.length > 1) {
       drop.times--;
-      res.write(body.subarray(0, drop.afterBytes), () => res.destroy());
+      // End the connection (FIN, not RST: a reset would discard bytes the client has not read yet)
+      // short of the Content-Length promised, as a dropped transfer looks to the client.
+      res.write(body.subarray(0, drop.afterBytes), () => res.socket?.end());
       return;
     }
     res.end(body);
