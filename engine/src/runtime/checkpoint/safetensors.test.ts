@@ -94,6 +94,11 @@ describe("openSafetensors", () => {
       /\(t\): unsupported dtype "F8_E4M3"/,
     ],
     [
+      "metadata that is not a string map",
+      () => handWritten(JSON.stringify({ __metadata__: { n: 1 } })),
+      /__metadata__ must map names to strings/,
+    ],
+    [
       "a negative dimension",
       () => handWritten(JSON.stringify({ t: { dtype: "F32", shape: [-1], data_offsets: [0, 0] } })),
       /non-negative integers/,

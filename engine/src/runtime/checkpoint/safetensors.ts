@@ -49,7 +49,12 @@ export function parseSafetensorsHeader(
   const dataSize = fileSize - dataStart;
   const entries: SafetensorsEntry[] = [];
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (name === "__metadata__") continue;
+    if (name === "__metadata__") {
+      const ok =
+        typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string");
+      if (!ok) throw new CheckpointError(label, "__metadata__ must map names to strings");
+      continue;
+    }
     const fail = (message: string): never => {
       throw new CheckpointError(label, message, name);
     };
