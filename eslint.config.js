@@ -5,7 +5,7 @@ import importX, { createNodeResolver } from "eslint-plugin-import-x";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "editor/dist/", ".cache/", "data/", "output/", "test-results/"] },
+  { ignores: ["node_modules/", "dist/", "editor/dist/", ".cache/", "data/", "output/", "test-results/", "models/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -25,6 +25,11 @@ export async function blipDiffusionNodes(options: {
     modelsDir: options.modelsDir ? resolve(options.modelsDir) : undefined,
     digestCacheFile: join(options.dataDir, "pack-digests.json"),
     sessionOptions: options.sessionOptions,
+    // A diffusers folder in the models folder is imported on first use (in half precision for
+    // a GPU); say so, it takes a while.
+    importPrecision: options.sessionOptions?.executionProvider === "cuda" ? "fp16" : "fp32",
+    onImportProgress: (pack, event) =>
+      console.error(`importing ${pack}: ${event.component} ${event.state} (${event.index + 1}/${event.total})`),
   });
   return { packages: [nodePackage], resources, packs: () => resources.packs.list() };
 }

@@ -19,6 +19,8 @@ import { vaeDecodeNode } from "./latent/vae-decode.ts";
 import { vaeEncodeNode } from "./latent/vae-encode.ts";
 import { loadModelPackNode } from "./model/load-model-pack.ts";
 import { refreshPackIds } from "./model/pack-options.ts";
+import type { ImportPrecision, SourceImportProgress } from "./pack/diffusers-source.ts";
+import { importDiffusersPack } from "./pack/import/import-pack.ts";
 import { PackRegistry, PACKS } from "./pack/registry.ts";
 import { ensureTinyPack } from "./pack/tiny/index.ts";
 import { samplerNode } from "./sampling/sampler.ts";
@@ -79,6 +81,10 @@ export interface NodeResourceOptions {
   tinyPackDir?: (() => Promise<string>) | null;
   /** Where pack file digests are remembered between runs. */
   digestCacheFile?: string;
+  /** Precision of packs imported from diffusers folders in the models folder (fp16 for a GPU); fp32 by default. */
+  importPrecision?: ImportPrecision;
+  /** Told of each component as a diffusers folder in the models folder is imported on first use. */
+  onImportProgress?: (packId: string, event: SourceImportProgress) => void;
 }
 
 /** Resources for the nodes, plus the registry for the server's /api/packs. */
@@ -97,6 +103,9 @@ export async function createNodeResources(options: NodeResourceOptions = {}): Pr
     pool: new SessionPool(options.sessionOptions),
     tinyPackDir: options.tinyPackDir === null ? undefined : (options.tinyPackDir ?? (() => ensureTinyPack())),
     digestCacheFile: options.digestCacheFile,
+    importDiffusers: (request) => importDiffusersPack(request),
+    ...(options.onImportProgress && { onImportProgress: options.onImportProgress }),
+    ...(options.importPrecision && { importPrecision: options.importPrecision }),
   });
   await refreshPackIds(packs).catch(() => undefined);
   const values = new Map<string, unknown>([[PACKS.id, packs]]);
@@ -116,3 +125,13 @@ export { importDiffusersPack } from "./pack/import/import-pack.ts";
 export { controlnetName } from "./pack/import/pipeline-configs.ts";
 export type { ControlnetSource, ImportPackOptions, ImportProgress, ImportResult } from "./pack/import/import-pack.ts";
 export { openComponentCheckpoint } from "./pack/import/component-checkpoint.ts";
+export { FileDigestCache } from "./pack/content-hash.ts";
+export { ensureTinyPack } from "./pack/tiny/index.ts";
+export { formatVerifyReport, verifyPack, type GraphCheck, type PackVerifyReport } from "./pack/verify.ts";
+export {
+  ensureImported,
+  isDiffusersFolder,
+  type DiffusersImporter,
+  type ImportPrecision,
+  type SourceImportProgress,
+} from "./pack/diffusers-source.ts";

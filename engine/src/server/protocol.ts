@@ -116,6 +116,8 @@ export const PackInfoSchema = z.object({
   source: z.string().optional(),
   /** Set when the pack failed to load: what is wrong with it (the pack is not usable). */
   error: z.string().optional(),
+  /** A diffusers folder not imported yet: the first run that uses it imports it (minutes for the released model). */
+  needsImport: z.boolean().optional(),
 });
 export type PackInfo = z.infer<typeof PackInfoSchema>;
 

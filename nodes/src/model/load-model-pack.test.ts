@@ -1,6 +1,8 @@
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { cp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createNodeResources } from "../index.ts";
 import type { NodeResources } from "../index.ts";
@@ -43,5 +45,31 @@ describe("Load Model Pack", () => {
     expect(resources.has(PACKS)).toBe(true);
     expect(resources.get(PACKS)).toBe(resources.packs);
     expect(resources.has({ id: "other" })).toBe(false);
+  });
+});
+
+describe("Load Model Pack on a diffusers folder in the models folder", () => {
+  it("offers it, keys it without importing, then imports it when run with a progress step per component", async () => {
+    const fixture = fileURLToPath(new URL("../../../../shared/fixtures/blip-diffusion-tiny", import.meta.url));
+    if (!existsSync(fixture))
+      throw new Error(`missing fixture ${fixture}: ../shared/fixtures must sit beside the repository`);
+    const models = mkdtempSync(join(tmpdir(), "infix-diffusers-models-"));
+    try {
+      await cp(fixture, join(models, "blip"), { recursive: true });
+      const withSource = await createNodeResources({ modelsDir: models });
+      expect(loadModelPackNode.dynamicOptions?.pack(withSource)).toEqual(["tiny", "blip"]);
+      const ctx = contextWith(withSource);
+      expect(await loadModelPackNode.cacheKeyExtra?.({ pack: "blip" }, ctx)).toBe("not-imported:blip");
+      expect(existsSync(join(models, ".imported"))).toBe(false);
+
+      const { pack } = (await runNode(loadModelPackNode, { pack: "blip" }, ctx)) as { pack: ModelPack };
+      expect(pack.manifest.controlnets.map((c) => c.name)).toEqual(["canny"]);
+      const total = ctx.progressTicks[0][1];
+      expect(total).toBeGreaterThanOrEqual(5);
+      expect(ctx.progressTicks.at(-1)).toEqual([total, total]);
+      expect(await loadModelPackNode.cacheKeyExtra?.({ pack: "blip" }, ctx)).toBe(pack.hash);
+    } finally {
+      await rm(models, { recursive: true, force: true });
+    }
   });
 });

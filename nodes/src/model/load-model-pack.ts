@@ -23,7 +23,10 @@ export const loadModelPackNode: NodeDefinition = {
   async cacheKeyExtra(inputs, ctx) {
     if (!ctx.resources.has(PACKS)) return "no-registry";
     try {
-      return (await ctx.resources.get(PACKS).get(String(inputs.pack))).hash;
+      const registry = ctx.resources.get(PACKS);
+      // A diffusers folder is imported by run(), where the editor sees its progress, not here.
+      if (await registry.needsImport(String(inputs.pack))) return `not-imported:${String(inputs.pack)}`;
+      return (await registry.get(String(inputs.pack))).hash;
     } catch {
       return "unavailable";
     }
@@ -33,7 +36,14 @@ export const loadModelPackNode: NodeDefinition = {
     if (!ctx.resources.has(PACKS))
       throw inputError("pack", "No model packs are available in this process (the PACKS resource is missing).");
     try {
-      return { pack: await ctx.resources.get(PACKS).get(id) };
+      // A diffusers folder not imported yet is imported now: one progress step per component.
+      const pack = await ctx.resources.get(PACKS).get(id, {
+        onImportProgress: (event) => {
+          if (event.state === "started") ctx.log.info(`importing ${id}: ${event.component}`);
+          ctx.progress(event.index + (event.state === "finished" ? 1 : 0), event.total);
+        },
+      });
+      return { pack };
     } catch (error) {
       if (error instanceof UnknownPackError) throw inputError("pack", error.message, error.known.join(" | "), id);
       throw inputError(

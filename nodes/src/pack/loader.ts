@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, posix, relative, resolve } from "node:path";
 import {
   loadBertTokenizer,
   loadClipTokenizer,
@@ -81,7 +81,11 @@ export async function loadPack(dir: string, options: LoadPackOptions = {}): Prom
     const signature = await readGraph(root, contract, problems);
     if (!signature) continue;
     present.add(contract.graph);
-    graphFiles.push(contract.file, ...signature.externalDataFiles.map((file) => join(dirname(contract.file), file)));
+    // Forward slashes on every OS: the content hash is normative (docs/model-pack.md).
+    graphFiles.push(
+      contract.file,
+      ...signature.externalDataFiles.map((file) => posix.join(posix.dirname(contract.file), file)),
+    );
     for (const mismatch of checkGraphSignature(contract, signature, manifest.dtypes[contract.graph] ?? "float32")) {
       problems.push({ code: "graph-contract", ...mismatch });
     }

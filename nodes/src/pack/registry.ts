@@ -2,12 +2,22 @@ import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { resourceKey, SessionPool } from "@infix/engine";
 import { FileDigestCache } from "./content-hash.ts";
+import {
+  controlnetFolders,
+  ensureImported,
+  hasCachedImport,
+  isDiffusersFolder,
+  type DiffusersImporter,
+  type ImportPrecision,
+  type SourceImportProgress,
+} from "./diffusers-source.ts";
 import { loadPack } from "./loader.ts";
 import { ensureTinyPack, TINY_PACK_ID } from "./tiny/index.ts";
 import type { ModelPack } from "./types.ts";
 
 /**
  * The packs a server offers: every folder with a manifest.json under the models folder,
+ * every diffusers folder (model_index.json) there, imported on first use (diffusers-source.ts),
  * plus the embedded tiny pack (id `tiny`). Each pack is loaded once and shared; a pack that
  * fails to load is listed with its error instead of taking the server down.
  */
@@ -24,6 +34,15 @@ export interface PackListing {
   source?: string;
   /** Why the pack cannot be used, when it failed to load. */
   error?: string;
+  /** A diffusers folder with no import cached yet: the first run that uses it imports it (minutes for the released model). */
+  needsImport?: boolean;
+}
+
+interface PackFolder {
+  dir: string;
+  embedded: boolean;
+  /** A diffusers folder, imported on first use, rather than a pack. */
+  diffusers?: boolean;
 }
 
 export { TINY_PACK_ID };
@@ -37,6 +56,12 @@ export interface PackRegistryOptions {
   pool?: SessionPool;
   /** Where file digests are remembered between runs (a JSON file); memory only when absent. */
   digestCacheFile?: string;
+  /** Imports diffusers folders found in the models folder; without it they are listed but cannot load. */
+  importDiffusers?: DiffusersImporter;
+  /** Precision of the packs imported from diffusers folders: fp16 for a GPU; fp32 by default. */
+  importPrecision?: ImportPrecision;
+  /** Told of each component an import of a diffusers folder starts and finishes. */
+  onImportProgress?: (id: string, event: SourceImportProgress) => void;
 }
 
 export class UnknownPackError extends Error {
@@ -57,7 +82,9 @@ export class PackRegistry {
   private readonly digestCache: FileDigestCache;
   private readonly loads = new Map<string, Promise<ModelPack>>();
   private readonly failedLoads = new WeakSet<Promise<ModelPack>>();
-  private folders?: Promise<Map<string, { dir: string; embedded: boolean }>>;
+  /** Per pack id, the callers of `get` waiting on its import. */
+  private readonly importListeners = new Map<string, Set<(event: SourceImportProgress) => void>>();
+  private folders?: Promise<Map<string, PackFolder>>;
   /** Folders found but not usable under their name, listed with the reason. */
   private shadowed: PackListing[] = [];
 
@@ -78,7 +105,21 @@ export class PackRegistry {
   async list(): Promise<PackListing[]> {
     const folders = await this.scan();
     const listings: PackListing[] = [];
-    for (const [id, { embedded }] of folders) {
+    for (const [id, { dir, embedded, diffusers }] of folders) {
+      if (diffusers && (await this.needsImport(id))) {
+        // Listing must stay cheap: importing happens on first use, not here.
+        listings.push({
+          name: id,
+          id,
+          bytes: 0,
+          embedded: false,
+          controlnets: (await controlnetFolders(dir)).map((c) => c.name),
+          attentionControl: true,
+          source: `diffusers folder ${dir}, not imported yet`,
+          needsImport: true,
+        });
+        continue;
+      }
       try {
         listings.push(listingOf(await this.get(id)));
       } catch (error) {
@@ -96,8 +137,39 @@ export class PackRegistry {
     return [...listings, ...this.shadowed];
   }
 
-  /** The pack with this id, loaded once; rejects with PackLoadError or UnknownPackError. */
-  async get(id: string): Promise<ModelPack> {
+  /**
+   * The pack with this id, loaded once; rejects with PackLoadError or UnknownPackError. A
+   * diffusers folder is imported first when needed; `onImportProgress` hears that import's
+   * events (every caller waiting on it does, whoever started it).
+   */
+  async get(
+    id: string,
+    options: { onImportProgress?: (event: SourceImportProgress) => void } = {},
+  ): Promise<ModelPack> {
+    const listener = options.onImportProgress;
+    const listeners = this.importListeners.get(id) ?? new Set();
+    if (listener) this.importListeners.set(id, listeners.add(listener));
+    try {
+      return await this.load(id);
+    } finally {
+      if (listener) listeners.delete(listener);
+    }
+  }
+
+  /**
+   * Whether using this pack would start an import (a diffusers folder with no import cached),
+   * answered without hashing or importing anything.
+   */
+  async needsImport(id: string): Promise<boolean> {
+    const folder = (await this.scan()).get(id);
+    return (
+      !!folder?.diffusers &&
+      !this.loads.has(id) &&
+      !(await hasCachedImport(this.modelsDir!, id, this.options.importPrecision))
+    );
+  }
+
+  private async load(id: string): Promise<ModelPack> {
     const cached = this.loads.get(id);
     if (cached) return cached;
     const folders = await this.scan();
@@ -106,12 +178,9 @@ export class PackRegistry {
     // Another caller may have started the same load while we scanned.
     const again = this.loads.get(id);
     if (again) return again;
-    const load = loadPack(folder.dir, {
-      id,
-      embedded: folder.embedded,
-      pool: this.pool,
-      digestCache: this.digestCache,
-    });
+    const load = (folder.diffusers ? this.importDiffusersFolder(id, folder.dir) : Promise.resolve(folder.dir)).then(
+      (dir) => loadPack(dir, { id, embedded: folder.embedded, pool: this.pool, digestCache: this.digestCache }),
+    );
     this.loads.set(id, load);
     load.catch(() => this.failedLoads.add(load));
     return load;
@@ -125,13 +194,39 @@ export class PackRegistry {
     }
   }
 
-  private scan(): Promise<Map<string, { dir: string; embedded: boolean }>> {
+  /** The pack folder of a diffusers folder's import, importing it when its files changed or it never was. */
+  private async importDiffusersFolder(id: string, source: string): Promise<string> {
+    // A cached import is used even by a process that cannot import.
+    const importer =
+      this.options.importDiffusers ??
+      (() =>
+        Promise.reject(
+          new Error(
+            `${source} is a diffusers folder that is not imported yet, and this process cannot import; run \`infix pack import ${source}\``,
+          ),
+        ));
+    const onProgress = this.options.onImportProgress;
+    return ensureImported({
+      source,
+      modelsDir: this.modelsDir!,
+      name: id,
+      digests: this.digestCache,
+      importer,
+      ...(this.options.importPrecision && { precision: this.options.importPrecision }),
+      onProgress: (event: SourceImportProgress) => {
+        onProgress?.(id, event);
+        for (const listener of this.importListeners.get(id) ?? []) listener(event);
+      },
+    });
+  }
+
+  private scan(): Promise<Map<string, PackFolder>> {
     this.folders ??= this.scanFolders();
     return this.folders;
   }
 
-  private async scanFolders(): Promise<Map<string, { dir: string; embedded: boolean }>> {
-    const folders = new Map<string, { dir: string; embedded: boolean }>();
+  private async scanFolders(): Promise<Map<string, PackFolder>> {
+    const folders = new Map<string, PackFolder>();
     this.shadowed = [];
     const tinyPackDir = this.options.tinyPackDir ?? (() => ensureTinyPack());
     if (tinyPackDir) folders.set(TINY_PACK_ID, { dir: await tinyPackDir(), embedded: true });
@@ -144,7 +239,8 @@ export class PackRegistry {
     }
     for (const name of entries) {
       const dir = resolve(join(this.modelsDir, name));
-      if (!(await isFile(join(dir, "manifest.json")))) continue;
+      const diffusers = !name.startsWith(".") && isDiffusersFolder(dir);
+      if (!diffusers && !(await isFile(join(dir, "manifest.json")))) continue;
       if (folders.has(name)) {
         // A models folder named like the embedded pack cannot take its id.
         this.shadowed.push({
@@ -158,7 +254,7 @@ export class PackRegistry {
         });
         continue;
       }
-      folders.set(name, { dir, embedded: false });
+      folders.set(name, { dir, embedded: false, ...(diffusers && { diffusers }) });
     }
     return folders;
   }
