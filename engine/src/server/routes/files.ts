@@ -4,6 +4,7 @@ import { FOLDER_NAMES } from "../../files/file-store.ts";
 import { InfixError } from "../../graph/problem.ts";
 import { sniffImageType } from "../../files/image-type.ts";
 import { readWorkflowFromPng } from "../../files/png-metadata.ts";
+import { FolderBudget } from "../../files/folder-budget.ts";
 import { checkUploadContent } from "../../files/upload-content.ts";
 import type { UploadKind } from "../../nodes/definition.ts";
 import { streamFile } from "../stream-file.ts";
@@ -16,7 +17,20 @@ export const RAW_BODY_ROUTES: ReadonlySet<string> = new Set(["/uploads", "/workf
  * Uploads (images, .npy arrays and the node packages' declared `uploadKinds`; size-capped and
  * checked by content), file downloads, and workflow-from-PNG.
  */
-export function fileRoutes(files: FileStore, maxUploadBytes: number, uploadKinds: readonly UploadKind[]): Router {
+export interface FileRouteOptions {
+  /** Upload cap in bytes. */
+  maxUploadBytes: number;
+  /** The node packages' upload kinds. */
+  uploadKinds: readonly UploadKind[];
+  /** Largest picture accepted, width × height from its header. */
+  maxImagePixels: number;
+  /** Bytes the input folder may hold. */
+  inputBudgetBytes: number;
+}
+
+export function fileRoutes(files: FileStore, options: FileRouteOptions): Router {
+  const { maxUploadBytes, uploadKinds, maxImagePixels } = options;
+  const budget = new FolderBudget(files.folders.input, options.inputBudgetBytes);
   const router = Router();
   // Any content type: browsers send image/png, curl sends application/octet-stream or nothing.
   const rawBody = express.raw({ type: () => true, limit: maxUploadBytes });
@@ -26,12 +40,15 @@ export function fileRoutes(files: FileStore, maxUploadBytes: number, uploadKinds
     if (!name) return sendError(res, 400, "give the file name as ?name=<file name>");
     const bytes = bodyBytes(req.body);
     if (bytes.length === 0) return sendError(res, 400, "the upload is empty");
-    const check = await checkUploadContent(bytes, name, uploadKinds);
-    if (!check.ok) return sendError(res, 415, check.message);
+    const check = await checkUploadContent(bytes, name, uploadKinds, { maxPixels: maxImagePixels });
+    if (!check.ok) return sendError(res, check.status ?? 415, check.message);
+    const overBudget = await budget.reserve(bytes.length);
+    if (overBudget !== null) return sendError(res, 413, overBudget);
     try {
       const file = await files.writeUnique("input", check.fileName, bytes, check.suffix);
       res.status(201).json({ file });
     } catch (error) {
+      budget.release(bytes.length);
       // A name into a linked sub-folder, or a name with no free variant left: the client's to fix.
       if (error instanceof InfixError) return sendError(res, 409, error.message);
       throw error;
