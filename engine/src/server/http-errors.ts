@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { z } from "zod";
-import type { Problem } from "../graph/problem.ts";
+import { withoutAbsolutePaths, type Problem } from "../graph/problem.ts";
 import type { ErrorBody } from "./protocol.ts";
 
 /** Sends the protocol's error body, `{ error, problems? }`, with a 4xx/5xx status. */
@@ -57,7 +57,7 @@ export function errorHandler(log: (message: string) => void) {
       );
     }
     log(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    sendError(res, 500, `internal error: ${errorMessage(error)}`);
+    sendError(res, 500, `internal error: ${withoutAbsolutePaths(errorMessage(error))}`);
   };
 }
 

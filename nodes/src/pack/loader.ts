@@ -42,7 +42,7 @@ export class PackLoadError extends Error {
     readonly dir: string,
     readonly problems: readonly PackProblem[],
   ) {
-    super(`model pack ${dir} cannot be used:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`);
+    super(`model pack '${basename(dir)}' cannot be used:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`);
   }
 }
 

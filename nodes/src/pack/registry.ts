@@ -1,5 +1,5 @@
 import { readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { resourceKey, SessionPool } from "@infix/engine";
 import { FileDigestCache } from "./content-hash.ts";
 import { loadPack } from "./loader.ts";
@@ -154,7 +154,7 @@ export class PackRegistry {
           embedded: false,
           controlnets: [],
           attentionControl: false,
-          error: `the folder ${dir} has the embedded pack's id '${name}'; rename the folder to use it`,
+          error: `the folder '${basename(dir)}' has the embedded pack's id '${name}'; rename the folder to use it`,
         });
         continue;
       }
