@@ -1,3 +1,4 @@
+import { basename, dirname } from "node:path";
 import sharp from "sharp";
 import { writeFileInside } from "../engine/src/files/safe-path.ts";
 
@@ -167,8 +168,9 @@ export async function writeExamplePictures(folder: string, size = 128): Promise<
     const png = await sharp(rgba, { raw: { width: size, height: size, channels: 4 } })
       .png()
       .toBuffer();
-    // A link placed at a picture's name (or its folder) is replaced or refused, never written through.
-    await writeFileInside(folder, name, png);
+    // A link placed at a picture's name (or its folder, `examples` itself included) is replaced
+    // or refused, never written through: the parent of `folder` is the root the check starts from.
+    await writeFileInside(dirname(folder), `${basename(folder)}/${name}`, png);
   }
   return names;
 }

@@ -1,5 +1,4 @@
-import { deflateSync } from "node:zlib";
-import { crc32 } from "node:zlib";
+import { headerOnlyPng } from "../../engine/src/testing/header-only-png.ts";
 
 /**
  * Hostile requests for the soak: broken and oversized JSON, deep nesting, reserved names,
@@ -73,28 +72,6 @@ export function traversalPaths(outsideFile: string): string[] {
     "%2e%2e",
     "..;/..;/outside/file.txt",
   ];
-}
-
-/** A PNG header declaring width×height with no real pixels: a decompression bomb's shape. */
-export function bombPng(width: number, height: number): Uint8Array {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, "ascii");
-    out.set(data, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.alloc(1024))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
 }
 
 const RESERVED = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty"];
@@ -190,7 +167,7 @@ export function nextFuzzCase(random: () => number, token: string, outsideFile: s
       method: "POST",
       path: `/api/uploads?name=${pick(["bomb.png", "x.png"])}`,
       headers: { "x-infix-token": token },
-      body: bombPng(pick([30000, 8192, 20000]), pick([30000, 8192])),
+      body: headerOnlyPng(pick([30000, 8192, 20000]), pick([30000, 8192])),
     }),
     () => ({
       kind: "fuzz",
@@ -229,7 +206,7 @@ export function nextFuzzCase(random: () => number, token: string, outsideFile: s
       method: "POST",
       path: "/api/workflow-from-png",
       headers: { "x-infix-token": token },
-      body: pick([bombPng(100, 100), "not a png"]),
+      body: pick([headerOnlyPng(100, 100), "not a png"]),
     }),
   ];
   return pick(cases)();

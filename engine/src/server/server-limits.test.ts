@@ -1,9 +1,9 @@
 import { connect } from "node:net";
-import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { emptyWorkflow } from "../graph/workflow.ts";
 import { scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
+import { headerOnlyPng } from "../testing/header-only-png.ts";
 import type { QueueState } from "./protocol.ts";
 import { api, rawGet, serverTestLifecycle, until } from "./server.test-support.ts";
 
@@ -144,8 +144,8 @@ describe("uploads", () => {
 
   it("refuses a decompression bomb by its header's size, with 413", async () => {
     const { server } = await start();
-    const bomb = pngHeaderOnly(30000, 30000);
-    const res = await api(server, "POST", "/api/uploads?name=bomb.png", { body: new Uint8Array(bomb) });
+    const bomb = headerOnlyPng(30000, 30000);
+    const res = await api(server, "POST", "/api/uploads?name=bomb.png", { body: bomb });
     expect(res).toMatchObject({ status: 413, data: { error: expect.stringMatching(/30000×30000 pixels/) } });
   }, 60_000);
 
@@ -179,29 +179,6 @@ describe("uploads", () => {
     expect(names.has("same_29.png")).toBe(true);
   });
 });
-
-/** A PNG that declares width×height and carries no pixels: all a bomb check may read is its header. */
-function pngHeaderOnly(width: number, height: number): Uint8Array<ArrayBuffer> {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, "ascii");
-    out.set(data, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.alloc(64))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
 
 describe("page headers and --auth-token", () => {
   it("forbids framing the page", async () => {
