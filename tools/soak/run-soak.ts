@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
 import { closeClients, exchange, type Exchange } from "./client.ts";
@@ -72,6 +73,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const accepted = new Set<string>();
   const finished = new Set<string>();
   const sockets: Socket[] = [];
+  const driverDelay = monitorEventLoopDelay({ resolution: 5 });
+  driverDelay.enable();
   const memoryTimer = setInterval(() => {
     const rss = server.rss();
     if (rss > 0) counts.memory.push(rss);
@@ -264,8 +267,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     counts.memory.push(server.rss());
     counts.loopDelay = worstOf(server.loopDelay(), earlierLoopDelay);
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    counts.driverLoopDelay = {
+      p50: ms(driverDelay.percentile(50)),
+      p99: ms(driverDelay.percentile(99)),
+      max: ms(driverDelay.max),
+    };
   } finally {
     clearInterval(memoryTimer);
+    driverDelay.disable();
     for (const socket of sockets) socket.close();
     flipper.kill();
     await server.stop();

@@ -7,7 +7,6 @@ import {
   ensureFolderInside,
   openInside,
   readInside,
-  resolveExistingInside,
   resolveInsideSync,
   splitSafeName,
   writeFileInside,
@@ -96,13 +95,6 @@ describe("openInside and readInside", () => {
     expect(escapes).toBe(0);
     expect(inside).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
-  });
-});
-
-describe("resolveExistingInside", () => {
-  it("resolves a file inside the folder and refuses links", async () => {
-    expect(await resolveExistingInside(root, "sub/cat.png")).toEqual({ ok: true, path: join(root, "sub", "cat.png") });
-    expect(await resolveExistingInside(root, "outdir/secret.txt")).toMatchObject({ ok: false, reason: "outside" });
   });
 });
 

@@ -1,6 +1,6 @@
 import { constants, lstatSync, realpathSync, type Stats } from "node:fs";
 import { lstat, mkdir, open, readlink, realpath, type FileHandle } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import { writeFileAtomic } from "./atomic-write.ts";
 
 /**
@@ -47,22 +47,9 @@ export function splitSafeName(name: string): { ok: true; segments: string[] } | 
 }
 
 /** True when `candidate` (absolute) is `root` itself or lies inside it. */
-export function isInside(root: string, candidate: string): boolean {
+function isInside(root: string, candidate: string): boolean {
   const rel = relative(root, candidate);
   return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
-}
-
-/**
- * Resolves `name` inside `root` lexically (the file need not exist), refusing escapes.
- * Use it for names about to be written; use {@link resolveExistingInside} for reads.
- */
-export function resolveInsideLexically(root: string, name: string): SafePath {
-  const split = splitSafeName(name);
-  if (!split.ok) return split;
-  const path = resolve(root, ...split.segments);
-  if (!isInside(resolve(root), path))
-    return { ok: false, reason: "outside", message: "the name points outside the folder" };
-  return { ok: true, path };
 }
 
 /** An opened file inside a folder: the handle (the caller closes it), its stats, its checked path. */
@@ -222,14 +209,6 @@ export function resolveInsideSync(root: string, name: string): SafePath {
     if (i === split.segments.length - 1 && info.isFile() && info.nlink > 1) return hardLinkRefusal(name);
   }
   return { ok: true, path: current };
-}
-
-/** Async form of the existing-file check, for callers that need a path (prefer openInside). */
-export async function resolveExistingInside(root: string, name: string): Promise<SafePath> {
-  const opened = await openInside(root, name);
-  if (!opened.ok) return opened;
-  await opened.file.handle.close();
-  return { ok: true, path: opened.file.path };
 }
 
 /** lstat of every component below `realRoot`: folders must be real folders, never links. */
