@@ -64,7 +64,10 @@ export interface ServerOptions {
   limits?: Partial<BoundaryLimits>;
   /** Time a request may take to arrive, headers and body; default 60 s. */
   requestTimeoutMs?: number;
-  /** When set, every /api request and socket needs `Authorization: Bearer <authToken>`. */
+  /**
+   * When set, every /api request, socket and page needs `Authorization: Bearer <authToken>`, or
+   * the HttpOnly cookie a browser gets by opening `/?token=<authToken>` once (security.ts).
+   */
   authToken?: string;
   /** The executor's output cache, for /api/cache. */
   cache?: CacheControl;
