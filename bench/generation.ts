@@ -37,6 +37,7 @@ function localFiles(root: string): FileAccess {
   let counter = 0;
   return {
     resolveInput: (name) => inside(folder("input"), name),
+    readInput: async (name) => new Uint8Array(readFileSync(inside(folder("input"), name))),
     resolveOutput: (name) => inside(folder("output"), name),
     async writeOutput(preferredName, bytes, where = "output") {
       const name = preferredName.replace(/(\.[^./]*)?$/, (ext) => `-${counter++}${ext}`);

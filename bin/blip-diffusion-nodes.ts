@@ -20,7 +20,10 @@ export async function blipDiffusionNodes(options: {
 }> {
   // The example workflows read pictures drawn by code (nothing downloaded, no binaries
   // committed); drawing is deterministic, so rewriting them on each start is harmless.
-  await writeExamplePictures(join(options.inputDir, "examples"));
+  // A link placed at input/examples is refused, not written through; the server still starts.
+  await writeExamplePictures(join(options.inputDir, "examples")).catch((error: unknown) =>
+    console.error(`warning: the example pictures were not written: ${(error as Error).message}`),
+  );
   const resources = await createNodeResources({
     modelsDir: options.modelsDir ? resolve(options.modelsDir) : undefined,
     digestCacheFile: join(options.dataDir, "pack-digests.json"),

@@ -1,6 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import sharp from "sharp";
+import { writeFileInside } from "../engine/src/files/safe-path.ts";
 
 /**
  * Draws the examples' input pictures from code: small flat-colour subjects (a dog seen
@@ -221,14 +221,15 @@ export function rasterise(scene: Scene, size: number): Uint8Array {
  * @example await writeExamplePictures("data/input/examples")
  */
 export async function writeExamplePictures(folder: string, size = 128): Promise<string[]> {
-  mkdirSync(folder, { recursive: true });
   const names = Object.keys(EXAMPLE_PICTURES);
   for (const name of names) {
-    mkdirSync(dirname(join(folder, name)), { recursive: true });
     const rgba = rasterise(EXAMPLE_PICTURES[name](), size);
-    await sharp(rgba, { raw: { width: size, height: size, channels: 4 } })
+    const png = await sharp(rgba, { raw: { width: size, height: size, channels: 4 } })
       .png()
-      .toFile(join(folder, name));
+      .toBuffer();
+    // A link placed at a picture's name (or its folder, `examples` itself included) is replaced
+    // or refused, never written through: the parent of `folder` is the root the check starts from.
+    await writeFileInside(dirname(folder), `${basename(folder)}/${name}`, png);
   }
   return names;
 }

@@ -16,6 +16,7 @@ export * from "./runtime/image/resize.ts";
 export * from "./runtime/image/image-tensors.ts";
 export * from "./runtime/onnx-builder/index.ts";
 export * from "./files/png-metadata.ts";
+export { writeFileInside } from "./files/safe-path.ts";
 export * from "./nodes/registry.ts";
 export * from "./cache/index.ts";
 export * from "./execution/index.ts";

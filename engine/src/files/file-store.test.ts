@@ -23,8 +23,10 @@ describe("FileStore", () => {
     const second = await store.writeUnique("output", "img.png", new Uint8Array([2]));
     const nested = await store.writeUnique("output", "run/img.png", new Uint8Array([3]));
     expect([first.name, second.name, nested.name]).toEqual(["img.png", "img_1.png", "run/img.png"]);
-    const resolved = await store.resolveExisting("output", "img_1.png");
-    expect(resolved.ok && [...readFileSync(resolved.path)]).toEqual([2]);
+    const opened = await store.openExisting("output", "img_1.png");
+    if (!opened.ok) throw new Error(opened.message);
+    expect([...readFileSync(opened.file.path)]).toEqual([2]);
+    await opened.file.handle.close();
   });
 
   it("puts the counter before a type tag that .json or .gz wraps, and before the last extension otherwise", async () => {

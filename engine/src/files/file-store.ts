@@ -1,14 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, realpath, unlink } from "node:fs/promises";
-import { dirname, extname, join, relative, sep } from "node:path";
+import { link, mkdir, open, unlink } from "node:fs/promises";
+import { extname, join, posix } from "node:path";
 import { InfixError } from "../graph/problem.ts";
 import type { FileAccess, FileRef } from "../nodes/definition.ts";
 import {
-  isInside,
-  resolveExistingInside,
-  resolveInsideLexically,
+  ensureFolderInside,
+  openInside,
+  readInside,
   resolveInsideSync,
-  type SafePath,
+  splitSafeName,
+  verifyWrittenInside,
+  type OpenInside,
 } from "./safe-path.ts";
 
 export type FolderName = FileRef["folder"];
@@ -23,6 +25,9 @@ export type FileFolders = Record<FolderName, string>;
  */
 export class FileStore {
   readonly folders: Readonly<FileFolders>;
+
+  /** Next `_N` counter per name stem, so repeated uploads of one name take O(1) attempts, not N. */
+  private readonly nextCounter = new Map<string, number>();
 
   private constructor(folders: FileFolders) {
     this.folders = folders;
@@ -43,9 +48,12 @@ export class FileStore {
     };
   }
 
-  /** Resolves an existing file for reading; refuses names that escape the folder, symlinks included. */
-  resolveExisting(folder: FolderName, name: string): Promise<SafePath> {
-    return resolveExistingInside(this.folders[folder], name);
+  /**
+   * Opens an existing file for reading without following links (see safe-path.ts); refuses
+   * names that escape the folder, symlinks and hard links included. The caller closes it.
+   */
+  openExisting(folder: FolderName, name: string): Promise<OpenInside> {
+    return openInside(this.folders[folder], name);
   }
 
   /**
@@ -65,40 +73,60 @@ export class FileStore {
   ): Promise<FileRef> {
     const root = this.folders[folder];
     const wanted = safeFileName(preferredName);
-    const target = resolveInsideLexically(root, wanted);
-    if (!target.ok) throw new InfixError({ code: "bad_file_name", message: target.message, found: preferredName });
-    const dir = dirname(target.path);
-    await mkdir(dir, { recursive: true });
-    const realRoot = await realpath(root);
-    if (!isInside(realRoot, await realpath(dir))) {
+    const split = splitSafeName(wanted);
+    if (!split.ok) throw new InfixError({ code: "bad_file_name", message: split.message, found: preferredName });
+    const fileName = split.segments[split.segments.length - 1];
+    const subfolder = split.segments.slice(0, -1).join("/");
+    const dir = await ensureFolderInside(root, subfolder);
+    if (!dir.ok) {
       throw new InfixError({
         code: "bad_file_name",
-        message: "the folder of this name lies outside the file folder",
+        message: `${dir.message}; the folder of this name lies outside the ${folder} folder`,
         found: preferredName,
       });
     }
-    const temp = join(dir, `.${randomBytes(6).toString("hex")}.part`);
+    const temp = join(dir.path, `.${randomBytes(6).toString("hex")}.part`);
     const handle = await open(temp, "wx");
+    let written;
     try {
       await handle.writeFile(bytes);
       await handle.sync();
+      written = await handle.stat();
     } finally {
       await handle.close();
     }
     try {
       const extension =
-        keepSuffix && target.path.toLowerCase().endsWith(keepSuffix.toLowerCase())
-          ? target.path.slice(target.path.length - keepSuffix.length)
-          : uniqueNameExtension(target.path);
-      const stem = target.path.slice(0, target.path.length - extension.length);
-      for (let attempt = 0; attempt < 100_000; attempt++) {
-        const candidate = attempt === 0 ? target.path : `${stem}_${attempt}${extension}`;
+        keepSuffix && fileName.toLowerCase().endsWith(keepSuffix.toLowerCase())
+          ? fileName.slice(fileName.length - keepSuffix.length)
+          : uniqueNameExtension(fileName);
+      const stem = fileName.slice(0, fileName.length - extension.length);
+      const counterKey = `${folder}/${subfolder}/${stem}${extension}`;
+      let counter = this.nextCounter.get(counterKey) ?? 0;
+      for (let attempt = 0; attempt < 64; attempt++) {
+        // After a few clashes (names left by an earlier run) a random counter ends the probing.
+        if (attempt === 8) counter = randomBytes(4).readUInt32BE() % 1_000_000_000;
+        const candidateName = counter === 0 ? fileName : `${stem}_${counter}${extension}`;
+        const candidate = join(dir.path, candidateName);
+        counter += 1;
         try {
           await link(temp, candidate);
-          return { folder, name: relative(root, candidate).split(sep).join("/") };
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+          continue;
         }
+        if (this.nextCounter.size > 10_000) this.nextCounter.clear();
+        this.nextCounter.set(counterKey, counter);
+        await unlink(temp).catch(() => undefined);
+        if (!(await verifyWrittenInside(root, candidate, written))) {
+          await unlink(candidate).catch(() => undefined);
+          throw new InfixError({
+            code: "bad_file_name",
+            message: `the folder of '${wanted}' changed into a link while writing; nothing was written`,
+            found: preferredName,
+          });
+        }
+        return { folder, name: subfolder === "" ? candidateName : posix.join(subfolder, candidateName) };
       }
       throw new InfixError({
         code: "file_name_exhausted",
@@ -122,8 +150,20 @@ export class FileStore {
       }
       return resolved.path;
     };
+    const readOrThrow = async (folder: FolderName, name: string): Promise<Uint8Array> => {
+      const read = await readInside(this.folders[folder], name);
+      if (!read.ok) {
+        throw new InfixError({
+          code: read.reason === "missing" ? "file_not_found" : "bad_file_name",
+          message: `${read.message} (in the ${folder} folder)`,
+          found: name,
+        });
+      }
+      return read.bytes;
+    };
     return {
       resolveInput: (name) => resolveOrThrow("input", name),
+      readInput: (name) => readOrThrow("input", name),
       resolveOutput: (name) => resolveOrThrow("output", name),
       writeOutput: (preferredName, bytes, folder = "output") => this.writeUnique(folder, preferredName, bytes),
     };

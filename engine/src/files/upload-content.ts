@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import type { UploadKind } from "../nodes/definition.ts";
+import { DEFAULT_MAX_PIXELS } from "../runtime/image/decode.ts";
 import { decodeNpy, NpyFormatError } from "../runtime/npy/index.ts";
 import { extensionFor, sniffImageType } from "./image-type.ts";
 
@@ -25,7 +26,13 @@ export type UploadCheck =
       /** The ending a clash counter goes before (`x.note.txt` → `x_1.note.txt`). */
       suffix: string;
     }
-  | { ok: false; /** One sentence for the person uploading. */ message: string };
+  | {
+      ok: false;
+      /** One sentence for the person uploading. */
+      message: string;
+      /** 413 when the content is too large (a picture over the pixel budget); 415 otherwise. */
+      status?: 413 | 415;
+    };
 
 /**
  * Checks an upload's bytes and picks the name to store it under (extension from the content,
@@ -38,15 +45,26 @@ export async function checkUploadContent(
   bytes: Uint8Array,
   name: string,
   kinds: readonly UploadKind[],
+  options: { maxPixels?: number } = {},
 ): Promise<UploadCheck> {
   const image = sniffImageType(bytes);
   if (image) {
-    // Magic bytes can lie (a truncated file, a polyglot); decode the header to be sure.
+    // Magic bytes can lie (a truncated file, a polyglot); decode the header to be sure. Only the
+    // header: a decompression bomb (30000×30000 in a few KB) is refused by its size before any pixel is made.
+    let size: { width?: number; height?: number };
     try {
-      const { width, height } = await sharp(bytes).metadata();
-      if (!width || !height) throw new Error("no size");
+      size = await sharp(bytes, { limitInputPixels: false }).metadata();
+      if (!size.width || !size.height) throw new Error("no size");
     } catch {
       return { ok: false, message: `the file starts like a ${image.toUpperCase()} but cannot be decoded` };
+    }
+    const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+    if (size.width! * size.height! > maxPixels) {
+      return {
+        ok: false,
+        status: 413,
+        message: `the picture is ${size.width}×${size.height} pixels, over the limit of ${maxPixels} pixels; scale it down first`,
+      };
     }
     const suffix = extensionFor(image);
     return { ok: true, kind: image, fileName: `${stemOf(name)}${suffix}`, suffix };

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
+import { ensureFolderInside, readInside, verifyWrittenInside } from "./safe-path.ts";
 
 /**
  * Saved workflows: `<root>/<name>/<version>.json`, each save a new numbered version so an
@@ -60,6 +61,8 @@ export class WorkflowStore {
     const dir = this.dirOf(name);
     let files: string[];
     try {
+      // A workflow folder that is a link (to anywhere) is not ours: never list or read through it.
+      if (!(await lstat(dir)).isDirectory()) return [];
       files = await readdir(dir);
     } catch {
       return [];
@@ -70,8 +73,8 @@ export class WorkflowStore {
       .sort((a, b) => a - b);
     const out: WorkflowVersionSummary[] = [];
     for (const version of numbers) {
-      const info = await stat(join(dir, fileOf(version))).catch(() => null);
-      if (info) out.push({ version, savedAt: info.mtimeMs, bytes: info.size });
+      const info = await lstat(join(dir, fileOf(version))).catch(() => null);
+      if (info?.isFile() && info.nlink === 1) out.push({ version, savedAt: info.mtimeMs, bytes: info.size });
     }
     return out;
   }
@@ -81,19 +84,24 @@ export class WorkflowStore {
     const versions = await this.versions(name);
     const chosen = version ?? versions[versions.length - 1]?.version;
     if (chosen === undefined || !versions.some((v) => v.version === chosen)) return null;
-    const text = await readFile(join(this.dirOf(name), fileOf(chosen)), "utf8");
-    return WorkflowSchema.parse(JSON.parse(text));
+    const read = await readInside(this.root, `${name}/${fileOf(chosen)}`);
+    if (!read.ok) return null;
+    return WorkflowSchema.parse(JSON.parse(new TextDecoder().decode(read.bytes)));
   }
 
   /** Saves a new version and returns the workflow's summary. */
   async save(name: string, workflow: Workflow): Promise<SavedWorkflowSummary> {
-    const dir = this.dirOf(name);
-    await mkdir(dir, { recursive: true });
+    this.dirOf(name);
+    const folder = await ensureFolderInside(this.root, name);
+    if (!folder.ok) throw new WorkflowFolderError(name, folder.message);
+    const dir = folder.path;
     const temp = join(dir, `.${randomBytes(6).toString("hex")}.part`);
     const handle = await open(temp, "wx");
+    let written;
     try {
       await handle.writeFile(JSON.stringify(workflow, null, 2));
       await handle.sync();
+      written = await handle.stat();
     } finally {
       await handle.close();
     }
@@ -101,7 +109,13 @@ export class WorkflowStore {
       let next = ((await this.versions(name)).at(-1)?.version ?? 0) + 1;
       for (;;) {
         try {
-          await link(temp, join(dir, fileOf(next)));
+          const target = join(dir, fileOf(next));
+          await link(temp, target);
+          await unlink(temp).catch(() => undefined);
+          if (!(await verifyWrittenInside(this.root, target, written))) {
+            await unlink(target).catch(() => undefined);
+            throw new WorkflowFolderError(name, "its folder changed into a link while saving");
+          }
           break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
@@ -130,6 +144,14 @@ export class WorkflowStore {
     const problem = checkWorkflowName(name);
     if (problem !== null) throw new RangeError(problem);
     return join(this.root, name);
+  }
+}
+
+/** A save refused because the workflow's folder is a link or not a folder (a 409 for the route). */
+export class WorkflowFolderError extends Error {
+  constructor(name: string, reason: string) {
+    super(`cannot save '${name}': ${reason}; remove or rename that entry in the workflows folder`);
+    this.name = "WorkflowFolderError";
   }
 }
 

@@ -27,9 +27,27 @@ export class InfixError extends Error {
   }
 }
 
-/** Turns anything thrown into a Problem, keeping structure when there is one. */
+/**
+ * Turns anything thrown into a Problem, keeping structure when there is one. Messages of
+ * foreign errors (file system, onnxruntime) lose their absolute paths: a user sees file
+ * names, never the server's folder layout.
+ */
 export function toProblem(error: unknown, nodeId?: string): Problem {
   if (error instanceof InfixError) return { ...error.problem, nodeId: error.problem.nodeId ?? nodeId };
   const message = error instanceof Error ? error.message : String(error);
-  return { code: "node_error", message, nodeId };
+  return { code: "node_error", message: withoutAbsolutePaths(message), nodeId };
+}
+
+/**
+ * Replaces absolute paths in a message by their last part (`open '/srv/data/input/cat.png'`
+ * → `open 'cat.png'`). URLs are left alone: a path must start the text or follow a space,
+ * quote, bracket or `=`.
+ *
+ * @example withoutAbsolutePaths("ENOENT: no such file, open '/a/b/c.png'") // → "ENOENT: no such file, open 'c.png'"
+ */
+export function withoutAbsolutePaths(message: string): string {
+  return message.replace(/(^|[\s'"`(=[])(\/[^\s'"`/:,;()[\]]+)+\/?/g, (whole, lead: string) => {
+    const parts = whole.slice(lead.length).split("/");
+    return lead + (parts.filter((part) => part !== "").at(-1) ?? "");
+  });
 }

@@ -54,6 +54,11 @@ export interface Logger {
 export interface FileAccess {
   /** Absolute path of a file in the input folder; throws if `name` escapes the folder. */
   resolveInput(name: string): string;
+  /**
+   * The bytes of a file in the input folder, read without following links (a symlink or hard
+   * link placed in the folder is refused); throws an InfixError naming the file relative to the folder.
+   */
+  readInput(name: string): Promise<Uint8Array>;
   /** Absolute path of a file in the output folder; throws if `name` escapes the folder. */
   resolveOutput(name: string): string;
   /** Writes bytes to a fresh, non-clashing name in the output (or temp) folder; returns its ref. */

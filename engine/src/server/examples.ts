@@ -1,7 +1,10 @@
-import { readdir, readFile } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { readdir } from "node:fs/promises";
+import { basename } from "node:path";
+import { readInside } from "../files/safe-path.ts";
 import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
 import type { ExampleInfo } from "./protocol.ts";
+
+const MAX_EXAMPLE_BYTES = 10 * 1024 * 1024;
 
 /** Lists and reads example workflows; the server serves them at /api/examples. */
 export interface ExamplesProvider {
@@ -19,7 +22,10 @@ export interface ExamplesProvider {
 export function folderExamples(dir: string): ExamplesProvider {
   const load = async (file: string): Promise<Workflow | null> => {
     try {
-      const parsed = WorkflowSchema.safeParse(JSON.parse(await readFile(join(dir, file), "utf8")));
+      // Example files are read like served files: no link is followed, none escapes the folder.
+      const read = await readInside(dir, file, MAX_EXAMPLE_BYTES);
+      if (!read.ok) return null;
+      const parsed = WorkflowSchema.safeParse(JSON.parse(new TextDecoder().decode(read.bytes)));
       return parsed.success ? parsed.data : null;
     } catch {
       return null;

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { z } from "zod";
-import type { Problem } from "../graph/problem.ts";
+import { withoutAbsolutePaths, type Problem } from "../graph/problem.ts";
 import type { ErrorBody } from "./protocol.ts";
 
 /** Sends the protocol's error body, `{ error, problems? }`, with a 4xx/5xx status. */
@@ -38,7 +38,16 @@ export function errorHandler(log: (message: string) => void) {
   return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
     const status = httpStatusOf(error);
-    if (status === 413) return sendError(res, 413, "the request body is larger than the server accepts");
+    if (status === 413) {
+      const limit = (error as { limit?: unknown }).limit;
+      return sendError(
+        res,
+        413,
+        typeof limit === "number"
+          ? `the request body is larger than this route's limit of ${limit} bytes`
+          : errorMessage(error),
+      );
+    }
     if (status !== undefined && status >= 400 && status < 500) {
       const type = (error as { type?: string }).type;
       return sendError(
@@ -48,7 +57,7 @@ export function errorHandler(log: (message: string) => void) {
       );
     }
     log(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    sendError(res, 500, `internal error: ${errorMessage(error)}`);
+    sendError(res, 500, `internal error: ${withoutAbsolutePaths(errorMessage(error))}`);
   };
 }
 

@@ -30,11 +30,15 @@ describe("checkRequest", () => {
     expect(checkRequest(policy, request({ ...base, origin: "http://localhost:2" }), "write")).toMatch(/cross-origin/);
     expect(checkRequest(policy, request({ ...base, origin: "null" }), "socket")).toMatch(/cross-origin/);
   });
-  it("requires the bearer token on reads and writes when an auth token is set, but not for the page", () => {
-    const guarded: SecurityPolicy = { ...policy, authToken: "s3cret" };
+  it("requires the bearer token or the page cookie on reads, writes and the page when an auth token is set", () => {
+    const guarded: SecurityPolicy = { ...policy, authToken: "s3cret", pageSession: "session" };
     expect(checkRequest(guarded, request({ host: "localhost:1" }), "read")).toMatch(/Bearer/);
     expect(checkRequest(guarded, request({ host: "localhost:1", authorization: "Bearer s3cret" }), "read")).toBeNull();
-    expect(checkRequest(guarded, request({ host: "localhost:1" }), "page")).toBeNull();
+    expect(checkRequest(guarded, request({ host: "localhost:1" }), "page")).not.toBeNull();
+    expect(
+      checkRequest(guarded, request({ host: "localhost:1", cookie: "a=b; infix_auth=session" }), "page"),
+    ).toBeNull();
+    expect(checkSocketAuth(guarded, { auth: {}, headers: { cookie: "infix_auth=session" } })).toBeNull();
     expect(checkSocketAuth(guarded, { auth: { token: "s3cret" }, headers: {} })).toBeNull();
     expect(checkSocketAuth(guarded, { auth: {}, headers: { authorization: "Bearer s3cret" } })).toBeNull();
     expect(checkSocketAuth(guarded, { auth: { token: "nope" }, headers: {} })).toMatch(/auth-token/);

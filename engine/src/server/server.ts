@@ -17,6 +17,15 @@ import type { Config, PackInfo } from "./protocol.ts";
 import { fileRoutes, RAW_BODY_ROUTES } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { DEFAULT_MAX_PIXELS } from "../runtime/image/decode.ts";
+import {
+  declaredLengthGuard,
+  DEFAULT_LIMITS,
+  jsonBodyCap,
+  jsonBodyParser,
+  workflowLimits,
+  type BoundaryLimits,
+} from "./limits.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { checkRequest, checkSocketAuth, hostPolicy, securityMiddleware, type SecurityPolicy } from "./security.ts";
 import { bridgeQueueToSockets, type InfixSocketServer } from "./socket-bridge.ts";
@@ -47,7 +56,18 @@ export interface ServerOptions {
   uploadKinds?: readonly UploadKind[];
   /** Upload cap in bytes; default 25 MiB. */
   maxUploadBytes?: number;
-  /** When set, every /api request and socket needs `Authorization: Bearer <authToken>`. */
+  /** Largest picture (width × height, read from its header) accepted at upload; default DEFAULT_MAX_PIXELS. */
+  maxImagePixels?: number;
+  /** Bytes the input folder may hold; uploads past it get 413. Default 2 GiB (see the README). */
+  inputBudgetBytes?: number;
+  /** Limits on request bodies and workflows (limits.ts); defaults in DEFAULT_LIMITS. */
+  limits?: Partial<BoundaryLimits>;
+  /** Time a request may take to arrive, headers and body; default 60 s. */
+  requestTimeoutMs?: number;
+  /**
+   * When set, every /api request, socket and page needs `Authorization: Bearer <authToken>`, or
+   * the HttpOnly cookie a browser gets by opening `/?token=<authToken>` once (security.ts).
+   */
   authToken?: string;
   /** The executor's output cache, for /api/cache. */
   cache?: CacheControl;
@@ -71,6 +91,8 @@ export interface InfixServer {
 
 export const DEFAULT_PORT = 8188;
 export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+export const DEFAULT_INPUT_BUDGET_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * Starts the Infix server: REST API and socket.io events per protocol.ts, the job queue
@@ -84,6 +106,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   const host = options.host ?? "127.0.0.1";
   const log = options.log ?? ((message: string) => console.error(message));
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const limits: BoundaryLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const token = randomBytes(24).toString("base64url");
   const files = options.files ?? (await FileStore.open(FileStore.foldersUnder(options.dataDir)));
   const queue = new JobQueue({
@@ -100,16 +123,26 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   };
 
   const requestedPort = options.port ?? DEFAULT_PORT;
-  const policy: SecurityPolicy = { csrfToken: token, authToken: options.authToken, hostAllowed: hostPolicy(host) };
+  const policy: SecurityPolicy = {
+    csrfToken: token,
+    authToken: options.authToken,
+    pageSession: randomBytes(24).toString("base64url"),
+    hostAllowed: hostPolicy(host),
+  };
 
   const app = express();
   app.disable("x-powered-by");
   app.use(securityMiddleware(policy));
   const api = express.Router();
-  // JSON bodies are workflows: generous but bounded. Uploads have their own raw parser and cap,
-  // and must reach it unparsed: a browser sends a declared `.json` kind as application/json.
-  const jsonBody = express.json({ limit: "10mb" });
+  // Limits at the boundary (limits.ts): a declared length over the route's cap is refused
+  // before the body is read; JSON bodies are scanned for depth and size before parsing, and a
+  // workflow's nodes, links and names are checked before the queue or the store see it.
+  // Uploads have their own raw parser and cap, and must reach it unparsed: a browser sends a
+  // declared `.json` kind as application/json.
+  api.use(declaredLengthGuard((req) => (RAW_BODY_ROUTES.has(req.path) ? maxUploadBytes : jsonBodyCap(limits, req))));
+  const jsonBody = jsonBodyParser(limits);
   api.use((req, res, next) => (RAW_BODY_ROUTES.has(req.path) ? next() : jsonBody(req, res, next)));
+  api.use(workflowLimits(limits));
   api.use(
     infoRoutes({
       config,
@@ -121,13 +154,30 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   );
   api.use(jobRoutes(queue));
   api.use(workflowRoutes(new WorkflowStore(join(options.dataDir, "workflows"))));
-  api.use(fileRoutes(files, maxUploadBytes, options.uploadKinds ?? []));
+  api.use(
+    fileRoutes(files, {
+      maxUploadBytes,
+      uploadKinds: options.uploadKinds ?? [],
+      maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_PIXELS,
+      inputBudgetBytes: options.inputBudgetBytes ?? DEFAULT_INPUT_BUDGET_BYTES,
+    }),
+  );
   api.use((req, res) => sendError(res, 404, `no route ${req.method} /api${req.path}`));
   app.use("/api", api);
   app.use(editorPages(options.editorDist, token));
   app.use(errorHandler(log));
 
-  const http = createHttpServer(app);
+  // A request that trickles in is cut off with 408 (Node's default waits 300 s and checks every
+  // 30 s), so slow clients cannot hold sockets.
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const http = createHttpServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 20_000),
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, requestTimeout / 4)),
+    },
+    app,
+  );
   const io: InfixSocketServer = new SocketServer(http, {
     serveClient: false,
     allowRequest: (req, callback) => {

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { ExecutionEvents } from "../execution/types.ts";
 import type { FileAccess, FileRef, ResourceKey, Resources } from "../nodes/definition.ts";
@@ -30,6 +30,7 @@ export function testFiles(root: string): FileAccess {
   let counter = 0;
   return {
     resolveInput: (name) => inside(join(root, "input"), name),
+    readInput: async (name) => new Uint8Array(await readFile(inside(join(root, "input"), name))),
     resolveOutput: (name) => inside(join(root, "output"), name),
     async writeOutput(preferredName, bytes, folder = "output"): Promise<FileRef> {
       const name = `${String(++counter).padStart(5, "0")}_${preferredName}`;

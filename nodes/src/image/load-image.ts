@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { decodeImage, floatTensor, ImageError } from "@infix/engine";
 import type { NodeDefinition, NodeInputs, RunContext } from "@infix/engine";
 import { inputError, stringInput } from "../inputs.ts";
@@ -12,7 +11,7 @@ export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".webp"];
 export async function readInputImage(ctx: Pick<RunContext, "files">, input: string, name: string) {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(ctx.files.resolveInput(name));
+    bytes = await ctx.files.readInput(name);
   } catch (error) {
     throw inputError(
       input,
@@ -58,7 +57,7 @@ export const loadImageNode: NodeDefinition = {
     ],
     isOutput: false,
   },
-  cacheKeyExtra: (inputs: NodeInputs, ctx) => fileContentHash(ctx.files.resolveInput(String(inputs.image ?? ""))),
+  cacheKeyExtra: (inputs: NodeInputs, ctx) => fileContentHash(ctx.files, String(inputs.image ?? "")),
   async run(inputs, ctx) {
     const name = stringInput(inputs, "image", { nonEmpty: true });
     const { image, alpha, hash } = await readInputImage(ctx, "image", name);

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { extname } from "node:path";
 import type { NodeDefinition, NodeInputs } from "@infix/engine";
 import { inputError, stringInput } from "../inputs.ts";
@@ -86,7 +86,7 @@ export const loadImagesNode: NodeDefinition = {
     try {
       const { names } = await picturesToLoad(inputs, ctx.files.resolveInput);
       const hashes = await Promise.all(
-        names.map(async (name) => `${name}=${contentHash(await readFile(ctx.files.resolveInput(name)))}`),
+        names.map(async (name) => `${name}=${contentHash(await ctx.files.readInput(name))}`),
       );
       return hashes.join(";");
     } catch {

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { decodeNpy, NpyFormatError } from "@infix/engine";
 import type { NodeDefinition, NodeInputs } from "@infix/engine";
 import { fileContentHash } from "../image/file-hash.ts";
@@ -53,7 +52,7 @@ export const loadLatentNode: NodeDefinition = {
     isOutput: false,
   },
   // The file's bytes, not its name, decide whether the cached output still holds.
-  cacheKeyExtra: (inputs: NodeInputs, ctx) => fileContentHash(ctx.files.resolveInput(String(inputs.file ?? ""))),
+  cacheKeyExtra: (inputs: NodeInputs, ctx) => fileContentHash(ctx.files, String(inputs.file ?? "")),
   async run(inputs, ctx) {
     const name = stringInput(inputs, "file", { nonEmpty: true });
     const channels =
@@ -62,7 +61,7 @@ export const loadLatentNode: NodeDefinition = {
         : packInput(inputs).manifest.vae.latent_channels;
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(ctx.files.resolveInput(name));
+      bytes = await ctx.files.readInput(name);
     } catch (error) {
       throw inputError(
         "file",

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { writeFileInside } from "@infix/engine";
 
 /**
  * A pack's content hash: sha256 over the names and sha256 digests of its files. Each file's
@@ -40,8 +41,8 @@ export class FileDigestCache {
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     try {
-      await mkdir(dirname(this.file), { recursive: true });
-      await writeFile(this.file, JSON.stringify(Object.fromEntries(this.entries)));
+      // Atomic, and a link placed at the file's name is replaced rather than written through.
+      await writeFileInside(dirname(this.file), basename(this.file), JSON.stringify(Object.fromEntries(this.entries)));
       this.dirty = false;
     } catch {
       // A read-only models folder just means hashing again next start.

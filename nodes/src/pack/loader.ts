@@ -1,8 +1,10 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, posix, relative, resolve } from "node:path";
 import {
+  InfixError,
   loadBertTokenizer,
   loadClipTokenizer,
+  withoutAbsolutePaths,
   readOnnxSignature,
   SessionPool,
   type FloatTensor,
@@ -42,7 +44,7 @@ export class PackLoadError extends Error {
     readonly dir: string,
     readonly problems: readonly PackProblem[],
   ) {
-    super(`model pack ${dir} cannot be used:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`);
+    super(`model pack '${basename(dir)}' cannot be used:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`);
   }
 }
 
@@ -228,6 +230,26 @@ async function tokenizerFilesOf(
   return [...complete, ...extras].map((name) => `${folder}/${name}`);
 }
 
+/**
+ * An onnxruntime failure (a bad shape, a graph file gone from disk) as a node error naming
+ * the pack, the graph and the tensors given, without the server's paths.
+ */
+export function graphRunError(packId: string, graphFile: string, feeds: Feeds, error: unknown): InfixError {
+  const reason = withoutAbsolutePaths((error instanceof Error ? error.message : String(error)).split("\n")[0]);
+  const given = Object.entries(feeds)
+    .map(([name, tensor]) => `${name} [${tensor.dims.join(",")}]`)
+    .join(", ");
+  const missing = /no such file|ENOENT|failed to load|load model/i.test(reason);
+  return new InfixError({
+    code: missing ? "pack_changed" : "graph_run_failed",
+    message: missing
+      ? `model pack '${packId}': ${graphFile} cannot be loaded (${reason}); the pack changed on disk, so check or reinstall it`
+      : `model pack '${packId}', graph ${graphFile}: onnxruntime refused the run (${reason}); inputs given: ${given}`,
+    expected: missing ? undefined : "inputs with the shapes the graph declares (docs/model-pack.md)",
+    found: given,
+  });
+}
+
 class LoadedPack implements ModelPack {
   private clip?: Promise<TextTokenizer>;
   private bert?: Promise<TextTokenizer>;
@@ -249,7 +271,13 @@ class LoadedPack implements ModelPack {
 
   async run(graph: GraphName, feeds: Feeds, signal?: AbortSignal): Promise<Record<string, FloatTensor>> {
     const path = this.graphPath(graph);
-    const outputs = await this.pool.run(path, feeds, { signal, floatType: this.manifest.dtypes[graph] ?? "float32" });
+    let outputs;
+    try {
+      outputs = await this.pool.run(path, feeds, { signal, floatType: this.manifest.dtypes[graph] ?? "float32" });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw graphRunError(this.id, relative(this.dir, path), feeds, error);
+    }
     const floats: Record<string, FloatTensor> = {};
     for (const [name, tensor] of Object.entries(outputs)) {
       if (!(tensor.data instanceof Float32Array))

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SessionPool } from "@infix/engine";
+import { InfixError, SessionPool } from "@infix/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackLoadError } from "./loader.ts";
 import { PACKS, PackRegistry, UnknownPackError } from "./registry.ts";
@@ -82,15 +82,59 @@ describe("PackRegistry", () => {
     await expect(packs.get("broken")).rejects.toBeInstanceOf(PackLoadError);
   });
 
-  it("sees a repaired pack after refresh", async () => {
+  it("sees a repaired pack as soon as its folder changes", async () => {
     const dir = join(root, "models2");
     await writeStubPack(join(dir, "later"), stubManifest(), { omit: ["vae_decoder.onnx"] });
     const packs = new PackRegistry({ modelsDir: dir, pool, tinyPackDir: false });
     await expect(packs.get("later")).rejects.toBeInstanceOf(PackLoadError);
+    await expect(packs.get("later")).rejects.toBeInstanceOf(PackLoadError); // unchanged: the failure is kept
     await writeStubPack(join(dir, "later"), stubManifest());
-    await expect(packs.get("later")).rejects.toBeInstanceOf(PackLoadError); // cached failure
-    packs.refresh();
     await expect(packs.get("later")).resolves.toMatchObject({ id: "later" });
+  });
+
+  it("notices a pack corrupted or deleted on disk, drops its sessions and reports it, while other packs work", async () => {
+    const dir = join(root, "models3");
+    await writeStubPack(join(dir, "victim"), stubManifest());
+    await writeStubPack(join(dir, "other"), stubManifest());
+    const ownPool = new SessionPool();
+    const packs = new PackRegistry({ modelsDir: dir, pool: ownPool, tinyPackDir: false });
+    const victim = await packs.get("victim");
+    await victim.run("vae_decoder", { latent_sample: { dims: [1, 4, 2, 2], data: new Float32Array(16) } });
+    expect(ownPool.isLoaded(join(dir, "victim", "vae_decoder.onnx"))).toBe(true);
+    await writeFile(join(dir, "victim", "unet.onnx"), "not an onnx graph any more");
+    await expect(packs.get("victim")).rejects.toThrow(/unet\.onnx/);
+    expect(ownPool.isLoaded(join(dir, "victim", "vae_decoder.onnx"))).toBe(false);
+    await rm(join(dir, "victim"), { recursive: true });
+    await expect(packs.get("victim")).rejects.toBeInstanceOf(UnknownPackError);
+    await expect(packs.get("other")).resolves.toMatchObject({ id: "other" });
+  });
+
+  it("regenerates a broken embedded pack", async () => {
+    const dir = join(root, "embedded-regen");
+    let builds = 0;
+    const tinyPackDir = async () => {
+      if (!(await stat(join(dir, "manifest.json")).catch(() => null))) {
+        builds++;
+        await writeStubPack(dir, stubManifest({ name: "regenerated" }));
+      }
+      return dir;
+    };
+    const packs = new PackRegistry({ modelsDir: join(root, "none"), pool, tinyPackDir });
+    await packs.get("tiny");
+    await rm(join(dir, "unet.onnx"));
+    await expect(packs.get("tiny")).resolves.toMatchObject({ id: "tiny", embedded: true });
+    expect(builds).toBe(2);
+  });
+
+  it("turns an onnxruntime failure into a node error naming the pack, the graph and the tensors", async () => {
+    const pack = await registry().get("good");
+    const error = await pack
+      .run("vae_decoder", { latents: { dims: [4], data: new Float32Array(4) } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InfixError);
+    expect((error as InfixError).problem).toMatchObject({ code: "graph_run_failed", found: "latents [4]" });
+    expect((error as Error).message).toMatch(/model pack 'good', graph vae_decoder\.onnx: onnxruntime refused the run/);
+    expect((error as Error).message).not.toContain(root);
   });
 
   it("offers the generated tiny pack by default", async () => {

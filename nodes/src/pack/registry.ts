@@ -1,5 +1,5 @@
-import { readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { lstat, readdir, rm, stat } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { resourceKey, SessionPool } from "@infix/engine";
 import { FileDigestCache } from "./content-hash.ts";
 import {
@@ -81,6 +81,8 @@ export class PackRegistry {
   readonly pool: SessionPool;
   private readonly digestCache: FileDigestCache;
   private readonly loads = new Map<string, Promise<ModelPack>>();
+  /** What each pack's folder looked like when its load started (names, sizes, mtimes, inodes). */
+  private readonly fingerprints = new Map<string, string>();
   private readonly failedLoads = new WeakSet<Promise<ModelPack>>();
   /** Per pack id, the callers of `get` waiting on its import. */
   private readonly importListeners = new Map<string, Set<(event: SourceImportProgress) => void>>();
@@ -138,8 +140,10 @@ export class PackRegistry {
   }
 
   /**
-   * The pack with this id, loaded once; rejects with PackLoadError or UnknownPackError. A
-   * diffusers folder is imported first when needed; `onImportProgress` hears that import's
+   * The pack with this id, loaded once and re-loaded when its folder changes on disk (a file
+   * replaced, removed or corrupted: its sessions are dropped, and the next load reports what is
+   * wrong); rejects with PackLoadError or UnknownPackError. A broken embedded pack is regenerated.
+   * A diffusers folder is imported first when needed; `onImportProgress` hears that import's
    * events (every caller waiting on it does, whoever started it).
    */
   async get(
@@ -171,19 +175,53 @@ export class PackRegistry {
 
   private async load(id: string): Promise<ModelPack> {
     const cached = this.loads.get(id);
-    if (cached) return cached;
+    if (cached) {
+      const folder = (await this.scan()).get(id);
+      const now = folder ? await folderFingerprint(folder.dir) : "";
+      if (now === this.fingerprints.get(id)) return cached;
+      await this.forget(id, folder);
+    }
     const folders = await this.scan();
     const folder = folders.get(id);
     if (!folder) throw new UnknownPackError(id, [...folders.keys()]);
     // Another caller may have started the same load while we scanned.
     const again = this.loads.get(id);
     if (again) return again;
-    const load = (folder.diffusers ? this.importDiffusersFolder(id, folder.dir) : Promise.resolve(folder.dir)).then(
-      (dir) => loadPack(dir, { id, embedded: folder.embedded, pool: this.pool, digestCache: this.digestCache }),
-    );
+    const fingerprint = folderFingerprint(folder.dir);
+    const load = fingerprint.then(async (before) => {
+      this.fingerprints.set(id, before);
+      try {
+        const dir = folder.diffusers ? await this.importDiffusersFolder(id, folder.dir) : folder.dir;
+        return await loadPack(dir, {
+          id,
+          embedded: folder.embedded,
+          pool: this.pool,
+          digestCache: this.digestCache,
+        });
+      } catch (error) {
+        if (!folder.embedded || this.tinyRegenerated) throw error;
+        // The embedded pack is ours: a broken one (a file deleted or corrupted) is rebuilt once.
+        this.tinyRegenerated = true;
+        await rm(folder.dir, { recursive: true, force: true });
+        this.loads.delete(id);
+        this.folders = undefined;
+        return this.load(id);
+      }
+    });
     this.loads.set(id, load);
     load.catch(() => this.failedLoads.add(load));
     return load;
+  }
+
+  private tinyRegenerated = false;
+
+  /** Drops a pack whose folder changed: its load, its sessions, and the folder scan. */
+  private async forget(id: string, folder: { dir: string; embedded: boolean } | undefined): Promise<void> {
+    this.loads.delete(id);
+    this.fingerprints.delete(id);
+    this.folders = undefined;
+    this.tinyRegenerated = false;
+    if (folder) await this.pool.dropUnder(folder.dir);
   }
 
   /** Forgets the folder scan and failed loads, so added or repaired packs are seen. */
@@ -250,7 +288,7 @@ export class PackRegistry {
           embedded: false,
           controlnets: [],
           attentionControl: false,
-          error: `the folder ${dir} has the embedded pack's id '${name}'; rename the folder to use it`,
+          error: `the folder '${basename(dir)}' has the embedded pack's id '${name}'; rename the folder to use it`,
         });
         continue;
       }
@@ -274,6 +312,28 @@ function listingOf(pack: ModelPack): PackListing {
     attentionControl: manifest.unet.attention_control,
     ...(manifest.source !== undefined && { source: manifest.source }),
   };
+}
+
+/**
+ * Names, sizes, mtimes and inodes of every file under a pack folder (a few dozen stat calls),
+ * so a replaced, removed or rewritten file is noticed without hashing gigabytes again.
+ * "" when the folder is gone.
+ */
+async function folderFingerprint(dir: string): Promise<string> {
+  let entries;
+  try {
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return "";
+  }
+  const lines: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const info = await lstat(path).catch(() => null);
+    if (info) lines.push(`${path}:${info.size}:${info.mtimeMs}:${info.ino}`);
+  }
+  return lines.sort().join("\n");
 }
 
 async function isFile(path: string): Promise<boolean> {

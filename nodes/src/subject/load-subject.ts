@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import type { NodeDefinition } from "@infix/engine";
 import { fileContentHash } from "../image/file-hash.ts";
 import { inputError, stringInput } from "../inputs.ts";
@@ -29,13 +28,13 @@ export const loadSubjectNode: NodeDefinition = {
     outputs: [{ name: "subject", type: "SUBJECT" }],
     isOutput: false,
   },
-  cacheKeyExtra: (inputs, ctx) => fileContentHash(ctx.files.resolveInput(String(inputs.file ?? ""))),
+  cacheKeyExtra: (inputs, ctx) => fileContentHash(ctx.files, String(inputs.file ?? "")),
   async run(inputs, ctx) {
     const pack = packInput(inputs);
     const name = stringInput(inputs, "file", { nonEmpty: true });
     let text: string;
     try {
-      text = await readFile(ctx.files.resolveInput(name), "utf8");
+      text = new TextDecoder().decode(await ctx.files.readInput(name));
     } catch (error) {
       throw inputError(
         "file",

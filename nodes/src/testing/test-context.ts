@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { emptyWorkflow, InfixError, toProblem } from "@infix/engine";
@@ -63,6 +63,7 @@ export function createTestContext(resources: Map<string, unknown> = new Map(), n
     log: { info: () => undefined, warn: () => undefined },
     files: {
       resolveInput: (name) => inside(folders.input, name),
+      readInput: async (name) => new Uint8Array(readFileSync(inside(folders.input, name))),
       resolveOutput: (name) => inside(folders.output, name),
       async writeOutput(preferredName, bytes, folder = "output"): Promise<FileRef> {
         // Non-clashing like the real file store: a counter before the extension.

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { headerOnlyPng } from "../../testing/header-only-png.ts";
 import { decodeImage } from "./decode.ts";
 import { encodePng } from "./encode.ts";
 import { ImageError, type RgbImage } from "./rgb-image.ts";
@@ -85,6 +86,12 @@ describe("decodeImage / encodePng", () => {
     expect((error as ImageError).code).toBe("too-large");
     expect((error as Error).message).toMatch(/100×50/);
     await expect(decodeImage(png, { maxPixels: 5000 })).resolves.toBeDefined();
+  });
+
+  it("refuses a decompression bomb by its header under the default 4096² budget", async () => {
+    const error = await decodeImage(headerOnlyPng(8192, 8192)).catch((e: unknown) => e);
+    expect((error as ImageError).code).toBe("too-large");
+    expect((error as Error).message).toMatch(/8192×8192 pixels, over the limit of 16777216/);
   });
 
   it("refuses to encode data of the wrong length", async () => {

@@ -11,13 +11,18 @@ export interface DecodedImage {
 }
 
 export interface DecodeOptions {
-  /** Largest accepted width · height; default 64 megapixels. */
+  /** Largest accepted width · height; default DEFAULT_MAX_PIXELS (16 Mi pixels, 4096×4096). */
   maxPixels?: number;
   /** How errors name the input (e.g. `"dog.png" in the input folder`); bytes default to "the N-byte upload". */
   label?: string;
 }
 
-export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+/**
+ * The pixel budget of a decoded picture: 4096×4096. An 8192×8192 RGBA PNG of 275 KB cost
+ * 2.7 GB on its way through Load Image and Preview Image (issue 14); BLIP-Diffusion works at
+ * 512², so a picture this large is only ever scaled down.
+ */
+export const DEFAULT_MAX_PIXELS = 4096 * 4096;
 
 /**
  * Decodes an image file (bytes or a path), applying its EXIF orientation and converting to

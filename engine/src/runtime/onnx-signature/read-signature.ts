@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { BufferProtoReader, FileProtoReader, ProtoFormatError, WireType } from "./proto-reader.ts";
 
 /**
@@ -56,7 +57,7 @@ export class OnnxSignatureError extends Error {
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`${path}: not a readable ONNX model (${reason})`);
+    super(`${basename(path)}: not a readable ONNX model (${reason})`);
   }
 }
 

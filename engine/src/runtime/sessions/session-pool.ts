@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { FloatTensor, IntTensor } from "../tensor.ts";
 import { readOnnxSignature } from "../onnx-signature/read-signature.ts";
@@ -72,6 +72,8 @@ interface PoolEntry {
   bytes: number;
   users: number;
   lastUsed: number;
+  /** Dropped by dropUnder while a run held it: released when that run ends. */
+  dropped?: boolean;
 }
 
 const DEFAULT_BUDGET_BYTES = 8 * 1024 ** 3;
@@ -115,6 +117,7 @@ export class SessionPool {
     } finally {
       entry.users--;
       entry.lastUsed = ++this.useClock;
+      if (entry.dropped && entry.users === 0) await releaseSession(entry);
       // Room made for loads while this run held its session is taken back now; the graph
       // just used stays, so a lone graph over budget is not reloaded on every run.
       await this.evictOverBudget(0, entry);
@@ -142,6 +145,23 @@ export class SessionPool {
   /** Whether the graph at `path` has a session (loaded or loading). */
   isLoaded(path: string): boolean {
     return this.entries.has(resolve(path));
+  }
+
+  /**
+   * Forgets every session of a graph under `dir` (a model pack that changed or vanished on
+   * disk): the next run loads the graph afresh. Idle sessions are released now, busy ones when
+   * their run ends.
+   *
+   * @example await pool.dropUnder("/models/blip-diffusion");
+   */
+  async dropUnder(dir: string): Promise<void> {
+    const root = resolve(dir) + sep;
+    for (const entry of [...this.entries.values()]) {
+      if (!entry.path.startsWith(root)) continue;
+      this.entries.delete(entry.path);
+      if (entry.users === 0) await releaseSession(entry);
+      else entry.dropped = true;
+    }
   }
 
   /** Releases every idle session (all of them when no run is in flight). */
@@ -223,6 +243,14 @@ export class SessionPool {
     } catch {
       // A session that failed to load has nothing to release.
     }
+  }
+}
+
+async function releaseSession(entry: PoolEntry): Promise<void> {
+  try {
+    await (await entry.session).release();
+  } catch {
+    // A session that failed to load has nothing to release.
   }
 }
 

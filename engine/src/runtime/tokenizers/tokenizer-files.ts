@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 /** Reading a tokenizer folder: which files exist, JSON with the file named in errors. */
 
@@ -9,7 +9,7 @@ export class TokenizerLoadError extends Error {
     readonly dir: string,
     readonly reason: string,
   ) {
-    super(`tokenizer folder ${dir}: ${reason}`);
+    super(`tokenizer folder '${basename(dir)}': ${reason}`);
   }
 }
 

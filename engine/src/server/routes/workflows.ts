@@ -1,6 +1,6 @@
 import { Router } from "express";
 import type { WorkflowStore } from "../../files/workflow-store.ts";
-import { checkWorkflowName } from "../../files/workflow-store.ts";
+import { checkWorkflowName, WorkflowFolderError } from "../../files/workflow-store.ts";
 import { WorkflowSchema } from "../../graph/workflow.ts";
 import { parseBody, sendError } from "../http-errors.ts";
 
@@ -28,7 +28,12 @@ export function workflowRoutes(store: WorkflowStore): Router {
   router.put("/workflows/:name", async (req, res) => {
     const workflow = parseBody(res, WorkflowSchema, req.body);
     if (!workflow) return;
-    res.json(await store.save(req.params.name, workflow));
+    try {
+      res.json(await store.save(req.params.name, workflow));
+    } catch (error) {
+      if (error instanceof WorkflowFolderError) return sendError(res, 409, error.message);
+      throw error;
+    }
   });
 
   router.get("/workflows/:name/versions", async (req, res) => {

@@ -1,0 +1,346 @@
+import { spawn } from "node:child_process";
+import {
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { join } from "node:path";
+import { io as connect, type Socket } from "socket.io-client";
+import { closeClients, exchange, type Exchange } from "./client.ts";
+import { nextFuzzCase, seededRandom, slowWorkflow, trivialWorkflow } from "./fuzz-cases.ts";
+import { startSoakServer, type LoopDelay, type SoakServer } from "./server-process.ts";
+import { emptyCounts, formatSoakTable, soakGoals, type SoakCounts, type SoakGoal } from "./stats.ts";
+
+/**
+ * The soak: a real server (its own process, 127.0.0.1 only) under fuzz, link, load and fault
+ * scenarios at once for a bounded time, every loop stopping by itself at the deadline. See
+ * README "Soak". Used by `npm run soak -- --minutes N` and, shortened, by soak.test.ts.
+ */
+export interface SoakOptions {
+  seconds: number;
+  /** socket.io clients submitting, cancelling and reconnecting; default 20. */
+  clients?: number;
+  /** kill -9 the server once, half-way, and restart it on the same data folder; default true. */
+  faults?: boolean;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface SoakReport {
+  counts: SoakCounts;
+  goals: SoakGoal[];
+  table: string;
+  passed: boolean;
+}
+
+/** A file's content that only exists outside the served folders: seeing it in an answer is an escape. */
+const MARKER = "SOAK-OUTSIDE-SECRET-7f3a";
+const HANG_MS = 10_000;
+const WATCHDOG_MS = 10_000;
+
+type JobClient = { socket: Socket; own: string[] };
+
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const log = options.log ?? (() => undefined);
+  const counts = emptyCounts();
+  const random = seededRandom(options.seed ?? 14);
+  const base = mkdtempSync(join(tmpdir(), "infix-soak-"));
+  const dataDir = join(base, "data");
+  const outside = join(base, "outside");
+  const outsideFile = join(outside, "file.txt");
+  plantLinks(dataDir, outside);
+  const outsideBefore = snapshot(outside);
+  const flipper = spawn(
+    process.execPath,
+    ["-e", FLIPPER, join(dataDir, "input", "race"), outside, String(options.seconds * 1000)],
+    {
+      stdio: "ignore",
+    },
+  );
+
+  let server: SoakServer = await startSoakServer(dataDir);
+  let restarting = false;
+  let earlierLoopDelay: LoopDelay | undefined;
+  const deadline = Date.now() + options.seconds * 1000;
+  const running = () => Date.now() < deadline;
+  const accepted = new Set<string>();
+  const finished = new Set<string>();
+  const sockets: Socket[] = [];
+  const driverDelay = monitorEventLoopDelay({ resolution: 5 });
+  driverDelay.enable();
+  const memoryTimer = setInterval(() => {
+    const rss = server.rss();
+    if (rss > 0) counts.memory.push(rss);
+  }, 250);
+  counts.memory.push(server.rss());
+
+  const record = (result: Exchange, path: string): Exchange => {
+    if (!result.ok) {
+      if (!restarting) {
+        if (result.failure === "hang") counts.hangs++;
+        else counts.resets++;
+        log(`${result.failure}: ${path}: ${result.message}`);
+      }
+      return result;
+    }
+    counts.statuses.set(result.status, (counts.statuses.get(result.status) ?? 0) + 1);
+    if (result.status >= 500) {
+      counts.serverErrors++;
+      log(`${result.status}: ${path}: ${result.body.slice(0, 300)}`);
+    }
+    if (!path.startsWith("/api/uploads")) counts.latencies.push(result.ms);
+    return result;
+  };
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    record(
+      await exchange(server.port, method, path, {
+        headers: { "x-infix-token": server.token, "content-type": "application/json", ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        hangMs: HANG_MS,
+      }),
+      path,
+    );
+  const submit = async (workflow: Record<string, unknown>, clientId?: string): Promise<string | undefined> => {
+    const res = await call("POST", "/api/jobs", { workflow, clientId });
+    if (!res.ok || res.status !== 201) return undefined;
+    const id = (JSON.parse(res.body) as { job: { id: string } }).job.id;
+    accepted.add(id);
+    counts.jobsSubmitted++;
+    return id;
+  };
+  const openSocket = (): Socket => {
+    const socket = connect(server.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    for (const name of ["job:succeeded", "job:failed", "job:cancelled"] as const) {
+      socket.on(name, (event: { jobId: string }) => finished.add(event.jobId));
+    }
+    sockets.push(socket);
+    return socket;
+  };
+
+  const loadClient = async (client: JobClient) => {
+    while (running()) {
+      if (!client.socket.connected || random() < 0.03) {
+        client.socket.close();
+        client.socket = openSocket();
+      }
+      const id = await submit(
+        random() < 0.3 ? slowWorkflow(5) : trivialWorkflow(Math.floor(random() * 1e6)),
+        client.socket.id,
+      );
+      if (id) client.own.push(id);
+      if (client.own.length > 0 && random() < 0.15) {
+        await call("POST", `/api/jobs/${client.own[Math.floor(random() * client.own.length)]}/cancel`);
+      }
+      if (random() < 0.1) await call("GET", "/api/jobs");
+      await pause(20 + random() * 80);
+    }
+  };
+  const fuzzer = async () => {
+    while (running()) {
+      const fuzz = nextFuzzCase(random, server.token, outsideFile);
+      counts.fuzzCases++;
+      const res = record(
+        await exchange(server.port, fuzz.method, fuzz.path, {
+          headers: fuzz.headers,
+          body: fuzz.body,
+          hangMs: HANG_MS,
+        }),
+        fuzz.path,
+      );
+      if (res.ok && res.body.includes(MARKER)) {
+        if (fuzz.kind === "traversal") counts.traversalSuccesses++;
+        else counts.linkSuccesses++;
+        log(`escape: ${fuzz.method} ${fuzz.path} → ${res.status}`);
+      }
+      await pause(5);
+    }
+  };
+  const linkProber = async () => {
+    const paths = [
+      "/api/files/input/race/file.txt",
+      "/api/files/input/link-out.txt",
+      "/api/files/input/link-dir/file.txt",
+      "/api/files/input/hard.txt",
+      "/api/workflows/linked",
+      "/api/workflows/linked/versions/1",
+    ];
+    while (running()) {
+      for (const path of paths) {
+        const res = await call("GET", path);
+        if (res.ok && res.body.includes(MARKER)) {
+          counts.linkSuccesses++;
+          log(`link escape: ${path}`);
+        }
+      }
+      await call("PUT", "/api/workflows/linked", trivialWorkflow(5));
+      await pause(10);
+    }
+  };
+  const watchdog = async () => {
+    while (running()) {
+      const started = Date.now();
+      const id = await submit(trivialWorkflow(-Math.floor(random() * 1e6)));
+      if (id && !restarting) {
+        const done = await waitFor(async () => {
+          if (finished.has(id)) return true;
+          const res = await call("GET", `/api/jobs/${id}`);
+          return res.ok && res.status === 200 && /"status":"(succeeded|failed|cancelled)"/.test(res.body);
+        }, WATCHDOG_MS);
+        if (!done && !restarting) {
+          counts.queueStalls++;
+          log(`watchdog: job ${id} not finished after ${WATCHDOG_MS} ms`);
+        }
+      }
+      await pause(Math.max(0, 1000 - (Date.now() - started)));
+    }
+  };
+  const fault = async () => {
+    if (options.faults === false) return;
+    await pause(options.seconds * 500);
+    if (!running()) return;
+    restarting = true;
+    log("fault: kill -9");
+    const port = server.port;
+    const before = server.loopDelay();
+    await server.killHard();
+    earlierLoopDelay = before;
+    server = await startSoakServer(dataDir, port);
+    counts.faults++;
+    // Give in-flight requests that were cut by the kill time to settle before counting resets again.
+    await pause(500);
+    restarting = false;
+  };
+
+  const clients: JobClient[] = Array.from({ length: options.clients ?? 20 }, () => ({ socket: openSocket(), own: [] }));
+  const observer = { socket: openSocket(), own: [] as string[] };
+  // Finished jobs also from the history (newest 100): events sent while no socket listened
+  // (right after a restart) would otherwise be missed and the job miscounted as lost.
+  const markFinished = (body: string) => {
+    for (const match of body.matchAll(/"id":"([^"]+)","status":"(succeeded|failed|cancelled)"/g))
+      finished.add(match[1]);
+  };
+  const keepObserver = async () => {
+    while (running()) {
+      if (!observer.socket.connected && !restarting) observer.socket = openSocket();
+      if (!restarting) {
+        const res = await call("GET", "/api/jobs");
+        if (res.ok) markFinished(res.body);
+      }
+      await pause(250);
+    }
+  };
+  try {
+    await Promise.all([
+      ...clients.map(loadClient),
+      fuzzer(),
+      fuzzer(),
+      linkProber(),
+      watchdog(),
+      fault(),
+      keepObserver(),
+    ]);
+    // Drain: every accepted job must reach an end (succeeded, failed or cancelled).
+    await waitFor(async () => {
+      const res = await call("GET", "/api/jobs");
+      return res.ok && !/"status":"(queued|running)"/.test(res.body);
+    }, 60_000);
+    for (const id of accepted) {
+      if (finished.has(id)) continue;
+      const res = await call("GET", `/api/jobs/${id}`);
+      if (res.ok && res.status === 200 && /"status":"(succeeded|failed|cancelled)"/.test(res.body)) finished.add(id);
+      else log(`lost: job ${id} (${res.ok ? res.status : res.failure})`);
+    }
+    counts.jobsFinished = [...accepted].filter((id) => finished.has(id)).length;
+    counts.jobsLost = accepted.size - counts.jobsFinished;
+    // Writes through links: the outside folder must be exactly as it was.
+    const outsideAfter = snapshot(outside);
+    if (outsideAfter !== outsideBefore) {
+      counts.linkSuccesses++;
+      log(`the outside folder changed:\n${outsideBefore}\n→\n${outsideAfter}`);
+    }
+    counts.memory.push(server.rss());
+    counts.loopDelay = worstOf(server.loopDelay(), earlierLoopDelay);
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    counts.driverLoopDelay = {
+      p50: ms(driverDelay.percentile(50)),
+      p99: ms(driverDelay.percentile(99)),
+      max: ms(driverDelay.max),
+    };
+  } finally {
+    clearInterval(memoryTimer);
+    driverDelay.disable();
+    for (const socket of sockets) socket.close();
+    flipper.kill();
+    await server.stop();
+    closeClients();
+    rmSync(base, { recursive: true, force: true });
+  }
+  const goals = soakGoals(counts);
+  return { counts, goals, table: formatSoakTable(goals), passed: goals.every((goal) => goal.met) };
+}
+
+function worstOf(a: LoopDelay, b: LoopDelay | undefined): LoopDelay {
+  if (!b) return a;
+  return { p50: Math.max(a.p50, b.p50), p99: Math.max(a.p99, b.p99), max: Math.max(a.max, b.max) };
+}
+
+/** Links placed in the server's folders before it starts: each one must never be followed. */
+function plantLinks(dataDir: string, outside: string): void {
+  mkdirSync(join(outside, "sub"), { recursive: true });
+  writeFileSync(join(outside, "file.txt"), MARKER);
+  writeFileSync(join(outside, "1.json"), JSON.stringify({ ...trivialWorkflow(0), name: MARKER }));
+  mkdirSync(join(dataDir, "input", "race"), { recursive: true });
+  mkdirSync(join(dataDir, "workflows"), { recursive: true });
+  writeFileSync(join(dataDir, "input", "race", "file.txt"), "inside");
+  symlinkSync(join(outside, "file.txt"), join(dataDir, "input", "link-out.txt"));
+  symlinkSync(outside, join(dataDir, "input", "link-dir"));
+  linkSync(join(outside, "file.txt"), join(dataDir, "input", "hard.txt"));
+  symlinkSync(outside, join(dataDir, "workflows", "linked"));
+}
+
+/** Names, sizes and contents of a folder's files, to notice any write that landed there. */
+function snapshot(folder: string): string {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      return `${path}:${readFileSync(path, "latin1")}`;
+    })
+    .sort()
+    .join("\n");
+}
+
+/** Flips <flip> between a real folder and a symlink to <outside> until <ms> pass (or it is killed). */
+const FLIPPER = `
+const fs = require("node:fs");
+const [flip, outside, ms] = process.argv.slice(1);
+const real = flip + ".real";
+const end = Date.now() + Number(ms);
+while (Date.now() < end) {
+  for (let i = 0; i < 20; i++) {
+    fs.renameSync(flip, real); fs.symlinkSync(outside, flip);
+    fs.unlinkSync(flip); fs.renameSync(real, flip);
+  }
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+}`;
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` every 20 ms until it holds (true) or `ms` pass (false). */
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await pause(20);
+  }
+  return false;
+}

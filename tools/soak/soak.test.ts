@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { runSoak } from "./run-soak.ts";
+
+/**
+ * The short soak of `npm test`: 40 s of fuzz, links, load (10 socket.io clients) and one
+ * kill -9 against a real server on 127.0.0.1. It asserts the goals that do not depend on the
+ * machine's speed; latency is printed (and judged by `npm run soak`), not asserted here.
+ */
+describe("soak (short)", () => {
+  it("keeps every goal: no escapes, no 5xx, the queue moving, no resets or hangs, no job lost", async () => {
+    const failures: string[] = [];
+    const report = await runSoak({ seconds: 40, clients: 10, faults: true, log: (line) => failures.push(line) });
+    console.log(report.table);
+    const { counts } = report;
+    expect(failures.filter((line) => !line.startsWith("fault:"))).toEqual([]);
+    expect(counts.fuzzCases).toBeGreaterThan(50);
+    expect(counts.jobsSubmitted).toBeGreaterThan(20);
+    expect(counts.faults).toBe(1);
+    expect({
+      linkSuccesses: counts.linkSuccesses,
+      traversalSuccesses: counts.traversalSuccesses,
+      serverErrors: counts.serverErrors,
+      queueStalls: counts.queueStalls,
+      resets: counts.resets,
+      hangs: counts.hangs,
+      jobsLost: counts.jobsLost,
+    }).toEqual({
+      linkSuccesses: 0,
+      traversalSuccesses: 0,
+      serverErrors: 0,
+      queueStalls: 0,
+      resets: 0,
+      hangs: 0,
+      jobsLost: 0,
+    });
+  }, 180_000);
+});
