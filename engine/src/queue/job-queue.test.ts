@@ -73,6 +73,19 @@ describe("JobQueue", () => {
     expect(queue.state().jobs).toEqual([]);
   });
 
+  it("admits nothing it cannot journal: a too-deep workflow is refused and the queue goes on", async () => {
+    const { queue } = openQueue();
+    const deep: Record<string, unknown> = {};
+    let cursor = deep;
+    for (let level = 0; level < 20_000; level++) cursor = cursor.d = {};
+    const workflow = { ...scriptedWorkflow({ a: "Ok" }), editor: { nodes: {}, groups: [], notes: [], deep } };
+    const refused = queue.submit({ workflow });
+    expect(refused).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/nested too deeply/) });
+    expect(queue.state().jobs).toEqual([]);
+    const next = submitOk(queue, { b: "Ok" });
+    await until(() => queue.get(next)?.status === "succeeded");
+  });
+
   it("runs one job at a time, in order, with front jumping the line", async () => {
     const { queue, executor } = openQueue();
     const first = submitOk(queue, { w1: "Wait" });

@@ -31,7 +31,7 @@ export interface JobQueueOptions {
 
 /** Outcome of a queue operation on one job: the job, or why not (HTTP status and message). */
 export type QueueResult<T> =
-  { ok: true; value: T } | { ok: false; status: 400 | 404 | 409; error: string; problems?: Problem[] };
+  { ok: true; value: T } | { ok: false; status: 400 | 404 | 409 | 503; error: string; problems?: Problem[] };
 
 /** The error given to a job that was running when the server stopped. */
 export const SERVER_STOPPED_PROBLEM: Problem = {
@@ -51,6 +51,7 @@ export class JobQueue {
   private readonly journal: QueueJournal;
   private readonly executor: WorkflowExecutor;
   private readonly historyLimit: number;
+  private readonly log: (message: string) => void;
   private paused: boolean;
   private running: Entry | null = null;
   private runningDone: Promise<void> = Promise.resolve();
@@ -77,10 +78,11 @@ export class JobQueue {
   constructor(options: JobQueueOptions) {
     this.executor = options.executor;
     this.historyLimit = options.historyLimit ?? 100;
+    this.log = options.log ?? console.warn;
     const { journal, state } = QueueJournal.open(options.journalPath);
     this.journal = journal;
     if (state.skippedLines > 0) {
-      (options.log ?? console.warn)(
+      this.log(
         `queue journal ${options.journalPath}: skipped ${state.skippedLines} unreadable line(s) (a write cut short by a crash)`,
       );
     }
@@ -134,9 +136,26 @@ export class JobQueue {
       targets: request.targets,
       nodes,
     };
-    const entry: Entry = { job, position: request.front ? this.nextFront-- : this.nextBack++ };
+    // Admission is atomic: the job joins the queue only once its journal line is written. A
+    // workflow that cannot be serialised (nested deeper than JSON.stringify's stack allows) or
+    // a failed write leaves no trace, so nothing half-admitted can block the queue.
+    const position = request.front ? this.nextFront : this.nextBack;
+    let line: string;
+    try {
+      line = QueueJournal.serialise({ type: "job", job, position });
+    } catch (error) {
+      return { ok: false, status: 400, error: `the job cannot be stored: ${unstorableReason(error)}` };
+    }
+    try {
+      this.journal.appendLine(line);
+    } catch (error) {
+      return { ok: false, status: 503, error: `the job could not be written to the queue journal: ${String(error)}` };
+    }
+    if (request.front) this.nextFront--;
+    else this.nextBack++;
+    const entry: Entry = { job, position };
     this.entries.set(job.id, entry);
-    this.record(entry);
+    this.compactIfDue();
     this.emit({ name: "job:queued", payload: summarise(job) });
     this.emitQueue();
     this.pump();
@@ -327,9 +346,22 @@ export class JobQueue {
     this.append({ type: "job", job: entry.job, position: entry.position });
   }
 
+  /**
+   * Journals a change to a job already admitted. A failure here (a full disk) is logged and the
+   * queue goes on in memory: the job's state is right, only its restart copy lags.
+   */
   private append(record: JournalRecord): void {
     if (this.closed) return;
-    this.journal.append(record);
+    try {
+      this.journal.append(record);
+    } catch (error) {
+      this.log(`queue journal: could not record a change (${String(error)}); the queue goes on in memory`);
+      return;
+    }
+    this.compactIfDue();
+  }
+
+  private compactIfDue(): void {
     if (this.journal.needsCompaction(this.entries.size)) {
       const jobs = new Map([...this.entries].map(([id, e]) => [id, { job: e.job, position: e.position }]));
       this.journal.compact(snapshotRecords({ paused: this.paused, jobs }));
@@ -349,6 +381,13 @@ export class JobQueue {
       }
     }
   }
+}
+
+/** Why a job could not be serialised, in words a user can act on. */
+function unstorableReason(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message))
+    return "its data is nested too deeply (flatten the workflow's editor data or node inputs)";
+  return error instanceof Error ? error.message : String(error);
 }
 
 function notFound(id: string): QueueResult<never> {

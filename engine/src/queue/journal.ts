@@ -63,7 +63,17 @@ export class QueueJournal {
    * only loses the newest change, and a torn one is skipped at replay).
    */
   append(record: JournalRecord): void {
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    this.appendLine(QueueJournal.serialise(record));
+  }
+
+  /** One record as its journal line; throws (RangeError) for data nested deeper than the stack allows. */
+  static serialise(record: JournalRecord): string {
+    return `${JSON.stringify(record)}\n`;
+  }
+
+  /** Appends a line made by {@link QueueJournal.serialise}. */
+  appendLine(line: string): void {
+    writeSync(this.fd, line);
     this.appendsSinceCompaction += 1;
   }
 
