@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { toProblem, type Problem } from "../graph/problem.ts";
 import type { PreviewImage } from "../nodes/definition.ts";
 import type { ExecutionResult, WorkflowExecutor } from "../execution/types.ts";
-import type { Job, JobSummary, NodeRunState, QueueState, SubmitJob } from "../server/protocol.ts";
+import type { Job, JobSummary, NodeRunState, QueueState, SubmitJob } from "../protocol/index.ts";
 import { executionEventsFor, summarise, toUiMessage, type QueueEvent } from "./job-events.ts";
 import { QueueJournal, snapshotRecords, type JournalRecord } from "./journal.ts";
 import { LatestPerKeyThrottle } from "./latest-throttle.ts";

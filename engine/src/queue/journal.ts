@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { JobSchema, type Job } from "../server/protocol.ts";
+import { JobSchema, type Job } from "../protocol/index.ts";
 import { writeFileAtomicSync } from "../files/atomic-write.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
-import type { ExampleInfo } from "./protocol.ts";
+import type { ExampleInfo } from "../protocol/index.ts";
 
 /** Lists and reads example workflows; the server serves them at /api/examples. */
 export interface ExamplesProvider {

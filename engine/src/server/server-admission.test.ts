@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
-import type { QueueState } from "./protocol.ts";
+import type { QueueState } from "../protocol/index.ts";
 import { api, jsonWithDeepNesting, expectQueueStillRuns, serverTestLifecycle } from "./server.test-support.ts";
 
 const { start } = serverTestLifecycle();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterEach } from "vitest";
 import { ScriptedExecutor, scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
-import type { ClientToServerEvents, ServerToClientEvents } from "./protocol.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../protocol/index.ts";
 import { createServer, type InfixServer, type ServerOptions } from "./server.ts";
 
 /** A server on 127.0.0.1:<random> over a fresh temp data folder, with the scripted executor. */

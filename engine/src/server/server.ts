@@ -13,7 +13,7 @@ import { JobQueue } from "../queue/job-queue.ts";
 import { editorPages } from "./editor-pages.ts";
 import { folderExamples, type ExamplesProvider } from "./examples.ts";
 import { errorHandler, sendError } from "./http-errors.ts";
-import type { Config, PackInfo } from "./protocol.ts";
+import type { Config, PackInfo } from "../protocol/index.ts";
 import { fileRoutes, RAW_BODY_ROUTES } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
 import { jobRoutes } from "./routes/jobs.ts";
@@ -73,7 +73,7 @@ export const DEFAULT_PORT = 8188;
 export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
 /**
- * Starts the Infix server: REST API and socket.io events per protocol.ts, the job queue
+ * Starts the Infix server: REST API and socket.io events per the protocol (engine/src/protocol), the job queue
  * persisted under `dataDir`, the built editor's pages.
  *
  * @example

@@ -2,7 +2,7 @@ import sharp from "sharp";
 import type { Server as SocketServer } from "socket.io";
 import type { PreviewImage } from "../nodes/definition.ts";
 import type { JobQueue, QueueEvent } from "../queue/job-queue.ts";
-import type { ClientToServerEvents, ServerToClientEvents } from "./protocol.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../protocol/index.ts";
 
 export type InfixSocketServer = SocketServer<ClientToServerEvents, ServerToClientEvents>;
 

@@ -2,7 +2,7 @@ import { Router } from "express";
 import type { NodeCatalog } from "../../graph/node-schema.ts";
 import type { ExamplesProvider } from "../examples.ts";
 import { sendError } from "../http-errors.ts";
-import type { CacheStats, Config, PackInfo } from "../protocol.ts";
+import type { CacheStats, Config, PackInfo } from "../../protocol/index.ts";
 
 /** The output cache as the server sees it: statistics and a way to empty it. */
 export interface CacheControl {

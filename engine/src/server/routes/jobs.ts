@@ -1,7 +1,7 @@
 import { Router, type Response } from "express";
 import type { JobQueue, QueueResult } from "../../queue/job-queue.ts";
 import { parseBody, sendError } from "../http-errors.ts";
-import { SubmitJobSchema } from "../protocol.ts";
+import { SubmitJobSchema } from "../../protocol/index.ts";
 
 /** Job and queue routes: submit, list, inspect, cancel, move to front, delete, pause/resume. */
 export function jobRoutes(queue: JobQueue): Router {
