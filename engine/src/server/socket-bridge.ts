@@ -8,7 +8,7 @@ export type InfixSocketServer = SocketServer<ClientToServerEvents, ServerToClien
 
 /**
  * Forwards queue events to every socket, encoding previews (raw RGB) as PNG data URLs, and
- * greets each new socket with the queue and, when a job runs, its full state so a reloaded
+ * greets each new socket with the queue and the full state of each running job so a reloaded
  * editor catches up. Returns the function that disconnects the bridge.
  */
 export function bridgeQueueToSockets(
@@ -18,8 +18,7 @@ export function bridgeQueueToSockets(
 ): () => void {
   io.on("connection", (socket) => {
     socket.emit("queue", queue.state());
-    const running = queue.runningJob();
-    if (running) socket.emit("job:state", running);
+    for (const running of queue.runningJobs()) socket.emit("job:state", running);
   });
   return queue.subscribe((event) => {
     if (event.name === "preview") {
