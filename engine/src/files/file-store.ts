@@ -82,9 +82,13 @@ export class FileStore {
     try {
       await handle.writeFile(bytes);
       await handle.sync();
-    } finally {
+    } catch (error) {
+      // A full disk (ENOSPC, EFBIG) must not leave a half-written file behind.
       await handle.close();
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
+    await handle.close();
     try {
       const extension =
         keepSuffix && target.path.toLowerCase().endsWith(keepSuffix.toLowerCase())

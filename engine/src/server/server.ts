@@ -10,6 +10,7 @@ import { WorkflowStore } from "../files/workflow-store.ts";
 import type { NodeCatalog } from "../graph/node-schema.ts";
 import type { UploadKind } from "../nodes/definition.ts";
 import { JobQueue } from "../queue/job-queue.ts";
+import { JournalJobStore, type JournalOptions } from "../queue/journal.ts";
 import { editorPages } from "./editor-pages.ts";
 import { folderExamples, type ExamplesProvider } from "./examples.ts";
 import { errorHandler, sendError } from "./http-errors.ts";
@@ -53,6 +54,10 @@ export interface ServerOptions {
   cache?: CacheControl;
   /** Finished jobs kept in the history; default 100. */
   historyLimit?: number;
+  /** Bytes of finished jobs (their workflows) kept in the history; default 64 MiB. */
+  historyBytes?: number;
+  /** When the queue journal compacts (tests force frequent compactions). */
+  journal?: Omit<JournalOptions, "log">;
   /** Where server-side errors are reported; default console.error. */
   log?: (message: string) => void;
 }
@@ -88,8 +93,9 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   const files = options.files ?? (await FileStore.open(FileStore.foldersUnder(options.dataDir)));
   const queue = new JobQueue({
     executor: options.executor,
-    journalPath: join(options.dataDir, "queue.jsonl"),
+    store: new JournalJobStore(join(options.dataDir, "queue.jsonl"), { ...options.journal, log }),
     historyLimit: options.historyLimit,
+    historyBytes: options.historyBytes,
     log,
   });
   const config: Config = {
