@@ -168,6 +168,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
       closing ??= (async () => {
         unbridge();
         await queue.close();
+        await options.executor.close?.();
         await new Promise<void>((resolve) => {
           io.close(() => resolve());
           http.closeAllConnections();
