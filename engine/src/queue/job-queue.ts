@@ -28,7 +28,7 @@ export interface JobQueueOptions {
   journalPath?: string;
   /** How many finished jobs to keep (default 100). */
   historyLimit?: number;
-  /** How many bytes of finished jobs (their stored workflows) to keep (default 64 MiB); oldest go first. */
+  /** How many bytes of finished jobs (their stored workflows) to keep (default 16 MiB; the newest always stays); oldest go first. */
   historyBytes?: number;
   /** How many jobs may wait (default 1000), and how many bytes they may take (default 512 MiB). */
   maxQueuedJobs?: number;
@@ -108,7 +108,7 @@ export class JobQueue {
     if (!store) throw new TypeError("JobQueue needs a store or a journal path");
     this.store = store;
     this.historyLimit = options.historyLimit ?? 100;
-    this.historyBytes = options.historyBytes ?? 64 * 1024 * 1024;
+    this.historyBytes = options.historyBytes ?? 16 * 1024 * 1024;
     this.maxQueuedJobs = options.maxQueuedJobs ?? 1000;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 512 * 1024 * 1024;
     const { restored } = this.store;
@@ -404,7 +404,8 @@ export class JobQueue {
     let kept = 0;
     let bytes = 0;
     for (const entry of finished) {
-      if (kept < this.historyLimit && bytes + entry.bytes <= this.historyBytes) {
+      // The newest finished job stays whatever its size, so its result can still be read.
+      if (kept === 0 || (kept < this.historyLimit && bytes + entry.bytes <= this.historyBytes)) {
         kept += 1;
         bytes += entry.bytes;
         continue;

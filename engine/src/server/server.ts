@@ -54,7 +54,7 @@ export interface ServerOptions {
   cache?: CacheControl;
   /** Finished jobs kept in the history; default 100. */
   historyLimit?: number;
-  /** Bytes of finished jobs (their workflows) kept in the history; default 64 MiB. */
+  /** Bytes of finished jobs (their workflows) kept in the history; default 16 MiB. */
   historyBytes?: number;
   /** When the queue journal compacts (tests force frequent compactions). */
   journal?: Omit<JournalOptions, "log">;
