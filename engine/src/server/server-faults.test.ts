@@ -173,7 +173,7 @@ describe("faults against a real server process", () => {
 
   // Simulated full disk: `ulimit -f` caps every file the server writes at 1 MiB, so the kernel
   // refuses the 4 MiB save with EFBIG (a tmpfs or quota would give ENOSPC, but needs root).
-  it("a save the OS refuses fails that job with a node error, leaves no partial file, and the queue goes on", async () => {
+  it("a write the OS refuses: a save fails its job with a node error, a journal write answers 503, no partial file, the queue goes on", async () => {
     const dataDir = newDataDir();
     const server = await startServerProcess(dataDir, { fileSizeLimitKb: 1024 });
     const nodes: Record<string, unknown> = {
@@ -196,6 +196,21 @@ describe("faults against a real server process", () => {
     expect(failed.error?.message).toMatch(/EFBIG|too large/i);
     expect(done.find((job) => job.id === after)?.status).toBe("succeeded");
     expect(readdirSync(join(dataDir, "output"))).toEqual(["after.txt"]);
+
+    // The journal meets the same limit: a 1.5 MB job cannot be written, so it gets a 503 and
+    // leaves no trace (the short write is cut off), and the next job is admitted and runs.
+    const tooBig = await call(server, "POST", "/api/jobs", {
+      workflow: { format: "infix-workflow", version: 1, nodes: saveText("never"), description: "x".repeat(1_500_000) },
+    });
+    expect(tooBig.status).toBe(503);
+    expect(String(tooBig.data.error)).toMatch(/could not be stored.*EFBIG/);
+    const last = await submit(server, saveText("last"));
+    await poll(async () =>
+      (await call(server, "GET", `/api/jobs/${last}`)).data.status === "succeeded" ? true : undefined,
+    );
     await killHard(server);
+    const restarted = await startServerProcess(dataDir);
+    expect((await jobs(restarted)).map((job) => job.id).sort()).toEqual([big, after, last].sort());
+    await killHard(restarted);
   });
 });
