@@ -3,11 +3,13 @@ import { benchEditor } from "./editor.ts";
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
 import { benchPacks } from "./packs.ts";
+import { benchQueue } from "./queue.ts";
 import { benchSchedulers } from "./schedulers.ts";
 import { benchWorker } from "./worker.ts";
 
 await benchEngine();
 await benchPacks();
+await benchQueue();
 await benchSchedulers();
 await benchGeneration();
 await benchWorker();

@@ -282,8 +282,11 @@ export class JournalJobStore implements JobStore {
         size += bytes.length;
       };
       await put(recordBytes({ type: "paused", paused }));
+      // One buffer, grown to the largest line, serves every copy: big allocations cost GC pauses.
+      let buffer = Buffer.allocUnsafe(0);
       for (const entry of snapshot) {
-        const line = Buffer.allocUnsafe(entry.length + 1);
+        if (buffer.length < entry.length + 1) buffer = Buffer.allocUnsafe(entry.length + 1);
+        const line = buffer.subarray(0, entry.length + 1);
         await readFully(source, line, entry.length, entry.offset);
         line[entry.length] = 0x0a;
         offsets.set(entry.id, size);
