@@ -62,6 +62,28 @@ export default tseslint.config(
     },
   },
   {
+    // The engine's core runs upward into no HTTP layer: the queue, cache, executor, graph and
+    // protocol know nothing of server/ (the protocol is a pure module of schemas in protocol/).
+    files: ["engine/src/{queue,cache,execution,graph,protocol,nodes,runtime,files}/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@infix/nodes", "**/nodes/src/**", "**/editor/**"],
+              message: "engine/ must not import nodes/ or editor/.",
+            },
+            {
+              group: ["**/server/**", "express", "socket.io"],
+              message: "the engine's core must not import server/ or HTTP.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The editor knows nodes only through the server's schemas: it imports the pure graph core and the protocol.
     files: ["editor/**/*.{ts,tsx}"],
     rules: {

@@ -7,7 +7,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export const aliases = {
   "@infix/engine": here("./engine/src/index.ts"),
   "@infix/graph": here("./engine/src/graph/index.ts"),
-  "@infix/protocol": here("./engine/src/server/protocol.ts"),
+  "@infix/protocol": here("./engine/src/protocol/index.ts"),
   "@infix/nodes": here("./nodes/src/index.ts"),
 };
 

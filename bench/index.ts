@@ -6,13 +6,17 @@ import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
 import { benchImport } from "./import.ts";
 import { benchPacks } from "./packs.ts";
+import { benchQueue } from "./queue.ts";
 import { benchSchedulers } from "./schedulers.ts";
+import { benchWorker } from "./worker.ts";
 
 await benchEngine();
 await benchPacks();
+await benchQueue();
 await benchSchedulers();
 await benchGeneration();
 await benchEditing();
 await benchImport();
 await benchControlnet();
+await benchWorker();
 await benchEditor();

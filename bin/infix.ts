@@ -42,6 +42,10 @@ withRuntimeOptions(program.command("serve"))
   .option("--auth-token <token>", "require 'Authorization: Bearer <token>' on every API request and socket")
   .option("--build-editor", "build the editor first if editor/dist is missing or stale")
   .option("--test-nodes", "serve only the engine's test nodes (for tests; no model packs)")
+  .option(
+    "--in-process",
+    "run jobs on the server's own thread, not a worker thread (debugging: the server stalls during steps)",
+  )
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(line);
     // A stray rejection in a node or a library must not take the studio down with the queue in it.

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Job } from "@infix/protocol";
 import { serve } from "./serve-command.ts";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -30,6 +31,54 @@ describe("serve", () => {
       const subject = await upload("dog.subject.json", "{}");
       expect(subject.status).toBe(415);
       expect(((await subject.json()) as { error: string }).error).toContain("text notes (.note.txt)");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("runs jobs in its worker thread: events are relayed, a cancel stops a running job, /api/cache is the worker's", async () => {
+    const server = await serve(
+      repoRoot,
+      {
+        port: 0,
+        host: "127.0.0.1",
+        data: join(dir, "worker-data"),
+        testNodes: true,
+        device: "cpu",
+        graphOptimization: "all",
+      },
+      () => undefined,
+    );
+    const call = async (method: string, path: string, json?: unknown) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { "x-infix-token": server.token, "content-type": "application/json" },
+        body: json === undefined ? undefined : JSON.stringify(json),
+      });
+      return { status: res.status, data: (await res.json()) as Record<string, unknown> };
+    };
+    const job = async (id: string) => (await call("GET", `/api/jobs/${id}`)).data as unknown as Job;
+    const until = async (check: () => Promise<boolean>) => {
+      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    const workflow = (steps: number) => ({
+      format: "infix-workflow",
+      version: 1,
+      nodes: {
+        c: { type: "SlowCount", inputs: { steps, step_ms: 5 } },
+        show: { type: "ShowValue", inputs: { value: { node: "c", output: "count" } } },
+      },
+    });
+    try {
+      const long = ((await call("POST", "/api/jobs", { workflow: workflow(10_000) })).data.job as { id: string }).id;
+      await until(async () => (await job(long)).nodes.c.progress !== undefined);
+      expect((await call("POST", `/api/jobs/${long}/cancel`)).status).toBe(200);
+      await until(async () => (await job(long)).status === "cancelled");
+      const short = ((await call("POST", "/api/jobs", { workflow: workflow(2) })).data.job as { id: string }).id;
+      await until(async () => (await job(short)).status === "succeeded");
+      expect((await job(short)).nodes.show.ui).toEqual({ text: ["2"] });
+      expect((await call("GET", "/api/cache")).data.entries).toBe(2);
+      expect((await call("DELETE", "/api/cache")).data.entries).toBe(0);
     } finally {
       await server.close();
     }

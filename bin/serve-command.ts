@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
+import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { createEngineSetup } from "./engine-setup.ts";
 import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
@@ -15,6 +16,8 @@ export interface ServeOptions extends RuntimeCliOptions {
   authToken?: string;
   buildEditor?: boolean;
   testNodes?: boolean;
+  /** Run jobs on the server's own thread instead of a worker thread (debugging; the server stalls during steps). */
+  inProcess?: boolean;
 }
 
 /** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
@@ -41,18 +44,38 @@ export async function serve(
     log,
   });
   const packs = await setup.packs();
+  // Jobs run in a worker thread with its own engine setup (executor, sessions, output cache);
+  // this process keeps the registry for the catalog and validation.
+  const worker = options.inProcess
+    ? undefined
+    : await WorkerExecutor.start({
+        entry: new URL("./executor-worker.mjs", import.meta.url),
+        workerData: {
+          data: options.data,
+          output: options.output,
+          models: options.models,
+          testNodes: options.testNodes,
+          device: options.device,
+          threads: options.threads,
+          graphOptimization: options.graphOptimization,
+          sessionMemoryMb: options.sessionMemoryMb,
+          cacheMb: options.cacheMb,
+        },
+        validate: (workflow, targets) => setup.executor.validate(workflow, targets),
+        log,
+      });
   const editorDist = join(repoRoot, "editor", "dist");
   const server = await createServer({
     host: options.host,
     port: options.port,
     dataDir: resolve(options.data),
-    executor: setup.executor,
+    executor: worker ?? setup.executor,
     catalog: () => setup.registry.catalog(setup.resources),
     files: setup.files,
     uploadKinds: setup.registry.uploadKinds(),
     examples: folderExamples(join(repoRoot, "examples")),
     packs: setup.packs,
-    cache: setup.cache,
+    cache: worker?.cache ?? setup.cache,
     config: { tinyPackOnly: !options.testNodes && packs.every((pack) => pack.embedded), installHelp: INSTALL_HELP },
     editorDist: existsSync(join(editorDist, "index.html")) ? editorDist : undefined,
     authToken: options.authToken,

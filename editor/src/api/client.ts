@@ -17,7 +17,7 @@ import {
 } from "@infix/protocol";
 
 /**
- * The REST half of the protocol (engine/src/server/protocol.ts), typed from its schemas.
+ * The REST half of the protocol (engine/src/protocol/index.ts), typed from its schemas.
  * Every call resolves to a value, never throws: a failed request says its HTTP status,
  * the server's message and any problems it named, so a 400 from POST /api/jobs can mark
  * the offending nodes.

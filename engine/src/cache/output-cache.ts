@@ -1,4 +1,4 @@
-import type { CacheStats } from "../server/protocol.ts";
+import type { CacheStats } from "../protocol/index.ts";
 import { byteSizeOf } from "./byte-size.ts";
 
 /**

@@ -49,4 +49,6 @@ export interface WorkflowExecutor {
   validate(workflow: Workflow, targets?: string[]): Problem[];
   /** Validates, then runs what the targets need; never throws for node failures or cancellation. */
   execute(request: ExecuteRequest): Promise<ExecutionResult>;
+  /** Releases what the executor holds (a worker thread); the server calls it when it stops. */
+  close?(): Promise<void>;
 }

@@ -92,9 +92,13 @@ export class FileStore {
       await handle.writeFile(bytes);
       await handle.sync();
       written = await handle.stat();
-    } finally {
+    } catch (error) {
+      // A full disk (ENOSPC, EFBIG) must not leave a half-written file behind.
       await handle.close();
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
+    await handle.close();
     try {
       const extension =
         keepSuffix && fileName.toLowerCase().endsWith(keepSuffix.toLowerCase())

@@ -1,6 +1,6 @@
 import type { ExecutionEvents } from "../execution/types.ts";
 import type { PreviewImage, UiResult } from "../nodes/definition.ts";
-import type { Job, JobSummary, NodeRunState, ServerToClientEvents } from "../server/protocol.ts";
+import type { Job, JobSummary, NodeRunState, ServerToClientEvents } from "../protocol/index.ts";
 import type { LatestPerKeyThrottle } from "./latest-throttle.ts";
 
 /** The queue's events: the socket events, except that previews are still raw RGB (the server encodes them). */

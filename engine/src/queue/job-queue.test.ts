@@ -1,8 +1,12 @@
 import { mkdtempSync, readFileSync, appendFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { JobQueue, type QueueEvent } from "./job-queue.ts";
+import { JobStoreError } from "./job-store.ts";
+import { JournalJobStore } from "./journal.ts";
 import { ScriptedExecutor, scriptedWorkflow } from "./scripted-executor.test-support.ts";
 
 let dir: string;
@@ -40,8 +44,8 @@ function until(predicate: () => boolean, ms = 5000): Promise<void> {
   });
 }
 
-function submitOk(queue: JobQueue, types: Record<string, string>, front = false): string {
-  const result = queue.submit({ workflow: scriptedWorkflow(types), front });
+async function submitOk(queue: JobQueue, types: Record<string, string>, front = false): Promise<string> {
+  const result = await queue.submit({ workflow: scriptedWorkflow(types), front });
   if (!result.ok) throw new Error(result.error);
   return result.value.id;
 }
@@ -49,7 +53,7 @@ function submitOk(queue: JobQueue, types: Record<string, string>, front = false)
 describe("JobQueue", () => {
   it("runs a job to success and records per-node states and ui", async () => {
     const { queue, events } = openQueue();
-    const id = submitOk(queue, { a: "Ok", b: "Ok" });
+    const id = await submitOk(queue, { a: "Ok", b: "Ok" });
     await until(() => queue.get(id)?.status === "succeeded");
     const job = queue.get(id)!;
     expect(job.nodes.a).toMatchObject({ status: "done", ms: 1, ui: { text: ["a done"] } });
@@ -65,20 +69,115 @@ describe("JobQueue", () => {
     ]);
   });
 
-  it("returns every validation problem and queues nothing", () => {
+  it("returns every validation problem and queues nothing", async () => {
     const { queue } = openQueue();
-    const result = queue.submit({ workflow: scriptedWorkflow({ a: "Bad", b: "Ok", c: "Bad" }) });
+    const result = await queue.submit({ workflow: scriptedWorkflow({ a: "Bad", b: "Ok", c: "Bad" }) });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems?.map((p) => p.nodeId)).toEqual(["a", "c"]);
     expect(queue.state().jobs).toEqual([]);
   });
 
+  it("admits nothing it cannot journal: a too-deep workflow is refused and the queue goes on", async () => {
+    const { queue } = openQueue();
+    const deep: Record<string, unknown> = {};
+    let cursor = deep;
+    for (let level = 0; level < 20_000; level++) cursor = cursor.d = {};
+    const workflow = { ...scriptedWorkflow({ a: "Ok" }), editor: { nodes: {}, groups: [], notes: [], deep } };
+    const refused = await queue.submit({ workflow });
+    expect(refused).toMatchObject({
+      ok: false,
+      reason: "unstorable",
+      error: expect.stringMatching(/nested too deeply/),
+    });
+    expect(queue.state().jobs).toEqual([]);
+    const next = await submitOk(queue, { b: "Ok" });
+    await until(() => queue.get(next)?.status === "succeeded");
+  });
+
+  it("answers a store that cannot write (a full disk) with store_failed, admits nothing and keeps running", async () => {
+    const store = new JournalJobStore(join(dir, "failing.jsonl"));
+    const admit = store.admit.bind(store);
+    let failNext = true;
+    // Simulated: the store's write fails as ENOSPC would (a real full disk is in the fault tests).
+    store.admit = (job, position) => {
+      if (!failNext) return admit(job, position);
+      failNext = false;
+      return Promise.reject(new JobStoreError("write_failed", "the queue journal could not be written (ENOSPC)"));
+    };
+    const queue = new JobQueue({ executor: new ScriptedExecutor(), store, log: () => undefined });
+    queues.push(queue);
+    const refused = await queue.submit({ workflow: scriptedWorkflow({ a: "Ok" }) });
+    expect(refused).toMatchObject({ ok: false, reason: "store_failed", error: expect.stringMatching(/ENOSPC/) });
+    expect(queue.state().jobs).toEqual([]);
+    const next = await submitOk(queue, { b: "Ok" });
+    await until(() => queue.get(next)?.status === "succeeded");
+  });
+
+  it("bounds the history by bytes too, dropping the oldest finished jobs first", async () => {
+    const queue = new JobQueue({
+      executor: new ScriptedExecutor(),
+      journalPath: join(dir, "bytes.jsonl"),
+      historyBytes: 250_000,
+    });
+    queues.push(queue);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const workflow = { ...scriptedWorkflow({ [`n${i}`]: "Ok" }), description: "x".repeat(100_000) };
+      const result = await queue.submit({ workflow });
+      if (!result.ok) throw new Error(result.error);
+      ids.push(result.value.id);
+      await until(() => queue.get(result.value.id)?.status === "succeeded");
+    }
+    expect(queue.state().jobs.map((j) => j.id)).toEqual([ids[4], ids[3]]);
+  });
+
+  it("returns to within 20% of its starting heap after a burst of big jobs", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const heap = () => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const queue = new JobQueue({
+      executor: new ScriptedExecutor(),
+      journalPath: join(dir, "burst.jsonl"),
+      historyBytes: 1024 * 1024,
+    });
+    queues.push(queue);
+    const start = heap();
+    // 21 jobs of 1 MB each (the finding had 21 of 9.5 MB): 21 MB, all kept by a count-only history.
+    for (let i = 0; i < 21; i++) {
+      const workflow = { ...scriptedWorkflow({ [`n${i}`]: "Ok" }), description: `${i}`.padEnd(1_000_000, "x") };
+      const result = await queue.submit({ workflow });
+      if (!result.ok) throw new Error(result.error);
+      await until(() => queue.get(result.value.id)?.status === "succeeded");
+    }
+    expect(heap()).toBeLessThan(start * 1.2);
+  });
+
+  it("refuses new jobs with 'full' beyond the waiting-jobs bound", async () => {
+    const queue = new JobQueue({
+      executor: new ScriptedExecutor(),
+      journalPath: join(dir, "full.jsonl"),
+      maxQueuedJobs: 2,
+    });
+    queues.push(queue);
+    queue.pause();
+    await submitOk(queue, { a: "Ok" });
+    await submitOk(queue, { b: "Ok" });
+    expect(await queue.submit({ workflow: scriptedWorkflow({ c: "Ok" }) })).toMatchObject({
+      ok: false,
+      reason: "full",
+    });
+  });
+
   it("runs one job at a time, in order, with front jumping the line", async () => {
     const { queue, executor } = openQueue();
-    const first = submitOk(queue, { w1: "Wait" });
+    const first = await submitOk(queue, { w1: "Wait" });
     await until(() => queue.get(first)?.status === "running");
-    submitOk(queue, { second: "Ok" });
-    submitOk(queue, { third: "Ok" }, true);
+    await submitOk(queue, { second: "Ok" });
+    await submitOk(queue, { third: "Ok" }, true);
     expect(queue.state().jobs.map((j) => j.status)).toEqual(["running", "queued", "queued"]);
     executor.release();
     await until(() => queue.state().jobs.every((j) => j.status === "succeeded"));
@@ -88,27 +187,27 @@ describe("JobQueue", () => {
   it("pauses, moves to front, cancels and deletes", async () => {
     const { queue, executor } = openQueue();
     queue.pause();
-    const a = submitOk(queue, { a: "Ok" });
-    const b = submitOk(queue, { b: "Ok" });
-    const c = submitOk(queue, { c: "Ok" });
+    const a = await submitOk(queue, { a: "Ok" });
+    const b = await submitOk(queue, { b: "Ok" });
+    const c = await submitOk(queue, { c: "Ok" });
     await new Promise((r) => setTimeout(r, 20));
     expect(executor.started).toEqual([]);
     const moved = queue.moveToFront(c);
     expect(moved.ok && moved.value.jobs.map((j) => j.id)).toEqual([c, a, b]);
     expect(queue.cancel(a)).toMatchObject({ ok: true, value: { status: "cancelled" } });
     expect(queue.remove(b)).toEqual({ ok: true, value: null });
-    expect(queue.remove("nope")).toMatchObject({ ok: false, status: 404 });
+    expect(queue.remove("nope")).toMatchObject({ ok: false, reason: "not_found" });
     queue.resume();
     await until(() => queue.get(c)?.status === "succeeded");
     expect(executor.started).toEqual(["c"]);
-    expect(queue.cancel(c)).toMatchObject({ ok: false, status: 409 });
+    expect(queue.cancel(c)).toMatchObject({ ok: false, reason: "conflict" });
   });
 
   it("cancels the running job through its abort signal", async () => {
     const { queue, events } = openQueue();
-    const id = submitOk(queue, { w: "Wait", after: "Ok" });
+    const id = await submitOk(queue, { w: "Wait", after: "Ok" });
     await until(() => queue.get(id)?.status === "running");
-    expect(queue.remove(id)).toMatchObject({ ok: false, status: 409 });
+    expect(queue.remove(id)).toMatchObject({ ok: false, reason: "conflict" });
     queue.cancel(id);
     await until(() => queue.get(id)?.status === "cancelled");
     expect(events.some((e) => e.name === "job:cancelled")).toBe(true);
@@ -118,25 +217,25 @@ describe("JobQueue", () => {
   it("fails a job whose node fails, and one whose executor throws, and keeps going", async () => {
     const executor = new ScriptedExecutor();
     const { queue } = openQueue(executor);
-    const failing = submitOk(queue, { f: "Fail" });
+    const failing = await submitOk(queue, { f: "Fail" });
     await until(() => queue.get(failing)?.status === "failed");
     expect(queue.get(failing)!.error).toMatchObject({ code: "node_error", nodeId: "f" });
     const original = executor.execute.bind(executor);
     executor.execute = async () => {
       throw new Error("executor exploded");
     };
-    const thrown = submitOk(queue, { x: "Ok" });
+    const thrown = await submitOk(queue, { x: "Ok" });
     await until(() => queue.get(thrown)?.status === "failed");
     expect(queue.get(thrown)!.error?.message).toBe("executor exploded");
     executor.execute = original;
-    const next = submitOk(queue, { y: "Ok" });
+    const next = await submitOk(queue, { y: "Ok" });
     await until(() => queue.get(next)?.status === "succeeded");
   });
 
   it("throttles progress to the latest per node and sends the last step before finishing", async () => {
     const { queue, events } = openQueue();
-    const id = submitOk(queue, { p: "Progress" });
-    queue.submit({ workflow: scriptedWorkflow({ p: "Progress" }, { p: { steps: 40 } }) });
+    const id = await submitOk(queue, { p: "Progress" });
+    await queue.submit({ workflow: scriptedWorkflow({ p: "Progress" }, { p: { steps: 40 } }) });
     await until(() => queue.state().jobs.every((j) => j.status === "succeeded"));
     const progress = events.filter((e) => e.name === "progress").map((e) => e.payload);
     const second = progress.filter((p) => p.jobId !== id);
@@ -152,10 +251,10 @@ describe("JobQueue", () => {
     const first = openQueue();
     first.queue.pause();
     first.queue.resume();
-    const running = submitOk(first.queue, { w: "Wait" });
+    const running = await submitOk(first.queue, { w: "Wait" });
     await until(() => first.queue.get(running)?.status === "running");
-    const a = submitOk(first.queue, { a: "Ok" });
-    const b = submitOk(first.queue, { b: "Ok" });
+    const a = await submitOk(first.queue, { a: "Ok" });
+    const b = await submitOk(first.queue, { b: "Ok" });
     first.queue.moveToFront(b);
     first.queue.pause();
     await first.queue.close();
@@ -174,7 +273,7 @@ describe("JobQueue", () => {
   it("tolerates a torn last line in the journal", async () => {
     const first = openQueue();
     first.queue.pause();
-    const a = submitOk(first.queue, { a: "Ok" });
+    const a = await submitOk(first.queue, { a: "Ok" });
     await first.queue.close();
     appendFileSync(join(dir, "queue.jsonl"), '{"type":"job","job":{"id":"x","sta');
     const second = openQueue();
@@ -188,7 +287,7 @@ describe("JobQueue", () => {
     const executor = new ScriptedExecutor();
     const queue = new JobQueue({ executor, journalPath: join(dir, "q.jsonl"), historyLimit: 3 });
     queues.push(queue);
-    for (let i = 0; i < 6; i++) submitOk(queue, { [`n${i}`]: "Ok" });
+    for (let i = 0; i < 6; i++) await submitOk(queue, { [`n${i}`]: "Ok" });
     await until(() => queue.state().jobs.length === 3 && queue.state().jobs.every((j) => j.status === "succeeded"));
     expect(executor.started).toEqual(["n0", "n1", "n2", "n3", "n4", "n5"]);
   });
@@ -198,7 +297,7 @@ describe("JobQueue", () => {
     const path = join(dir, "compact.jsonl");
     const queue = new JobQueue({ executor, journalPath: path, historyLimit: 5 });
     for (let i = 0; i < 120; i++) {
-      const id = submitOk(queue, { [`n${i}`]: "Ok" });
+      const id = await submitOk(queue, { [`n${i}`]: "Ok" });
       await until(() => queue.get(id)?.status === "succeeded");
     }
     expect(queue.state().jobs).toHaveLength(5);
@@ -217,7 +316,7 @@ describe("JobQueue", () => {
   it("coalesces queue snapshots in a burst, and the last one is current", async () => {
     const { queue, events } = openQueue();
     queue.pause();
-    for (let i = 0; i < 20; i++) submitOk(queue, { [`n${i}`]: "Ok" });
+    for (let i = 0; i < 20; i++) await submitOk(queue, { [`n${i}`]: "Ok" });
     await new Promise((resolve) => setTimeout(resolve, 80));
     const snapshots = events.filter((e) => e.name === "queue").map((e) => e.payload as { jobs: unknown[] });
     expect(snapshots.length).toBeLessThanOrEqual(3);

@@ -2,36 +2,55 @@ import { randomUUID } from "node:crypto";
 import { toProblem, type Problem } from "../graph/problem.ts";
 import type { PreviewImage } from "../nodes/definition.ts";
 import type { ExecutionResult, WorkflowExecutor } from "../execution/types.ts";
-import type { Job, JobSummary, NodeRunState, QueueState, SubmitJob } from "../server/protocol.ts";
+import type { Job, JobSummary, NodeRunState, QueueState, SubmitJob } from "../protocol/index.ts";
+import { SingleWorkerDispatcher, type JobDispatcher } from "./dispatcher.ts";
 import { executionEventsFor, summarise, toUiMessage, type QueueEvent } from "./job-events.ts";
-import { QueueJournal, snapshotRecords, type JournalRecord } from "./journal.ts";
+import { JobStoreError, type JobStore } from "./job-store.ts";
+import { JournalJobStore } from "./journal.ts";
 import { LatestPerKeyThrottle } from "./latest-throttle.ts";
 
 export type { QueueEvent, QueueEventMap } from "./job-events.ts";
 
 /**
- * The job queue: jobs wait in order, one runs at a time through the WorkflowExecutor, and
- * every change is journaled so the queue and a bounded history survive a restart. Pausing
- * stops new jobs from starting; the running one finishes (as ComfyUI's queue does).
+ * The job queue, the API the routes and the socket bridge use: jobs wait in order and start
+ * when the dispatcher has room; every change goes to the job store, so the queue and a bounded
+ * history survive a restart. Pausing stops new jobs from starting; running ones finish (as
+ * ComfyUI's queue does). HTTP status codes are the routes' business: a refusal says why in a
+ * {@link QueueRefusal}.
  */
 
 export interface JobQueueOptions {
-  executor: WorkflowExecutor;
-  /** The journal file; created when missing. */
-  journalPath: string;
+  /** Runs the jobs; or give `executor` for the single-worker default. */
+  dispatcher?: JobDispatcher;
+  executor?: WorkflowExecutor;
+  /** Keeps the jobs; or give `journalPath` for the journal file (created when missing). */
+  store?: JobStore;
+  journalPath?: string;
   /** How many finished jobs to keep (default 100). */
   historyLimit?: number;
+  /** How many bytes of finished jobs (their stored workflows) to keep (default 16 MiB; the newest always stays); oldest go first. */
+  historyBytes?: number;
+  /** How many jobs may wait (default 1000), and how many bytes they may take (default 512 MiB). */
+  maxQueuedJobs?: number;
+  maxQueuedBytes?: number;
   /** Progress throttle interval, ms (default 50). */
   progressIntervalMs?: number;
   /** Preview throttle interval, ms (default 100): encoding a PNG per step would cost more than the step. */
   previewIntervalMs?: number;
-  /** Where to report recoverable trouble (unreadable journal lines); default console.warn. */
+  /** Where to report recoverable trouble (unreadable journal lines, failed writes); default console.warn. */
   log?: (message: string) => void;
 }
 
-/** Outcome of a queue operation on one job: the job, or why not (HTTP status and message). */
+/**
+ * Why the queue refused: `invalid` (the workflow has problems), `unstorable` (the job cannot be
+ * written, e.g. nested too deeply), `not_found`, `conflict` (wrong state for that), `full` (the
+ * queue's bounds), `store_failed` (the store could not write: a server fault), `closed`.
+ */
+export type QueueRefusal = "invalid" | "unstorable" | "not_found" | "conflict" | "full" | "store_failed" | "closed";
+
+/** Outcome of a queue operation: the value, or why not. */
 export type QueueResult<T> =
-  { ok: true; value: T } | { ok: false; status: 400 | 404 | 409; error: string; problems?: Problem[] };
+  { ok: true; value: T } | { ok: false; reason: QueueRefusal; error: string; problems?: Problem[] };
 
 /** The error given to a job that was running when the server stopped. */
 export const SERVER_STOPPED_PROBLEM: Problem = {
@@ -42,18 +61,24 @@ export const SERVER_STOPPED_PROBLEM: Problem = {
 interface Entry {
   job: Job;
   position: number;
+  /** Stored size (its admission record), for the byte bounds. */
+  bytes: number;
   controller?: AbortController;
 }
 
 export class JobQueue {
   private readonly entries = new Map<string, Entry>();
+  private readonly running = new Map<string, { entry: Entry; done: Promise<void> }>();
+  private readonly admitting = new Set<Promise<unknown>>();
   private readonly listeners = new Set<(event: QueueEvent) => void>();
-  private readonly journal: QueueJournal;
-  private readonly executor: WorkflowExecutor;
+  private readonly store: JobStore;
+  private readonly dispatcher: JobDispatcher;
   private readonly historyLimit: number;
+  private readonly historyBytes: number;
+  private readonly maxQueuedJobs: number;
+  private readonly maxQueuedBytes: number;
+  private readonly log: (message: string) => void;
   private paused: boolean;
-  private running: Entry | null = null;
-  private runningDone: Promise<void> = Promise.resolve();
   private nextBack = 0;
   private nextFront = -1;
   private closed = false;
@@ -73,24 +98,29 @@ export class JobQueue {
     this.emit({ name: "queue", payload: state() }),
   );
 
-  /** Opens the queue from its journal: queued jobs keep their order, a job that was running is marked failed. */
+  /** Opens the queue from its store: queued jobs keep their order, a job that was running is marked failed. */
   constructor(options: JobQueueOptions) {
-    this.executor = options.executor;
+    this.log = options.log ?? ((message) => console.warn(message));
+    const dispatcher = options.dispatcher ?? (options.executor && new SingleWorkerDispatcher(options.executor));
+    if (!dispatcher) throw new TypeError("JobQueue needs a dispatcher or an executor");
+    this.dispatcher = dispatcher;
+    const store = options.store ?? (options.journalPath && new JournalJobStore(options.journalPath, { log: this.log }));
+    if (!store) throw new TypeError("JobQueue needs a store or a journal path");
+    this.store = store;
     this.historyLimit = options.historyLimit ?? 100;
-    const { journal, state } = QueueJournal.open(options.journalPath);
-    this.journal = journal;
-    if (state.skippedLines > 0) {
-      (options.log ?? console.warn)(
-        `queue journal ${options.journalPath}: skipped ${state.skippedLines} unreadable line(s) (a write cut short by a crash)`,
-      );
-    }
-    this.paused = state.paused;
-    for (const { job, position } of state.jobs.values()) {
-      this.entries.set(job.id, { job, position });
+    this.historyBytes = options.historyBytes ?? 16 * 1024 * 1024;
+    this.maxQueuedJobs = options.maxQueuedJobs ?? 1000;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 512 * 1024 * 1024;
+    const { restored } = this.store;
+    this.paused = restored.paused;
+    for (const { job, position, bytes } of restored.jobs) {
+      const entry: Entry = { job, position, bytes };
+      this.entries.set(job.id, entry);
       this.nextBack = Math.max(this.nextBack, position + 1);
       this.nextFront = Math.min(this.nextFront, position - 1);
-      if (job.status === "running") this.finish({ job, position }, "failed", SERVER_STOPPED_PROBLEM, false);
+      if (job.status === "running") this.finish(entry, "failed", SERVER_STOPPED_PROBLEM, false);
     }
+    this.trimHistory();
     this.progressThrottle = new LatestPerKeyThrottle(options.progressIntervalMs ?? 50, (_key, e) =>
       this.emit({ name: "progress", payload: e }),
     );
@@ -107,20 +137,29 @@ export class JobQueue {
   }
 
   /**
-   * Validates and queues a job. Validation problems come back all together and nothing is queued.
+   * Validates, stores and queues a job. Admission is atomic: the job joins the queue only once
+   * it is valid and durably stored; any refusal or failure on the way leaves no trace of it.
+   * Validation problems come back all together.
    *
-   * @example const r = queue.submit({ workflow }); if (!r.ok) console.log(r.problems);
+   * @example const r = await queue.submit({ workflow }); if (!r.ok) console.log(r.reason, r.problems);
    */
-  submit(request: SubmitJob): QueueResult<JobSummary> {
-    if (this.closed) return { ok: false, status: 409, error: "the queue is shutting down" };
+  async submit(request: SubmitJob): Promise<QueueResult<JobSummary>> {
+    if (this.closed) return { ok: false, reason: "closed", error: "the queue is shutting down" };
     let problems: Problem[];
     try {
-      problems = this.executor.validate(request.workflow, request.targets);
+      problems = this.dispatcher.validate(request.workflow, request.targets);
     } catch (error) {
       problems = [toProblem(error)];
     }
     if (problems.length > 0)
-      return { ok: false, status: 400, error: `the workflow has ${problems.length} problem(s)`, problems };
+      return { ok: false, reason: "invalid", error: `the workflow has ${problems.length} problem(s)`, problems };
+    const waiting = this.waiting();
+    if (waiting.length >= this.maxQueuedJobs)
+      return {
+        ok: false,
+        reason: "full",
+        error: `the queue holds ${waiting.length} waiting jobs, its limit; try later`,
+      };
     const nodes: Record<string, NodeRunState> = {};
     for (const id of Object.keys(request.workflow.nodes)) nodes[id] = { status: "pending" };
     const job: Job = {
@@ -134,9 +173,33 @@ export class JobQueue {
       targets: request.targets,
       nodes,
     };
-    const entry: Entry = { job, position: request.front ? this.nextFront-- : this.nextBack++ };
+    const position = request.front ? this.nextFront-- : this.nextBack++;
+    let bytes: number;
+    const admission = this.store.admit(job, position);
+    this.admitting.add(admission);
+    try {
+      bytes = await admission;
+    } catch (error) {
+      if (error instanceof JobStoreError && error.kind === "unstorable")
+        return { ok: false, reason: "unstorable", error: error.message };
+      this.log(`queue: a job could not be stored (${String(error)})`);
+      return { ok: false, reason: "store_failed", error: `the job could not be stored: ${errorText(error)}` };
+    } finally {
+      this.admitting.delete(admission);
+    }
+    const queuedBytes = waiting.reduce((sum, entry) => sum + entry.bytes, 0);
+    const entry: Entry = { job, position, bytes };
     this.entries.set(job.id, entry);
-    this.record(entry);
+    if (queuedBytes + bytes > this.maxQueuedBytes) {
+      // Known only once serialised: undo the admission rather than keep a job past the bound.
+      this.entries.delete(job.id);
+      void this.store.remove(job.id);
+      return {
+        ok: false,
+        reason: "full",
+        error: `the waiting jobs would exceed ${this.maxQueuedBytes} bytes; try later`,
+      };
+    }
     this.emit({ name: "job:queued", payload: summarise(job) });
     this.emitQueue();
     this.pump();
@@ -148,23 +211,28 @@ export class JobQueue {
     return this.entries.get(id)?.job;
   }
 
-  /** The running job, if any. */
+  /** The running job, if any (the first, when a dispatcher runs several). */
   runningJob(): Job | undefined {
-    return this.running?.job;
+    return this.runningJobs()[0];
   }
 
-  /** Running job first, then queued in order, then history newest first. */
+  runningJobs(): Job[] {
+    return [...this.running.values()].map(({ entry }) => entry.job);
+  }
+
+  /** Running jobs first, then queued in order, then history newest first. */
   state(): QueueState {
-    const all = [...this.entries.values()];
-    const queued = all.filter((e) => e.job.status === "queued").sort((a, b) => a.position - b.position);
-    const finished = all
-      .filter((e) => e.job.status !== "queued" && e.job.status !== "running")
+    const finished = [...this.entries.values()]
+      .filter((e) => isFinished(e.job))
       .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));
-    const running = this.running ? [this.running] : [];
-    return { paused: this.paused, jobs: [...running, ...queued, ...finished].map((e) => summarise(e.job)) };
+    const running = [...this.running.values()].map(({ entry }) => entry);
+    return {
+      paused: this.paused,
+      jobs: [...running, ...this.waiting(), ...finished].map((e) => summarise(e.job)),
+    };
   }
 
-  /** Cancels a queued job (it becomes cancelled) or aborts the running one (its run decides how it ends). */
+  /** Cancels a queued job (it becomes cancelled) or aborts a running one (its run decides how it ends). */
   cancel(id: string): QueueResult<JobSummary> {
     const entry = this.entries.get(id);
     if (!entry) return notFound(id);
@@ -174,7 +242,7 @@ export class JobQueue {
     } else if (entry.job.status === "running") {
       entry.controller?.abort(new Error("cancelled"));
     } else {
-      return { ok: false, status: 409, error: `job ${id} already ${entry.job.status}` };
+      return { ok: false, reason: "conflict", error: `job ${id} already ${entry.job.status}` };
     }
     return { ok: true, value: summarise(entry.job) };
   }
@@ -184,26 +252,26 @@ export class JobQueue {
     const entry = this.entries.get(id);
     if (!entry) return notFound(id);
     if (entry.job.status !== "queued")
-      return { ok: false, status: 409, error: `job ${id} is ${entry.job.status}, not queued` };
+      return { ok: false, reason: "conflict", error: `job ${id} is ${entry.job.status}, not queued` };
     entry.position = this.nextFront--;
-    this.record(entry);
+    void this.store.update(id, { position: entry.position });
     this.emitQueue();
     return { ok: true, value: this.state() };
   }
 
-  /** Deletes a queued or finished job; the running one must be cancelled first. */
+  /** Deletes a queued or finished job; a running one must be cancelled first. */
   remove(id: string): QueueResult<null> {
     const entry = this.entries.get(id);
     if (!entry) return notFound(id);
     if (entry.job.status === "running")
-      return { ok: false, status: 409, error: `job ${id} is running; cancel it first` };
+      return { ok: false, reason: "conflict", error: `job ${id} is running; cancel it first` };
     this.entries.delete(id);
-    this.append({ type: "delete", id });
+    void this.store.remove(id);
     this.emitQueue();
     return { ok: true, value: null };
   }
 
-  /** Stops starting new jobs (the running one finishes). */
+  /** Stops starting new jobs (running ones finish). */
   pause(): QueueState {
     return this.setPaused(true);
   }
@@ -215,51 +283,65 @@ export class JobQueue {
   }
 
   /**
-   * Stops the queue: aborts the running job and waits for it without journaling its end, so
-   * after a restart it reads as "the server stopped while this job was running".
+   * Stops the queue: aborts the running jobs and waits for them without storing their end, so
+   * after a restart they read as "the server stopped while this job was running".
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.running?.controller?.abort(new Error("the server is stopping"));
-    await this.runningDone;
+    for (const { entry } of this.running.values()) entry.controller?.abort(new Error("the server is stopping"));
+    await Promise.allSettled([...this.running.values()].map(({ done }) => done));
+    await Promise.allSettled([...this.admitting]);
     this.progressThrottle.clear();
     this.previewThrottle.clear();
     this.queueThrottle.clear();
-    this.journal.close();
+    await this.store.close();
   }
 
   private setPaused(paused: boolean): QueueState {
     if (this.paused !== paused) {
       this.paused = paused;
-      this.append({ type: "paused", paused });
+      void this.store.setPaused(paused);
     }
     this.emitQueue();
     return this.state();
   }
 
-  /** Starts the next queued job when nothing runs and the queue is not paused. */
+  /** Queued jobs in the order they run. */
+  private waiting(): Entry[] {
+    return [...this.entries.values()].filter((e) => e.job.status === "queued").sort((a, b) => a.position - b.position);
+  }
+
+  /** Jobs marked running whose dispatch has not begun yet (the store is writing their start). */
+  private starting = 0;
+
+  /** Starts queued jobs while the dispatcher has room and the queue is not paused. */
   private pump(): void {
-    if (this.closed || this.paused || this.running) return;
-    const next = [...this.entries.values()]
-      .filter((e) => e.job.status === "queued")
-      .sort((a, b) => a.position - b.position)[0];
-    if (!next) return;
-    this.runningDone = this.run(next);
+    if (this.closed || this.paused) return;
+    let free = this.dispatcher.freeSlots() - this.starting;
+    if (free <= 0) return;
+    for (const next of this.waiting()) {
+      if (free-- <= 0) break;
+      this.starting += 1;
+      const done = this.run(next);
+      this.running.set(next.job.id, { entry: next, done });
+    }
   }
 
   private async run(entry: Entry): Promise<void> {
     const { job } = entry;
     entry.controller = new AbortController();
-    this.running = entry;
     job.status = "running";
     job.startedAt = Date.now();
-    this.record(entry);
+    // Written before the run starts, so a crash mid-run reads as interrupted, never re-runs the job.
+    const started = this.store.update(job.id, { status: "running", startedAt: job.startedAt });
     this.emit({ name: "job:started", payload: { jobId: job.id } });
     this.emitQueue();
+    await started;
+    this.starting -= 1;
     let result: ExecutionResult;
     try {
-      result = await this.executor.execute({
+      result = await this.dispatcher.run({
         workflow: job.workflow,
         targets: job.targets,
         signal: entry.controller.signal,
@@ -270,12 +352,12 @@ export class JobQueue {
         }),
       });
     } catch (error) {
-      // The executor promises not to throw; if it does, the job fails and the queue goes on.
+      // The dispatcher promises not to throw; if it does, the job fails and the queue goes on.
       result = { status: "failed", error: toProblem(error), ui: {}, ran: [], cached: [], spared: [] };
     }
     this.progressThrottle.flushAll();
     this.previewThrottle.clear();
-    this.running = null;
+    this.running.delete(job.id);
     entry.controller = undefined;
     if (this.closed) return;
     for (const [nodeId, ui] of Object.entries(result.ui)) {
@@ -300,7 +382,8 @@ export class JobQueue {
       // A node cut off mid-run ends as failed when the job failed, skipped otherwise.
       if (node.status === "running") node.status = status === "failed" ? "failed" : "skipped";
     }
-    this.record(entry);
+    // The nodes' states carry references to output files (FileRef), never the outputs themselves.
+    void this.store.update(job.id, { status, finishedAt: job.finishedAt, error: job.error, nodes: job.nodes });
     this.trimHistory();
     if (!notify) return;
     if (status === "succeeded") this.emit({ name: "job:succeeded", payload: { jobId: job.id } });
@@ -313,26 +396,22 @@ export class JobQueue {
     this.emitQueue();
   }
 
+  /** Drops the oldest finished jobs beyond the history's count and byte bounds. */
   private trimHistory(): void {
     const finished = [...this.entries.values()]
-      .filter((e) => e.job.status !== "queued" && e.job.status !== "running")
+      .filter((e) => isFinished(e.job))
       .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));
-    for (const old of finished.slice(this.historyLimit)) {
-      this.entries.delete(old.job.id);
-      this.append({ type: "delete", id: old.job.id });
-    }
-  }
-
-  private record(entry: Entry): void {
-    this.append({ type: "job", job: entry.job, position: entry.position });
-  }
-
-  private append(record: JournalRecord): void {
-    if (this.closed) return;
-    this.journal.append(record);
-    if (this.journal.needsCompaction(this.entries.size)) {
-      const jobs = new Map([...this.entries].map(([id, e]) => [id, { job: e.job, position: e.position }]));
-      this.journal.compact(snapshotRecords({ paused: this.paused, jobs }));
+    let kept = 0;
+    let bytes = 0;
+    for (const entry of finished) {
+      // The newest finished job stays whatever its size, so its result can still be read.
+      if (kept === 0 || (kept < this.historyLimit && bytes + entry.bytes <= this.historyBytes)) {
+        kept += 1;
+        bytes += entry.bytes;
+        continue;
+      }
+      this.entries.delete(entry.job.id);
+      void this.store.remove(entry.job.id);
     }
   }
 
@@ -351,6 +430,14 @@ export class JobQueue {
   }
 }
 
+function isFinished(job: Job): boolean {
+  return job.status !== "queued" && job.status !== "running";
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function notFound(id: string): QueueResult<never> {
-  return { ok: false, status: 404, error: `no job with id ${id}` };
+  return { ok: false, reason: "not_found", error: `no job with id ${id}` };
 }

@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import { basename } from "node:path";
 import { readInside } from "../files/safe-path.ts";
 import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
-import type { ExampleInfo } from "./protocol.ts";
+import type { ExampleInfo } from "../protocol/index.ts";
 
 const MAX_EXAMPLE_BYTES = 10 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import type { z } from "zod";
 import { withoutAbsolutePaths, type Problem } from "../graph/problem.ts";
-import type { ErrorBody } from "./protocol.ts";
+import type { ErrorBody } from "../protocol/index.ts";
 
 /** Sends the protocol's error body, `{ error, problems? }`, with a 4xx/5xx status. */
 export function sendError(res: Response, status: number, error: string, problems?: Problem[]): void {

@@ -9,7 +9,7 @@ import { WORKFLOW_FORMAT, WORKFLOW_VERSION, type Workflow } from "../graph/workf
 import type { Resources } from "../nodes/definition.ts";
 import { NodeRegistry } from "../nodes/registry.ts";
 import { testNodePackage } from "../testing/index.ts";
-import type { Job } from "./protocol.ts";
+import type { Job } from "../protocol/index.ts";
 import { api, connectRecorder, serverTestLifecycle, until } from "./server.test-support.ts";
 
 /** The server with the engine's real executor and test nodes, end to end. */

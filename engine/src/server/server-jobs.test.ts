@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
-import type { Job, QueueState } from "./protocol.ts";
+import type { Job, QueueState } from "../protocol/index.ts";
 import { api, connectRecorder, serverTestLifecycle, startTestServer, until } from "./server.test-support.ts";
 
 const { start, onCleanup } = serverTestLifecycle();

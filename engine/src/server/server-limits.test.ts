@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { emptyWorkflow } from "../graph/workflow.ts";
 import { scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
 import { headerOnlyPng } from "../testing/header-only-png.ts";
-import type { QueueState } from "./protocol.ts";
+import type { QueueState } from "../protocol/index.ts";
 import { api, rawGet, serverTestLifecycle, until } from "./server.test-support.ts";
 
 /** Limits at the boundary (issue 14): each refusal a 4xx naming the limit, the queue still moving. */

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterEach } from "vitest";
-import { ScriptedExecutor } from "../queue/scripted-executor.test-support.ts";
-import type { ClientToServerEvents, ServerToClientEvents } from "./protocol.ts";
+import { ScriptedExecutor, scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../protocol/index.ts";
 import { createServer, type InfixServer, type ServerOptions } from "./server.ts";
 
 /** A server on 127.0.0.1:<random> over a fresh temp data folder, with the scripted executor. */
@@ -117,4 +117,30 @@ export function until(predicate: () => boolean | Promise<boolean>, ms = 5000): P
     };
     void tick();
   });
+}
+
+/**
+ * The queue watchdog: submits a one-node job and waits until it succeeds, so a test can prove
+ * that whatever it did before (a hostile request, a fault) left the queue moving.
+ */
+export async function expectQueueStillRuns(server: InfixServer): Promise<void> {
+  const workflow = scriptedWorkflow({ watchdog: "Ok" });
+  const res = await api(server, "POST", "/api/jobs", { json: { workflow, label: "watchdog" } });
+  if (res.status !== 201) throw new Error(`the watchdog job was refused: ${res.status} ${JSON.stringify(res.data)}`);
+  const id = (res.data.job as { id: string }).id;
+  await until(async () => {
+    const job = await api(server, "GET", `/api/jobs/${id}`);
+    if (job.data.status === "failed" || job.data.status === "cancelled")
+      throw new Error(`the watchdog job ended ${String(job.data.status)}`);
+    return job.data.status === "succeeded";
+  }, 15_000);
+}
+
+/**
+ * JSON text with `nested` placed where `value` holds the string "<nested>": lets a test send data
+ * nested deeper than JSON.stringify itself can write (`{"d":{"d":…{}}}`, `depth` levels).
+ */
+export function jsonWithDeepNesting(value: unknown, depth: number): string {
+  const nested = `${'{"d":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`;
+  return JSON.stringify(value).replace('"<nested>"', nested);
 }

@@ -10,10 +10,11 @@ import { WorkflowStore } from "../files/workflow-store.ts";
 import type { NodeCatalog } from "../graph/node-schema.ts";
 import type { UploadKind } from "../nodes/definition.ts";
 import { JobQueue } from "../queue/job-queue.ts";
+import { JournalJobStore, type JournalOptions } from "../queue/journal.ts";
 import { editorPages } from "./editor-pages.ts";
 import { folderExamples, type ExamplesProvider } from "./examples.ts";
 import { errorHandler, sendError } from "./http-errors.ts";
-import type { Config, PackInfo } from "./protocol.ts";
+import type { Config, PackInfo } from "../protocol/index.ts";
 import { fileRoutes, RAW_BODY_ROUTES } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
 import { jobRoutes } from "./routes/jobs.ts";
@@ -73,6 +74,10 @@ export interface ServerOptions {
   cache?: CacheControl;
   /** Finished jobs kept in the history; default 100. */
   historyLimit?: number;
+  /** Bytes of finished jobs (their workflows) kept in the history; default 16 MiB. */
+  historyBytes?: number;
+  /** When the queue journal compacts (tests force frequent compactions). */
+  journal?: Omit<JournalOptions, "log">;
   /** Where server-side errors are reported; default console.error. */
   log?: (message: string) => void;
 }
@@ -95,7 +100,7 @@ export const DEFAULT_INPUT_BUDGET_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /**
- * Starts the Infix server: REST API and socket.io events per protocol.ts, the job queue
+ * Starts the Infix server: REST API and socket.io events per the protocol (engine/src/protocol), the job queue
  * persisted under `dataDir`, the built editor's pages.
  *
  * @example
@@ -111,8 +116,9 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   const files = options.files ?? (await FileStore.open(FileStore.foldersUnder(options.dataDir)));
   const queue = new JobQueue({
     executor: options.executor,
-    journalPath: join(options.dataDir, "queue.jsonl"),
+    store: new JournalJobStore(join(options.dataDir, "queue.jsonl"), { ...options.journal, log }),
     historyLimit: options.historyLimit,
+    historyBytes: options.historyBytes,
     log,
   });
   const config: Config = {
@@ -212,6 +218,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
       closing ??= (async () => {
         unbridge();
         await queue.close();
+        await options.executor.close?.();
         await new Promise<void>((resolve) => {
           io.close(() => resolve());
           http.closeAllConnections();

@@ -2,13 +2,13 @@ import sharp from "sharp";
 import type { Server as SocketServer } from "socket.io";
 import type { PreviewImage } from "../nodes/definition.ts";
 import type { JobQueue, QueueEvent } from "../queue/job-queue.ts";
-import type { ClientToServerEvents, ServerToClientEvents } from "./protocol.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../protocol/index.ts";
 
 export type InfixSocketServer = SocketServer<ClientToServerEvents, ServerToClientEvents>;
 
 /**
  * Forwards queue events to every socket, encoding previews (raw RGB) as PNG data URLs, and
- * greets each new socket with the queue and, when a job runs, its full state so a reloaded
+ * greets each new socket with the queue and the full state of each running job so a reloaded
  * editor catches up. Returns the function that disconnects the bridge.
  */
 export function bridgeQueueToSockets(
@@ -18,8 +18,7 @@ export function bridgeQueueToSockets(
 ): () => void {
   io.on("connection", (socket) => {
     socket.emit("queue", queue.state());
-    const running = queue.runningJob();
-    if (running) socket.emit("job:state", running);
+    for (const running of queue.runningJobs()) socket.emit("job:state", running);
   });
   return queue.subscribe((event) => {
     if (event.name === "preview") {

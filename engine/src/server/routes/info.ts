@@ -2,12 +2,13 @@ import { Router } from "express";
 import type { NodeCatalog } from "../../graph/node-schema.ts";
 import type { ExamplesProvider } from "../examples.ts";
 import { sendError } from "../http-errors.ts";
-import type { CacheStats, Config, PackInfo } from "../protocol.ts";
+import type { CacheStats, Config, PackInfo } from "../../protocol/index.ts";
 
 /** The output cache as the server sees it: statistics and a way to empty it. */
+/** The node output cache, here or in a worker (hence the promises). */
 export interface CacheControl {
-  stats(): CacheStats;
-  clear(): void;
+  stats(): CacheStats | Promise<CacheStats>;
+  clear(): void | Promise<void>;
 }
 
 export interface InfoSources {
@@ -44,15 +45,15 @@ export function infoRoutes(sources: InfoSources): Router {
     res.json(workflow);
   });
 
-  router.get("/cache", (_req, res) => {
+  router.get("/cache", async (_req, res) => {
     if (!sources.cache) return sendError(res, 404, "this server runs without an output cache");
-    res.json(sources.cache.stats());
+    res.json(await sources.cache.stats());
   });
 
-  router.delete("/cache", (_req, res) => {
+  router.delete("/cache", async (_req, res) => {
     if (!sources.cache) return sendError(res, 404, "this server runs without an output cache");
-    sources.cache.clear();
-    res.json(sources.cache.stats());
+    await sources.cache.clear();
+    res.json(await sources.cache.stats());
   });
 
   return router;

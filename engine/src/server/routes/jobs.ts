@@ -1,17 +1,17 @@
 import { Router, type Response } from "express";
-import type { JobQueue, QueueResult } from "../../queue/job-queue.ts";
+import type { JobQueue, QueueRefusal, QueueResult } from "../../queue/job-queue.ts";
 import { parseBody, sendError } from "../http-errors.ts";
-import { SubmitJobSchema } from "../protocol.ts";
+import { SubmitJobSchema } from "../../protocol/index.ts";
 
 /** Job and queue routes: submit, list, inspect, cancel, move to front, delete, pause/resume. */
 export function jobRoutes(queue: JobQueue): Router {
   const router = Router();
 
-  router.post("/jobs", (req, res) => {
+  router.post("/jobs", async (req, res) => {
     const submit = parseBody(res, SubmitJobSchema, req.body);
     if (!submit) return;
-    const result = queue.submit(submit);
-    if (!result.ok) return sendError(res, result.status, result.error, result.problems);
+    const result = await queue.submit(submit);
+    if (!result.ok) return sendError(res, STATUS_OF[result.reason], result.error, result.problems);
     res.status(201).json({ job: result.value });
   });
 
@@ -35,7 +35,7 @@ export function jobRoutes(queue: JobQueue): Router {
 
   router.delete("/jobs/:id", (req, res) => {
     const result = queue.remove(req.params.id);
-    if (!result.ok) return sendError(res, result.status, result.error);
+    if (!result.ok) return sendError(res, STATUS_OF[result.reason], result.error);
     res.status(204).end();
   });
 
@@ -50,7 +50,21 @@ export function jobRoutes(queue: JobQueue): Router {
   return router;
 }
 
+/**
+ * The queue's refusals as HTTP: the client's fault is a 4xx; a full queue or a store that could
+ * not write (a full disk) is 503, a server fault the client may retry, and the queue goes on.
+ */
+const STATUS_OF: Record<QueueRefusal, number> = {
+  invalid: 400,
+  unstorable: 400,
+  not_found: 404,
+  conflict: 409,
+  full: 503,
+  store_failed: 503,
+  closed: 503,
+};
+
 function reply<T>(res: Response, result: QueueResult<T>, body: (value: T) => unknown): void {
-  if (!result.ok) return sendError(res, result.status, result.error, result.problems);
+  if (!result.ok) return sendError(res, STATUS_OF[result.reason], result.error, result.problems);
   res.json(body(result.value));
 }

@@ -1,0 +1,35 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { serveExecutor } from "../engine/src/worker/serve-executor.ts";
+import { createEngineSetup } from "./engine-setup.ts";
+import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
+
+/**
+ * The worker thread of `infix serve`: the executor, the model sessions and the node output
+ * cache live here, so onnxruntime's blocking calls never hold the server's event loop.
+ */
+
+/** What the server passes the worker (plain data: it crosses the thread boundary by structured clone). */
+export interface ExecutorWorkerData extends RuntimeCliOptions {
+  data: string;
+  output?: string;
+  models?: string;
+  testNodes?: boolean;
+}
+
+const options = workerData as ExecutorWorkerData;
+const log = (message: string) => console.error(message);
+try {
+  const setup = await createEngineSetup({
+    dataDir: options.data,
+    outputDir: options.output,
+    modelsDir: options.models,
+    testNodes: options.testNodes,
+    sessionOptions: sessionOptionsFrom(options, (message) => log(`warning: ${message}`)),
+    cacheBudgetBytes: cacheBudgetFrom(options),
+    log,
+  });
+  serveExecutor(parentPort!, setup.executor, setup.cache);
+} catch (error) {
+  parentPort!.postMessage({ type: "start-failed", error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}

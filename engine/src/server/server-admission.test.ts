@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { scriptedWorkflow } from "../queue/scripted-executor.test-support.ts";
+import type { QueueState } from "../protocol/index.ts";
+import { api, jsonWithDeepNesting, expectQueueStillRuns, serverTestLifecycle } from "./server.test-support.ts";
+
+const { start } = serverTestLifecycle();
+
+describe("job admission over HTTP", () => {
+  // Issue #14's worst finding: ~5,000 levels of editor data made the journal's JSON.stringify
+  // throw after the job was already in memory as "running", and the queue stopped until a restart.
+  it("refuses a workflow nested 5,000 levels deep with a 4xx, leaves no trace and keeps the queue moving", async () => {
+    const { server } = await start();
+    const workflow = {
+      ...scriptedWorkflow({ a: "Ok" }),
+      editor: { nodes: {}, groups: [], notes: [], deep: "<nested>" },
+    };
+    const body = jsonWithDeepNesting({ workflow }, 5000);
+    const res = await api(server, "POST", "/api/jobs", { body, headers: { "content-type": "application/json" } });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(String(res.data.error)).toMatch(/nest|deep|depth/i);
+    const state = (await api(server, "GET", "/api/jobs")).data as unknown as QueueState;
+    expect(state.jobs).toEqual([]);
+    await expectQueueStillRuns(server);
+    const after = (await api(server, "GET", "/api/jobs")).data as unknown as QueueState;
+    expect(after.jobs.map((job) => [job.label, job.status])).toEqual([["watchdog", "succeeded"]]);
+  });
+});
