@@ -4,9 +4,11 @@ import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
 import { benchPacks } from "./packs.ts";
 import { benchSchedulers } from "./schedulers.ts";
+import { benchServerOverhead } from "./server-overhead.ts";
 
 await benchEngine();
 await benchPacks();
 await benchSchedulers();
 await benchGeneration();
+await benchServerOverhead();
 await benchEditor();
