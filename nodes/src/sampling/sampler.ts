@@ -4,6 +4,7 @@ import { inputError, intInput, numberInput, optionalTaggedInput, stringInput, ta
 import { packInput } from "../model/pack-input.ts";
 import type { AttentionControl, Conditioning, ControlHint, LatentBatch } from "../sockets.ts";
 import { denoise, stepPreview } from "./denoise.ts";
+import { userStep, userStepCount } from "./step-progress.ts";
 import { createSamplingScheduler, DEFAULT_SCHEDULER, SAMPLER_SCHEDULERS } from "./schedulers.ts";
 
 /** Repeats a [1,...] conditioning to B rows, or passes a [B,...] one; an error otherwise. */
@@ -183,7 +184,8 @@ export const samplerNode: NodeDefinition = {
       startLatents = scheduler.addNoise(latent.samples.data, noise, noiseTimestep);
     }
 
-    ctx.progress(0, timesteps.length);
+    const userSteps = userStepCount(timesteps);
+    ctx.progress(0, userSteps);
     const samples = await denoise({
       pack,
       scheduler,
@@ -200,7 +202,7 @@ export const samplerNode: NodeDefinition = {
         ? { original: latent.samples.data, noise, mask: noiseMaskFor(latent, "latent") }
         : undefined,
       onStep(step, total, current) {
-        ctx.progress(step, total);
+        ctx.progress(userStep(step, total, userSteps), userSteps);
         // A fresh picture each step: the server may still be encoding the previous one off-thread.
         ctx.preview(stepPreview(current));
       },
