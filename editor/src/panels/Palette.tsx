@@ -7,7 +7,13 @@ import { addNode } from "../state/operations.ts";
 import { useStudioState, useTab } from "../state/react.ts";
 
 /** The node palette: search by name or category; drag an entry onto the canvas or double-click it. */
-export function Palette({ searchRef }: { searchRef?: RefObject<HTMLInputElement | null> }) {
+export function Palette({
+  searchRef,
+  onCollapse,
+}: {
+  searchRef?: RefObject<HTMLInputElement | null>;
+  onCollapse?(): void;
+}) {
   const catalog = useStudioState((s) => s.catalog);
   const tab = useTab();
   const flow = useReactFlow();
@@ -30,20 +36,33 @@ export function Palette({ searchRef }: { searchRef?: RefObject<HTMLInputElement 
 
   return (
     <aside className="palette" aria-label="Node palette">
-      <input
-        ref={searchRef}
-        type="search"
-        className="palette__search"
-        placeholder="Search nodes…"
-        aria-label="Search nodes"
-        value={query}
-        onChange={(e) => setQuery(e.currentTarget.value)}
-        onKeyDown={(e) => {
-          const first = groups[0]?.[1][0];
-          if (e.key === "Enter" && first) addAtCentre(first);
-          if (e.key === "Escape") setQuery("");
-        }}
-      />
+      <div className="palette__top">
+        <input
+          ref={searchRef}
+          type="search"
+          className="palette__search"
+          placeholder="Search nodes…"
+          aria-label="Search nodes"
+          value={query}
+          onChange={(e) => setQuery(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            const first = groups[0]?.[1][0];
+            if (e.key === "Enter" && first) addAtCentre(first);
+            if (e.key === "Escape") setQuery("");
+          }}
+        />
+        {onCollapse && (
+          <button
+            type="button"
+            className="panel-toggle"
+            aria-label="Hide the node palette"
+            title="Hide the node palette (more room for the graph)"
+            onClick={onCollapse}
+          >
+            ‹
+          </button>
+        )}
+      </div>
       {!catalog && <p className="muted">Loading nodes…</p>}
       <div className="palette__list">
         {groups.map(([category, schemas]) => (
