@@ -2,6 +2,7 @@ import type { NodeSchema } from "@infix/graph";
 import { useReactFlow } from "@xyflow/react";
 import { useMemo, useState, type RefObject } from "react";
 import { PALETTE_MIME, snapPoint } from "../canvas/FlowCanvas.tsx";
+import { estimateNodeSize, freePlace } from "../canvas/placement.ts";
 import { groupByCategory, searchNodes } from "../state/catalog.ts";
 import { addNode } from "../state/operations.ts";
 import { useStudioState, useTab } from "../state/react.ts";
@@ -28,7 +29,14 @@ export function Palette({
     const centre = canvas
       ? { x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 }
       : { x: 400, y: 300 };
-    const position = snapPoint(flow.screenToFlowPosition(centre));
+    // The centre of the view, or the nearest free place: nodes added one after another never stack.
+    const { workflow, measured } = tab.doc.getState();
+    const position = freePlace(
+      snapPoint(flow.screenToFlowPosition(centre)),
+      workflow,
+      measured,
+      estimateNodeSize(schema),
+    );
     let id = "";
     tab.doc.getState().apply(`add ${schema.type}`, (d) => void (id = addNode(d, schema, position)));
     tab.doc.getState().select([id]);
