@@ -9,6 +9,7 @@ import { benchPacks } from "./packs.ts";
 import { benchQueue } from "./queue.ts";
 import { benchSchedulers } from "./schedulers.ts";
 import { benchWorker } from "./worker.ts";
+import { benchServerOverhead } from "./server-overhead.ts";
 
 await benchEngine();
 await benchPacks();
@@ -19,4 +20,5 @@ await benchEditing();
 await benchImport();
 await benchControlnet();
 await benchWorker();
+await benchServerOverhead();
 await benchEditor();

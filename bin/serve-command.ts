@@ -22,7 +22,7 @@ export interface ServeOptions extends RuntimeCliOptions {
 
 /** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
 const INSTALL_HELP =
-  "The built-in tiny pack makes meaningless pictures. Convert BLIP-Diffusion weights into a model pack (see docs in the README, 'Model packs') and start with --models <folder>.";
+  "Pictures are meaningless noise with the built-in tiny test pack: run `infix pack pull Salesforce/blipdiffusion` to install the real model (README, “Use the real model”).";
 
 /**
  * `infix serve`: builds the editor if asked, wires the engine and nodes, starts the server and

@@ -71,7 +71,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (generation nodes, tiny
   it("says that the tiny pack makes meaningless pictures and how to install real weights", async () => {
     const banner = studio.page.getByTestId("tiny-pack-banner");
     await banner.waitFor();
-    expect(await banner.textContent()).toContain("--models");
+    expect(await banner.textContent()).toContain("infix pack pull Salesforce/blipdiffusion");
   });
 
   it("loads an example, runs it with sampler progress and shows the final image on the node and in the gallery", async () => {

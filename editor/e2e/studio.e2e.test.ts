@@ -226,6 +226,8 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
 
   it("saves on the server, and after a reload restores the open tab", async () => {
     await studio.page.getByRole("button", { name: "Save", exact: true }).click();
+    await studio.page.getByRole("dialog", { name: "Save workflow" }).getByLabel("Workflow name").fill("e2e-saved");
+    await studio.page.getByLabel("Workflow name").press("Enter");
     await eventually(() => studio.notice.textContent()).toContain("Saved “e2e-saved”");
     await studio.typeNumber("const", "value", "7");
     expect(await studio.page.locator('.tab.is-active [aria-label="unsaved changes"]').count()).toBe(1);

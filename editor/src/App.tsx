@@ -6,11 +6,15 @@ import { FlowCanvas } from "./canvas/FlowCanvas.tsx";
 import { isTypingTarget, matchShortcut } from "./canvas/shortcuts.ts";
 import { Gallery } from "./panels/Gallery.tsx";
 import { HelpDialog } from "./panels/HelpDialog.tsx";
+import { JobDetails } from "./panels/JobDetails.tsx";
+import { SaveDialog } from "./panels/SaveDialog.tsx";
 import { Palette } from "./panels/Palette.tsx";
 import { QueuePanel } from "./panels/QueuePanel.tsx";
 import { TabBar } from "./panels/TabBar.tsx";
 import { saveActive, Toolbar } from "./panels/Toolbar.tsx";
 import { StudioContext, TabContext, useStudio, useStudioState } from "./state/react.ts";
+import { readPanels, workspaceClass, writePanels, type PanelLayout } from "./state/panels.ts";
+import { bannerDismissed, dismissBanner, helpParts } from "./state/banner.ts";
 import { activeTab } from "./state/studio-store.ts";
 import type { Studio } from "./state/studio.ts";
 
@@ -39,6 +43,8 @@ function Shell() {
           <NoticeBar />
         </div>
         {help && <HelpDialog onClose={() => setHelp(false)} />}
+        <JobDetails />
+        <SaveDialog />
       </ReactFlowProvider>
     </TabContext.Provider>
   );
@@ -113,9 +119,30 @@ function Workspace({ onHelp }: { onHelp(): void }) {
     };
   }, [studio, flow, onHelp]);
 
+  const [panels, setPanels] = useState(() => readPanels(localStorage));
+  const togglePanel = (key: keyof PanelLayout) => {
+    const next = { ...panels, [key]: !panels[key] };
+    writePanels(localStorage, next);
+    setPanels(next);
+  };
+
   return (
-    <main className="workspace">
-      <Palette searchRef={search} />
+    <main className={workspaceClass(panels)}>
+      {panels.paletteCollapsed ? (
+        <div className="collapsed-strip collapsed-strip--left">
+          <button
+            type="button"
+            className="panel-toggle"
+            aria-label="Show the node palette"
+            title="Show the node palette"
+            onClick={() => togglePanel("paletteCollapsed")}
+          >
+            ›
+          </button>
+        </div>
+      ) : (
+        <Palette searchRef={search} onCollapse={() => togglePanel("paletteCollapsed")} />
+      )}
       {catalogError ? (
         <div className="canvas canvas--error" role="alert">
           Could not load the node catalog: {catalogError}
@@ -123,32 +150,68 @@ function Workspace({ onHelp }: { onHelp(): void }) {
       ) : (
         <FlowCanvas />
       )}
-      <aside className="sidebar">
-        <QueuePanel />
-        <Gallery />
-      </aside>
+      {panels.sidebarCollapsed ? (
+        <div className="collapsed-strip collapsed-strip--right">
+          <button
+            type="button"
+            className="panel-toggle"
+            aria-label="Show the queue and gallery"
+            title="Show the queue and gallery"
+            onClick={() => togglePanel("sidebarCollapsed")}
+          >
+            ‹
+          </button>
+        </div>
+      ) : (
+        <aside className="sidebar">
+          <button
+            type="button"
+            className="panel-toggle"
+            aria-label="Hide the queue and gallery"
+            title="Hide the queue and gallery (more room for the graph)"
+            onClick={() => togglePanel("sidebarCollapsed")}
+          >
+            ›
+          </button>
+          <QueuePanel />
+          <Gallery />
+        </aside>
+      )}
     </main>
   );
 }
 
 function TinyPackBanner() {
   const config = useStudioState((s) => s.config);
-  if (!config?.tinyPackOnly) return null;
+  const [dismissed, setDismissed] = useState(() => bannerDismissed(localStorage, config?.installHelp ?? ""));
+  if (!config?.tinyPackOnly || dismissed || bannerDismissed(localStorage, config.installHelp)) return null;
   return (
     <div className="banner" role="status" data-testid="tiny-pack-banner">
-      <b>Only the built-in tiny test pack is installed: pictures are meaningless noise.</b>{" "}
-      {renderHelp(config.installHelp)}
+      <span className="banner__text">
+        {helpParts(config.installHelp).map((part, i) =>
+          part.kind === "code" ? (
+            <code key={i}>{part.text}</code>
+          ) : part.kind === "link" ? (
+            <a key={i} href={part.text} target="_blank" rel="noreferrer">
+              {part.text}
+            </a>
+          ) : (
+            <span key={i}>{part.text}</span>
+          ),
+        )}
+      </span>
+      <button
+        type="button"
+        className="small"
+        aria-label="Dismiss the tiny-pack notice"
+        onClick={() => {
+          dismissBanner(localStorage, config.installHelp);
+          setDismissed(true);
+        }}
+      >
+        ×
+      </button>
     </div>
-  );
-}
-
-function renderHelp(help: string) {
-  return /^https?:\/\//.test(help) ? (
-    <a href={help} target="_blank" rel="noreferrer">
-      {help}
-    </a>
-  ) : (
-    <span>{help}</span>
   );
 }
 

@@ -21,7 +21,10 @@ studio.attachSocket(socket, (listen) => {
   });
   socket.on("disconnect", () => listen(false));
 });
-void studio.init().then(() => firstVisit && studio.openWelcomeExample());
+void studio.init().then(() => {
+  void studio.loadHistory();
+  return firstVisit && studio.openWelcomeExample();
+});
 // Exposed for the e2e tests and the frame-time benchmark, which drive the studio from the page.
 (window as unknown as { infixStudio: Studio }).infixStudio = studio;
 createRoot(document.getElementById("root")!).render(<App studio={studio} />);

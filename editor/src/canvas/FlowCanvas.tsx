@@ -27,7 +27,9 @@ import { moveAnnotation, parseAnnotationId, removeAnnotations, resizeAnnotation 
 import type { Size } from "../state/document-store.ts";
 import { addNode, connect, moveNodes, removeNodes, unlinkInput, type Point } from "../state/operations.ts";
 import { useDocument, useStudio, useStudioState, useTab } from "../state/react.ts";
+import { LinkDropSearch, type LinkDropState } from "./LinkDropSearch.tsx";
 import { NodeContextMenu, type ContextMenuState } from "./NodeContextMenu.tsx";
+import { linkCandidates, type LinkCandidate, type LinkEnd } from "./placement.ts";
 import { GroupNode, NoteNode } from "./AnnotationNodes.tsx";
 import { deriveAnnotations, deriveEdges, FlowNodeCache, type CanvasNode } from "./flow-model.ts";
 import { readableViewport } from "./readable-viewport.ts";
@@ -55,6 +57,8 @@ export function FlowCanvas() {
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const [selectedAnnotations, setSelectedAnnotations] = useState<ReadonlySet<string>>(new Set());
   const [menu, setMenu] = useState<ContextMenuState | null>(null);
+  const [linkDrop, setLinkDrop] = useState<(LinkDropState & { from: LinkEnd }) | null>(null);
+  const [pointerNotice, setPointerNotice] = useState<{ x: number; y: number; text: string } | null>(null);
   // Positions of nodes being dragged, shown before they are committed as one edit at drag end:
   // a frame then costs no document update (no patches, no history) however many nodes move.
   const [dragOverlay, setDragOverlay] = useState<Readonly<Record<string, Point>> | null>(null);
@@ -217,13 +221,34 @@ export function FlowCanvas() {
       tab.doc
         .getState()
         .apply("connect", (d) => connect(d, c.source, c.sourceHandle ?? "", c.target, c.targetHandle ?? ""));
+      setPointerNotice(null);
+      studio.succeeded();
     },
-    [tab, validity],
+    [tab, validity, studio],
   );
 
-  // React Flow refuses the drop silently; say why, with the graph core's reason.
+  // React Flow refuses the drop silently; say why, with the graph core's reason, at the pointer.
+  // A link dropped on empty canvas opens the search for nodes it can connect to.
   const onConnectEnd: OnConnectEnd = useCallback(
-    (_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      const point = "changedTouches" in event ? event.changedTouches[0] : event;
+      if (!state.toHandle && state.fromHandle && !state.toNode && catalog) {
+        const fromNode = tab.doc.getState().workflow.nodes[state.fromHandle.nodeId];
+        const fromSchema = fromNode && catalog.schema(fromNode.type);
+        if (!fromSchema) return;
+        const from = {
+          nodeId: state.fromHandle.nodeId,
+          handle: state.fromHandle.id ?? "",
+          side: state.fromHandle.type,
+        } as const;
+        setLinkDrop({
+          x: point.clientX,
+          y: point.clientY,
+          from,
+          candidates: linkCandidates(from, fromSchema, catalog.catalog.nodes),
+        });
+        return;
+      }
       if (state.isValid || !state.toHandle || !state.fromHandle) return;
       const from = state.fromHandle;
       const to = state.toHandle;
@@ -232,9 +257,28 @@ export function FlowCanvas() {
           ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
           : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
       const v = validity(c);
-      if (!v.ok) studio.notify("error", `Connection refused: ${v.reason}`);
+      if (!v.ok) {
+        studio.notify("error", `Connection refused: ${v.reason}`);
+        setPointerNotice({ x: point.clientX, y: point.clientY, text: `Refused: ${v.reason}` });
+      }
     },
-    [studio, validity],
+    [studio, validity, catalog, tab],
+  );
+
+  const addForLink = useCallback(
+    (drop: LinkDropState & { from: LinkEnd }, candidate: LinkCandidate) => {
+      setLinkDrop(null);
+      const position = snapPoint(flow.screenToFlowPosition({ x: drop.x, y: drop.y }));
+      let id = "";
+      tab.doc.getState().apply(`add ${candidate.schema.type}`, (d) => {
+        id = addNode(d, candidate.schema, position);
+        if (drop.from.side === "source") connect(d, drop.from.nodeId, drop.from.handle, id, candidate.handle);
+        else connect(d, id, candidate.handle, drop.from.nodeId, drop.from.handle);
+      });
+      tab.doc.getState().select([id]);
+      studio.succeeded();
+    },
+    [flow, tab, studio],
   );
 
   const onDrop = useCallback(
@@ -263,7 +307,13 @@ export function FlowCanvas() {
   }, []);
 
   return (
-    <div className="canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
+    <div
+      className="canvas"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={onDrop}
+      onPointerDown={() => pointerNotice && setPointerNotice(null)}
+      data-testid="canvas"
+    >
       <ReactFlow<CanvasNode>
         nodes={nodes}
         edges={edges}
@@ -280,7 +330,10 @@ export function FlowCanvas() {
         }}
         onNodeDragStop={() => studio.validation.setDragging(false)}
         onNodeContextMenu={onNodeContextMenu}
-        onPaneClick={() => setMenu(null)}
+        onPaneClick={() => {
+          setMenu(null);
+          setLinkDrop(null);
+        }}
         snapToGrid
         snapGrid={SNAP}
         colorMode="dark"
@@ -303,6 +356,19 @@ export function FlowCanvas() {
         <Controls showInteractive={false} />
       </ReactFlow>
       {menu && <NodeContextMenu menu={menu} onClose={() => setMenu(null)} />}
+      {linkDrop && (
+        <LinkDropSearch drop={linkDrop} onPick={(c) => addForLink(linkDrop, c)} onClose={() => setLinkDrop(null)} />
+      )}
+      {pointerNotice && (
+        <div
+          className="pointer-notice"
+          role="alert"
+          data-testid="pointer-notice"
+          style={{ left: pointerNotice.x + 12, top: pointerNotice.y + 12 }}
+        >
+          {pointerNotice.text}
+        </div>
+      )}
     </div>
   );
 }

@@ -73,6 +73,48 @@ describe("StudioNode", () => {
     expect(screen.getByTestId("node-status").textContent).toBe("done 1.5 s");
     expect(screen.queryByRole("progressbar")).toBeNull();
   });
+
+  it("shows the seed a queued or running job uses while the widget already holds the next one", () => {
+    const { tab, id } = renderNode((d) => addNode(d, sampler, { x: 0, y: 0 }));
+    act(() => tab.live.update(id, { status: "running", runSeeds: { seed: 42 } }));
+    act(() => tab.doc.getState().apply("advance", (d) => void (d.nodes[id].inputs.seed = 7)));
+    expect(screen.getByTestId("run-seed").textContent).toBe("running with 42");
+    expect((screen.getByLabelText("seed") as HTMLInputElement).value).toBe("7");
+    act(() => tab.live.update(id, { status: "done", ms: 10 }));
+    expect(screen.queryByTestId("run-seed")).toBeNull();
+  });
+
+  it("shows 'pack default' for a size left to the pack, and refuses a width off the step grid inline", () => {
+    const sized = {
+      ...emptyLatent,
+      type: "SizedLatent",
+      inputs: [
+        {
+          name: "width",
+          type: "INT",
+          widget: {
+            kind: "INT" as const,
+            default: 0,
+            min: 8,
+            max: 2048,
+            step: 8,
+            special: { value: 0, label: "pack default" },
+          },
+        },
+      ],
+    };
+    const { studio, rerender } = renderNode((d) => addNode(d, sized, { x: 0, y: 0 }));
+    act(() =>
+      studio.store.setState({ catalog: indexCatalog({ ...testCatalog, nodes: [...testCatalog.nodes, sized] }) }),
+    );
+    rerender();
+    const width = screen.getByRole("spinbutton", { name: "width" });
+    expect(width.textContent).toBe("pack default");
+    fireEvent.pointerDown(width, { button: 0, clientX: 0, pointerId: 1 });
+    fireEvent.pointerUp(width, { clientX: 0, pointerId: 1 });
+    fireEvent.change(screen.getByLabelText("width"), { target: { value: "500" } });
+    expect(screen.getByRole("alert").textContent).toBe("expected a multiple of 8 (496 or 504), got 500");
+  });
 });
 
 function renderNode(build: (d: ReturnType<typeof emptyWorkflow>) => string) {

@@ -95,6 +95,17 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
                 {input.label ?? input.name}
                 {input.optional ? "?" : ""}
               </span>
+              {input.widget?.kind === "SEED" &&
+                live.runSeeds?.[input.name] !== undefined &&
+                (live.status === "queued" || live.status === "running") && (
+                  <span
+                    className="studio-node__run-seed"
+                    data-testid="run-seed"
+                    title="The seed this run uses; the widget already shows the next one"
+                  >
+                    running with {live.runSeeds[input.name]}
+                  </span>
+                )}
               {input.widget && !linked ? (
                 <WidgetField
                   label={input.label ?? input.name}

@@ -3,6 +3,8 @@
  * else the graph's start (top-left, where a left-to-right pipeline begins) at the smallest
  * readable zoom, the rest a pan away (the minimap shows it). A plain fit of a nine-node
  * pipeline on a laptop screen zooms to ~0.45, where 13 px widget text draws at 6 px.
+ * Vertically the graph starts at the top: the space left below is where the minimap sits,
+ * so it does not cover the pipeline's last nodes.
  */
 
 export interface Rect {
@@ -47,7 +49,7 @@ export function readableViewport(
     size * zoom <= room ? (viewSize - size * zoom) / 2 - start * zoom : padding - start * zoom;
   return {
     x: place(bounds.x, bounds.width, roomX, view.width),
-    y: place(bounds.y, bounds.height, roomY, view.height),
+    y: padding - bounds.y * zoom,
     zoom,
   };
 }

@@ -26,6 +26,7 @@ export function QueuePanel() {
             job={job}
             onCancel={() => void studio.cancel(job.id)}
             onFront={() => void studio.front(job.id)}
+            onOpen={() => studio.showJob(job.id)}
           />
         ))}
       </ol>
@@ -33,13 +34,28 @@ export function QueuePanel() {
   );
 }
 
-function JobRow({ job, onCancel, onFront }: { job: JobSummary; onCancel(): void; onFront(): void }) {
+function JobRow({
+  job,
+  onCancel,
+  onFront,
+  onOpen,
+}: {
+  job: JobSummary;
+  onCancel(): void;
+  onFront(): void;
+  onOpen(): void;
+}) {
   const took = job.startedAt && job.finishedAt ? formatMs(job.finishedAt - job.startedAt) : undefined;
   return (
     <li className={`job job--${job.status}`} data-job-id={job.id} data-status={job.status}>
-      <span className="job__label" title={job.id}>
+      <button
+        type="button"
+        className="job__label link"
+        title={`Show this job's pictures, seed, log and workflow (${job.id})`}
+        onClick={onOpen}
+      >
         {job.label ?? job.id.slice(0, 8)}
-      </span>
+      </button>
       <span className="job__status">
         {job.status}
         {took ? ` · ${took}` : ""}

@@ -1,9 +1,10 @@
+import { useEffect, useRef } from "react";
 import { useStore } from "zustand";
 import { isDirty } from "../state/document-store.ts";
 import { useStudio, useStudioState } from "../state/react.ts";
 import { tabTitle, type Tab } from "../state/tabs.ts";
 
-/** Open workflows; a dot marks unsaved changes. */
+/** Open workflows on one line (it scrolls; titles are truncated, full on hover); a dot marks unsaved changes. */
 export function TabBar() {
   const studio = useStudio();
   const tabs = useStudioState((s) => s.tabs);
@@ -45,9 +46,13 @@ function TabButton({
 }) {
   const title = useStore(tab.doc, (s) => tabTitle(s.workflow, s.savedName));
   const dirty = useStore(tab.doc, isDirty);
+  const element = useRef<HTMLSpanElement>(null);
+  useEffect(() => {
+    if (active) element.current?.scrollIntoView?.({ block: "nearest", inline: "nearest" });
+  }, [active]);
   return (
-    <span className={`tab${active ? " is-active" : ""}`} data-dirty={dirty}>
-      <button type="button" role="tab" aria-selected={active} onClick={onSelect}>
+    <span ref={element} className={`tab${active ? " is-active" : ""}`} data-dirty={dirty}>
+      <button type="button" role="tab" aria-selected={active} onClick={onSelect} title={title}>
         {title}
         {dirty && (
           <span className="tab__dirty" aria-label="unsaved changes" title="Unsaved changes">

@@ -143,15 +143,12 @@ export function Toolbar({ onHelp }: { onHelp(): void }) {
   );
 }
 
-/** Save (asks for a name the first time, or always with "save as"). */
+/** Save (asks for a name in the studio's dialog the first time, or always with "save as"). */
 export async function saveActive(studio: ReturnType<typeof useStudio>, saveAs: boolean): Promise<void> {
   const doc = studio.tab.doc.getState();
-  let name = saveAs ? undefined : doc.savedName;
-  if (!name) {
-    const suggestion = doc.savedName ?? doc.workflow.name ?? "my-workflow";
-    name = prompt("Save workflow as:", suggestion)?.trim() || undefined;
-  }
+  const name = saveAs ? undefined : doc.savedName;
   if (name) await studio.save(name);
+  else studio.askSaveName(doc.savedName ?? doc.workflow.name ?? "my-workflow");
 }
 
 export function downloadWorkflow(workflow: Parameters<typeof serializeWorkflow>[0], title: string): void {

@@ -50,7 +50,7 @@ export function routeJobEvents(socket: EventSource, store: StudioStore): JobRout
     const known = new Set(store.getState().gallery.map((g) => `${g.ref.folder}/${g.ref.name}`));
     const added = ui.images
       .filter((ref) => !known.has(`${ref.folder}/${ref.name}`))
-      .map((ref) => ({ ref, jobId, nodeId, tabId: tab.id, at }));
+      .map((ref) => ({ ref, jobId, nodeId, tabId: tab.id, at, seeds: store.getState().jobSeeds[jobId] }));
     if (added.length) store.setState({ gallery: [...added, ...store.getState().gallery].slice(0, 200) });
   };
   const settle = (tab: Tab) => {

@@ -15,6 +15,8 @@ export interface NodeLiveState {
   ms?: number;
   error?: Problem;
   ui?: UiResultMessage;
+  /** The seeds (by input name) this node's queued or running job uses: the widget has moved on to the next one. */
+  runSeeds?: Readonly<Record<string, number>>;
   /** Validation problems found on this node by the last submit (400). */
   problems?: Problem[];
 }

@@ -2,6 +2,7 @@ import type { Problem, Workflow } from "@infix/graph";
 import type { Config, FileRefMessage, QueueState } from "@infix/protocol";
 import { createStore, type StoreApi } from "zustand/vanilla";
 import type { CatalogIndex } from "./catalog.ts";
+import type { SeedUse } from "./job-history.ts";
 import { createTab, type Tab } from "./tabs.ts";
 
 /**
@@ -13,8 +14,11 @@ export interface GalleryImage {
   ref: FileRefMessage & { width: number; height: number };
   jobId: string;
   nodeId: string;
-  tabId: string;
+  /** The tab that submitted the job; absent for jobs from the history (another session, before a reload). */
+  tabId?: string;
   at: number;
+  /** The seeds the job ran with (the editor's seed widgets move on as soon as a job is queued). */
+  seeds?: SeedUse[];
 }
 
 export interface Notice {
@@ -32,6 +36,12 @@ export interface StudioState {
   queue: QueueState;
   /** Which tab submitted each job, so its node events land on the right document. */
   jobTabs: Readonly<Record<string, string>>;
+  /** The seeds each job this editor submitted ran with, by job id. */
+  jobSeeds: Readonly<Record<string, SeedUse[]>>;
+  /** Set while the save dialog asks for a name, with the name it suggests. */
+  saveDialog?: { suggestion: string };
+  /** The job whose details (outputs, seeds, log, workflow) are open, if any. */
+  openJobId?: string;
   gallery: GalleryImage[];
   notice?: Notice;
   connected: boolean;
@@ -46,6 +56,7 @@ export function createStudioStore(): StudioStore {
     activeTabId: first.id,
     queue: { paused: false, jobs: [] },
     jobTabs: {},
+    jobSeeds: {},
     gallery: [],
     connected: false,
   }));
@@ -59,7 +70,7 @@ export function activeTab(state: StudioState): Tab {
 export function openInTab(
   store: StudioStore,
   workflow: Workflow,
-  options: { savedName?: string; dirty?: boolean } = {},
+  options: { savedName?: string; dirty?: boolean; origin?: string } = {},
 ): Tab {
   const state = store.getState();
   const current = activeTab(state);
@@ -67,12 +78,19 @@ export function openInTab(
   if (Object.keys(doc.workflow.nodes).length === 0 && doc.history.past.length === 0 && !doc.savedName) {
     current.doc.getState().load(workflow, options);
     current.live.reset();
+    current.origin = options.origin;
     store.setState({ tabs: [...state.tabs] });
     return current;
   }
   const tab = createTab(workflow, options);
+  tab.origin = options.origin;
   store.setState({ tabs: [...state.tabs, tab], activeTabId: tab.id });
   return tab;
+}
+
+/** The open tab that still shows `origin` unchanged (nothing edited since it was opened), if any. */
+export function pristineTabFrom(state: StudioState, origin: string): Tab | undefined {
+  return state.tabs.find((t) => t.origin === origin && t.doc.getState().history.past.length === 0);
 }
 
 export function closeTab(store: StudioStore, tabId: string): void {

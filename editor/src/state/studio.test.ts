@@ -74,7 +74,7 @@ describe("Studio.queue", () => {
       () => new Response(JSON.stringify({ error: "invalid workflow", problems: [problem] }), { status: 400 }),
     );
     expect(await studio.queue()).toBe(false);
-    expect(studio.tab.live.get(id).problems).toEqual([problem]);
+    expect(studio.tab.live.get(id).problems).toContainEqual(problem);
     expect(studio.store.getState().notice?.kind).toBe("error");
     expect(studio.tab.doc.getState().workflow.nodes[id].inputs.seed).toBe(42);
   });
@@ -153,5 +153,61 @@ describe("Studio.openWelcomeExample", () => {
     studio.tab.doc.getState().apply("add", (d) => void addNode(d, sampler, { x: 0, y: 0 }));
     expect(await studio.openWelcomeExample()).toBe(false);
     expect(studio.store.getState().tabs).toHaveLength(1);
+  });
+});
+
+describe("notices and marks after later actions", () => {
+  it("keeps the editor's marks on unlinked inputs after a refused Queue, with the server's problems added", async () => {
+    const refusal = {
+      error: "the workflow has 1 problem(s)",
+      problems: [{ code: "out_of_range", message: "steps too big", nodeId: "x", input: "steps" }],
+    };
+    const { studio, id } = studioWith(() => new Response(JSON.stringify(refusal), { status: 400 }));
+    // The test catalog's sampler has required links (model, latent…) left unlinked: the editor marks them.
+    const before = (await import("./live-validation.ts")).problemsByNode(
+      studio.tab.doc.getState().workflow,
+      studio.store.getState().catalog!,
+    );
+    expect(before.get(id)?.some((p) => p.code === "missing_input")).toBe(true);
+    expect(await studio.queue()).toBe(false);
+    const marks = studio.tab.live.get(id).problems ?? [];
+    expect(marks.some((p) => p.code === "missing_input")).toBe(true);
+  });
+
+  it("clears a stale error once a later action succeeds, but keeps information", () => {
+    const { studio } = studioWith(() => created("j"));
+    studio.notify("error", "No workflow in dog.png: …");
+    studio.succeeded();
+    expect(studio.store.getState().notice).toBeUndefined();
+    studio.notify("info", "Saved “x” (version 1).");
+    studio.succeeded();
+    expect(studio.store.getState().notice?.text).toContain("Saved");
+  });
+
+  it("records the seeds a job ran with, for the gallery and the running node, before the widget moves on", async () => {
+    const { studio, id } = studioWith(() => created("j-seeds"));
+    await studio.queue();
+    expect(studio.store.getState().jobSeeds["j-seeds"]).toEqual([{ nodeId: id, input: "seed", value: 42 }]);
+    expect(studio.tab.live.get(id).runSeeds).toEqual({ seed: 42 });
+    expect(studio.tab.doc.getState().workflow.nodes[id].inputs.seed).toBe(43);
+  });
+});
+
+describe("examples", () => {
+  it("focuses an example's tab when it is opened again unchanged, and opens a copy once it was edited", async () => {
+    const example = { format: "infix-workflow", version: 1, name: "Ex", nodes: {}, packs: [] };
+    const { studio } = studioWith(() => new Response(JSON.stringify(example), { status: 200 }));
+    studio.newTab();
+    await studio.openExample("ex");
+    const first = studio.tab.id;
+    expect(studio.tab.doc.getState().savedAt).toBe(0); // not marked unsaved
+    studio.newTab();
+    await studio.openExample("ex");
+    expect(studio.tab.id).toBe(first);
+    const count = studio.store.getState().tabs.length;
+    studio.tab.doc.getState().apply("rename", (d) => void (d.name = "changed"));
+    await studio.openExample("ex");
+    expect(studio.store.getState().tabs.length).toBe(count + 1);
+    expect(studio.tab.id).not.toBe(first);
   });
 });

@@ -2,11 +2,19 @@ import type { Problem, Workflow } from "@infix/graph";
 import type { ApiClient } from "../api/client.ts";
 import { indexCatalog } from "./catalog.ts";
 import { isDirty } from "./document-store.ts";
+import { loadGalleryHistory, seedsOf } from "./job-history.ts";
 import { routeJobEvents, type EventSource, type JobRouter } from "./job-events.ts";
 import { LiveValidation, markProblems, problemsByNode } from "./live-validation.ts";
 import { loadWorkflowJson } from "./load-workflow.ts";
 import { advanceSeeds } from "./operations.ts";
-import { activeTab, closeTab, createStudioStore, openInTab, type StudioStore } from "./studio-store.ts";
+import {
+  activeTab,
+  closeTab,
+  createStudioStore,
+  openInTab,
+  pristineTabFrom,
+  type StudioStore,
+} from "./studio-store.ts";
 import { createTab, tabTitle, type Tab } from "./tabs.ts";
 
 /** The example a first visit opens (GET /api/examples/:name). */
@@ -37,6 +45,24 @@ export class Studio {
     else this.store.setState({ catalogError: nodes.error.message });
   }
 
+  /** Fills the gallery from the server's finished jobs, so a reload keeps the pictures. */
+  async loadHistory(): Promise<void> {
+    const catalog = this.store.getState().catalog;
+    await loadGalleryHistory(this.api, this.store, catalog ? catalog.seedInputs : () => []);
+  }
+
+  /** Shows a job's outputs, seeds and log (undefined closes). */
+  showJob(jobId: string | undefined): void {
+    this.store.setState({ openJobId: jobId });
+  }
+
+  /** Opens the workflow a job ran, in a new tab (marked unsaved: it is a copy). */
+  async openJobWorkflow(jobId: string): Promise<void> {
+    const r = await this.api.job(jobId);
+    if (!r.ok) return this.notify("error", r.error.message);
+    this.open(r.value.workflow, { dirty: true, title: r.value.label ?? `job ${jobId.slice(0, 8)}` });
+  }
+
   /** Listens to the server's socket events. */
   attachSocket(
     socket: EventSource & { id?: string },
@@ -51,6 +77,11 @@ export class Studio {
     this.store.setState({ notice: { kind, text, problems } });
   }
 
+  /** A later action worked: an error it made stale ("No workflow in dog.png…") goes; info stays. */
+  succeeded(): void {
+    if (this.store.getState().notice?.kind === "error") this.store.setState({ notice: undefined });
+  }
+
   /** Queues the active tab's workflow (to `targets` for "run to here"); marks problems from a 400 on their nodes. */
   async queue(targets?: string[], options: { front?: boolean } = {}): Promise<boolean> {
     const tab = this.tab;
@@ -60,8 +91,14 @@ export class Studio {
     // Cleared before submitting: a fast job's failure can be replayed by claimJob below.
     this.store.setState({ notice: undefined });
     tab.live.reset();
-    for (const [id, node] of Object.entries(workflow.nodes))
-      if (node.mode === "active") tab.live.update(id, { status: "queued" });
+    const catalog = this.store.getState().catalog;
+    const seeds = catalog ? seedsOf(workflow, catalog.seedInputs) : [];
+    for (const [id, node] of Object.entries(workflow.nodes)) {
+      if (node.mode !== "active") continue;
+      const mine = seeds.filter((s) => s.nodeId === id);
+      const runSeeds = mine.length ? Object.fromEntries(mine.map((s) => [s.input, s.value])) : undefined;
+      tab.live.update(id, { status: "queued", runSeeds });
+    }
     const result = await this.api.submitJob({
       workflow,
       targets,
@@ -71,10 +108,16 @@ export class Studio {
     });
     if (!result.ok) {
       tab.live.reset();
+      // The server checks only what the run needs; the editor's own marks (e.g. unlinked inputs of a node off
+      // the run's path) stay, and the server's problems join them.
+      const found = catalog ? problemsByNode(workflow, catalog) : new Map<string, Problem[]>();
       for (const problem of result.error.problems) {
         if (!problem.nodeId) continue;
-        tab.live.update(problem.nodeId, { problems: [...(tab.live.get(problem.nodeId).problems ?? []), problem] });
+        const list = found.get(problem.nodeId) ?? [];
+        if (!list.some((p) => p.code === problem.code && p.input === problem.input)) list.push(problem);
+        found.set(problem.nodeId, list);
       }
+      markProblems(tab.live, workflow, found);
       this.notify(
         "error",
         result.error.problems.length
@@ -84,9 +127,10 @@ export class Studio {
       );
       return false;
     }
-    this.router?.claimJob(result.value.job.id, tab.id);
+    const jobId = result.value.job.id;
+    this.store.setState({ jobSeeds: { ...this.store.getState().jobSeeds, [jobId]: seeds } });
+    this.router?.claimJob(jobId, tab.id);
     // "Control after generate" (ComfyUI): seeds move on once the run is queued, so the next one differs.
-    const catalog = this.store.getState().catalog;
     if (catalog)
       doc.apply("advance seeds", (draft) => advanceSeeds(draft, catalog.seedInputs), { coalesceKey: "advance-seeds" });
     return true;
@@ -117,7 +161,7 @@ export class Studio {
   }
 
   /** Opens a parsed workflow; `dirty` when it did not come from a saved copy (a dropped file, a PNG). */
-  open(json: unknown, options: { savedName?: string; dirty?: boolean; title?: string } = {}): boolean {
+  open(json: unknown, options: { savedName?: string; dirty?: boolean; title?: string; origin?: string } = {}): boolean {
     const loaded = loadWorkflowJson(json);
     if (!loaded.ok) {
       this.notify(
@@ -127,6 +171,7 @@ export class Studio {
       );
       return false;
     }
+    this.succeeded();
     openInTab(this.store, loaded.workflow, options);
     void this.markMissing(loaded.workflow);
     return true;
@@ -174,9 +219,14 @@ export class Studio {
     if (lines.length) this.notify("error", lines.join(" "), problems);
   }
 
+  /** Opens an example; one already open and unchanged gets the focus instead of a duplicate. */
   async openExample(name: string): Promise<void> {
+    const origin = `example:${name}`;
+    const open = pristineTabFrom(this.store.getState(), origin);
+    if (open) return this.selectTab(open.id);
     const r = await this.api.example(name);
-    if (r.ok) this.open(r.value, { dirty: true, title: name });
+    // Not marked unsaved: an untouched example has nothing to lose, and opening it again finds this tab.
+    if (r.ok) this.open(r.value, { title: name, origin });
     else this.notify("error", r.error.message);
   }
 
@@ -198,13 +248,18 @@ export class Studio {
     if (this.store.getState().tabs.length !== 1 || Object.keys(doc.workflow.nodes).length || doc.history.past.length)
       return false;
     // Not marked unsaved: nothing was changed yet, so leaving the page need not warn.
-    return this.open(loaded.workflow, { title: name });
+    return this.open(loaded.workflow, { title: name, origin: `example:${name}` });
   }
 
   async openSaved(name: string, version?: number): Promise<void> {
     const r = version === undefined ? await this.api.workflow(name) : await this.api.workflowVersion(name, version);
     if (r.ok) this.open(r.value, { savedName: name, title: name });
     else this.notify("error", r.error.message);
+  }
+
+  /** Opens the save dialog with a suggested name (null closes it). */
+  askSaveName(suggestion: string | null): void {
+    this.store.setState({ saveDialog: suggestion === null ? undefined : { suggestion } });
   }
 
   /** Saves the active tab on the server under `name` (its saved name when omitted); each save is a new version. */

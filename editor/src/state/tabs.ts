@@ -7,6 +7,8 @@ export interface Tab {
   id: string;
   doc: DocumentStore;
   live: LiveStore;
+  /** Where the document came from when it was opened (e.g. `example:zero-shot-generation`), so opening it again can focus this tab. */
+  origin?: string;
 }
 
 let tabCounter = 0;

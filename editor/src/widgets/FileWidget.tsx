@@ -31,6 +31,7 @@ export function FileWidget({ label, spec, value, disabled, onChange }: FileWidge
     if (!r.ok) setError(r.error.message);
     else {
       setError(null);
+      studio.succeeded();
       onChange(r.value.file.name, `file:${label}:${Date.now()}`);
     }
   };

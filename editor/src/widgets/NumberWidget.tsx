@@ -1,6 +1,6 @@
 import type { Widget } from "@infix/graph";
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
-import { dragValue, formatNumber, parseNumberEntry, roundToStep, stepOf } from "./widget-values.ts";
+import { dragValue, formatNumber, parseNumberEntry, stepValue } from "./widget-values.ts";
 
 type NumberSpec = Extract<Widget, { kind: "INT" | "FLOAT" }>;
 
@@ -21,10 +21,10 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
   const [error, setError] = useState<string | null>(null);
   const drag = useRef<{ x: number; start: number; moved: boolean; key: string } | null>(null);
 
+  const special = spec.kind === "INT" ? spec.special : undefined;
   const step = (direction: 1 | -1) => {
-    const next = roundToStep(spec, value + direction * stepOf(spec));
-    const clamped = Math.min(spec.max ?? Infinity, Math.max(spec.min ?? -Infinity, next));
-    onChange(clamped, `step:${label}`);
+    const next = stepValue(spec, value, direction);
+    if (next !== value) onChange(next, `step:${label}`);
   };
   const commit = (text: string) => {
     const parsed = parseNumberEntry(spec, text);
@@ -63,10 +63,13 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
   const onPointerUp = () => {
     const d = drag.current;
     drag.current = null;
-    if (d && !d.moved) setEditing(formatNumber(spec, value));
+    if (d && !d.moved) setEditing(editText());
   };
+  /** The text the typing field starts with: the number, or empty for the special value (Enter keeps it). */
+  const editText = () => (special?.value === value ? "" : formatNumber(spec, value));
 
-  const range = `${spec.min ?? "−∞"} … ${spec.max ?? "∞"}`;
+  const grid = spec.kind === "INT" && spec.step && spec.step > 1 ? `, multiples of ${spec.step}` : "";
+  const range = `${spec.min ?? "−∞"} … ${spec.max ?? "∞"}${grid}${special ? `; empty = ${special.label}` : ""}`;
   if (editing !== null) {
     return (
       <span className="number-widget number-widget--editing">
@@ -75,6 +78,7 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
           aria-label={label}
           aria-invalid={error !== null}
           autoFocus
+          placeholder={special?.label}
           defaultValue={editing}
           onKeyDown={onKey}
           onBlur={(e) =>
@@ -122,7 +126,7 @@ export function NumberWidget({ label, spec, value, disabled, onChange }: NumberW
         onKeyDown={(e) => {
           if (e.key === "ArrowUp" || e.key === "ArrowRight") step(1);
           else if (e.key === "ArrowDown" || e.key === "ArrowLeft") step(-1);
-          else if (e.key === "Enter") setEditing(formatNumber(spec, value));
+          else if (e.key === "Enter") setEditing(editText());
           else return;
           e.preventDefault();
           e.stopPropagation();

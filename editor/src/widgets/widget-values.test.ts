@@ -1,6 +1,14 @@
 import type { Widget } from "@infix/graph";
 import { describe, expect, it } from "vitest";
-import { acceptsFile, dragValue, parseNumberEntry, parseSeedEntry, roundToStep } from "./widget-values.ts";
+import {
+  acceptsFile,
+  dragValue,
+  formatNumber,
+  parseNumberEntry,
+  parseSeedEntry,
+  roundToStep,
+  stepValue,
+} from "./widget-values.ts";
 
 const steps: Extract<Widget, { kind: "INT" }> = { kind: "INT", default: 20, min: 1, max: 150, step: 1 };
 const cfg: Extract<Widget, { kind: "FLOAT" }> = { kind: "FLOAT", default: 7.5, min: 0, max: 30, step: 0.1 };
@@ -45,5 +53,40 @@ describe("seed and file entry", () => {
   it("checks file extensions case-insensitively", () => {
     expect(acceptsFile([".png", ".jpg"], "DOG.PNG")).toBe(true);
     expect(acceptsFile([".png"], "dog.gif")).toBe(false);
+  });
+});
+
+const size: Extract<Widget, { kind: "INT" }> = {
+  kind: "INT",
+  default: 0,
+  min: 8,
+  max: 2048,
+  step: 8,
+  special: { value: 0, label: "pack default" },
+};
+
+describe("a size widget with a step grid and a 'pack default' choice", () => {
+  it("refuses 500 inline, as the range, naming the nearest multiples", () => {
+    expect(parseNumberEntry(size, "500")).toEqual({
+      ok: false,
+      reason: "expected a multiple of 8 (496 or 504), got 500",
+    });
+    expect(parseNumberEntry(size, "504")).toEqual({ ok: true, value: 504 });
+  });
+  it("shows the special value by its label and takes the label or an empty entry back", () => {
+    expect(formatNumber(size, 0)).toBe("pack default");
+    expect(formatNumber(size, 512)).toBe("512");
+    expect(parseNumberEntry(size, "")).toEqual({ ok: true, value: 0 });
+    expect(parseNumberEntry(size, "Pack Default")).toEqual({ ok: true, value: 0 });
+  });
+  it("steps on the grid and falls back to the special value below the minimum", () => {
+    expect(stepValue(size, 500, 1)).toBe(504);
+    expect(stepValue(size, 500, -1)).toBe(496);
+    expect(stepValue(size, 0, 1)).toBe(8);
+    expect(stepValue(size, 8, -1)).toBe(0);
+    expect(stepValue(size, 2048, 1)).toBe(2048);
+  });
+  it("drags onto the grid", () => {
+    expect(dragValue(size, 500, 8) % 8).toBe(0);
   });
 });

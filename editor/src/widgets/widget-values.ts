@@ -13,6 +13,9 @@ type NumberWidget = Extract<Widget, { kind: "INT" | "FLOAT" }>;
 /** Parses typed text for a number widget; refuses non-numbers, fractions for INT, and out-of-range values (the graph core's `checkWidgetValue`). */
 export function parseNumberEntry(widget: NumberWidget, text: string): Parsed {
   const trimmed = text.trim();
+  const special = widget.kind === "INT" ? widget.special : undefined;
+  if (special && (trimmed === "" || trimmed.toLowerCase() === special.label.toLowerCase()))
+    return { ok: true, value: special.value };
   if (trimmed === "" || !Number.isFinite(Number(trimmed))) return { ok: false, reason: `"${text}" is not a number` };
   return check(widget, Number(trimmed));
 }
@@ -43,6 +46,8 @@ export function dragValue(widget: NumberWidget, start: number, pixels: number): 
   let value = start + Math.trunc(pixels / 4) * step;
   if (widget.min !== undefined) value = Math.max(widget.min, value);
   if (widget.max !== undefined) value = Math.min(widget.max, value);
+  if (widget.kind === "INT" && Number.isInteger(step) && step > 1 && value % step !== 0)
+    value = Math.max(widget.min ?? -Infinity, Math.floor(value / step) * step);
   return roundToStep(widget, value);
 }
 
@@ -53,8 +58,29 @@ export function roundToStep(widget: NumberWidget, value: number): number {
   return Number(value.toFixed(decimals));
 }
 
-/** Formats a number for display in its widget. */
+/**
+ * The value one arrow press away: on the step grid (500 + 8 → 504, not 508), clamped to the
+ * range; below the minimum it falls to the widget's special value (e.g. "pack default") when there is one.
+ */
+export function stepValue(widget: NumberWidget, value: number, direction: 1 | -1): number {
+  const step = stepOf(widget);
+  const special = widget.kind === "INT" ? widget.special : undefined;
+  const min = widget.min ?? -Infinity;
+  const max = widget.max ?? Infinity;
+  if (special && value === special.value) return direction > 0 ? Math.max(min, special.value + step) : value;
+  const onGrid = widget.kind === "INT" && Number.isInteger(step) && step > 1;
+  const next = onGrid
+    ? direction > 0
+      ? Math.floor(value / step) * step + step
+      : Math.ceil(value / step) * step - step
+    : roundToStep(widget, value + direction * step);
+  if (next < min && special && special.value < min) return special.value;
+  return Math.min(max, Math.max(min, next));
+}
+
+/** Formats a number for display in its widget: the special value's label (e.g. "pack default") instead of its number. */
 export function formatNumber(widget: NumberWidget, value: number): string {
+  if (widget.kind === "INT" && widget.special?.value === value) return widget.special.label;
   return widget.kind === "INT" ? String(Math.round(value)) : String(roundToStep(widget, value));
 }
 

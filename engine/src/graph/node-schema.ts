@@ -18,11 +18,21 @@ export const PRIMITIVE_TYPES = ["INT", "FLOAT", "STRING", "BOOLEAN"] as const;
 const numberWidget = {
   min: z.number().optional(),
   max: z.number().optional(),
+  /** The arrows' and drag's increment; for INT, values must also be multiples of it (checked inline and at validation). */
   step: z.number().positive().optional(),
 };
 
 export const WidgetSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("INT"), default: z.number().int(), ...numberWidget }),
+  z.object({
+    kind: z.literal("INT"),
+    default: z.number().int(),
+    ...numberWidget,
+    /**
+     * A value that stands for a choice rather than a number (e.g. 0 = "pack default"): it
+     * passes the range and step checks and the editor shows the label instead of the number.
+     */
+    special: z.object({ value: z.number().int(), label: z.string() }).optional(),
+  }),
   z.object({ kind: z.literal("FLOAT"), default: z.number(), ...numberWidget }),
   z.object({
     kind: z.literal("STRING"),

@@ -44,6 +44,18 @@ function checkRange(value: number, min: number | undefined, max: number | undefi
   return OK;
 }
 
+/** An INT widget's step is a grid: 500 with step 8 is refused with the two nearest values. */
+function checkIntStep(value: number, step: number | undefined): WidgetCheck {
+  if (step === undefined || !Number.isInteger(step) || step <= 1 || value % step === 0) return OK;
+  const lower = Math.floor(value / step) * step;
+  return {
+    ok: false,
+    code: "out_of_range",
+    expected: `a multiple of ${step} (${lower} or ${lower + step})`,
+    found: String(value),
+  };
+}
+
 /**
  * Whether `value` is acceptable for `widget`: its kind, range, options and non-emptiness.
  *
@@ -52,9 +64,12 @@ function checkRange(value: number, min: number | undefined, max: number | undefi
  */
 export function checkWidgetValue(widget: Widget, value: Literal): WidgetCheck {
   switch (widget.kind) {
-    case "INT":
+    case "INT": {
       if (typeof value !== "number" || !Number.isInteger(value)) return wrongType("an integer", value);
-      return checkRange(value, widget.min, widget.max);
+      if (widget.special && value === widget.special.value) return OK;
+      const range = checkRange(value, widget.min, widget.max);
+      return range.ok ? checkIntStep(value, widget.step) : range;
+    }
     case "FLOAT":
       if (typeof value !== "number" || !Number.isFinite(value)) return wrongType("a number", value);
       return checkRange(value, widget.min, widget.max);

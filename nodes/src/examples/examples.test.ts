@@ -123,7 +123,7 @@ describe("example workflows", () => {
     workflow.nodes.subject.inputs.category = " ";
     const problems = executor.validate(workflow);
     const where = problems.map((problem) => `${problem.nodeId}:${problem.message}`).join("\n");
-    expect(where).toMatch(/latent:.*width 500 is not a multiple of the VAE scale factor 8/);
+    expect(where).toMatch(/latent:.*width.*must be a multiple of 8 \(496 or 504\), got 500/);
     expect(where).toMatch(/sampler:.*warp-drive/);
     expect(problems.some((problem) => problem.nodeId === "subject" && problem.input === "category")).toBe(true);
   });

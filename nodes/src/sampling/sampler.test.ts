@@ -154,6 +154,14 @@ describe("Sampler", () => {
     ]);
   });
 
+  it("counts PNDM's extra UNet call into the user's steps: 3 steps show x/3, ending on 3/3", async () => {
+    const before = ctx.progressTicks.length;
+    await sample({ steps: 3, cfg: 2, scheduler: "pndm" });
+    const ticks = ctx.progressTicks.slice(before);
+    expect(ticks.every(([, total]) => total === 3)).toBe(true);
+    expect(ticks.at(-1)).toEqual([3, 3]);
+  });
+
   it("starts image-to-image at the timestep the denoise strength picks (diffusers get_timesteps)", async () => {
     const seen: number[] = [];
     const watcher: AttentionControl = {

@@ -7,6 +7,7 @@ import { isAttentionEdit } from "../editing/attention-edit.ts";
 import { sampleEdit } from "../editing/edit-sampling.ts";
 import { denoise, stepPreview } from "./denoise.ts";
 import { buildScheduler, type SchedulerSettings } from "./scheduler-settings.ts";
+import { userStep, userStepCount } from "./step-progress.ts";
 import { createSamplingScheduler, DEFAULT_SCHEDULER, SAMPLER_SCHEDULERS } from "./schedulers.ts";
 
 /** Repeats a [1,...] conditioning to B rows, or passes a [B,...] one; an error otherwise. */
@@ -222,7 +223,8 @@ export const samplerNode: NodeDefinition = {
       startLatents = scheduler.addNoise(latent.samples.data, noise, noiseTimestep);
     }
 
-    ctx.progress(0, timesteps.length);
+    const userSteps = userStepCount(timesteps);
+    ctx.progress(0, userSteps);
     const samples = await denoise({
       pack,
       scheduler,
@@ -239,7 +241,7 @@ export const samplerNode: NodeDefinition = {
         ? { original: latent.samples.data, noise, mask: noiseMaskFor(latent, "latent") }
         : undefined,
       onStep(step, total, current) {
-        ctx.progress(step, total);
+        ctx.progress(userStep(step, total, userSteps), userSteps);
         // A fresh picture each step: the server may still be encoding the previous one off-thread.
         ctx.preview(stepPreview(current));
       },

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { bannerDismissed, dismissBanner, helpParts } from "./banner.ts";
+
+describe("the tiny-pack banner", () => {
+  it("shows the command to copy as code and URLs as links", () => {
+    expect(helpParts("Noise: run `infix pack pull Salesforce/blipdiffusion` (see https://example.org/x).")).toEqual([
+      { kind: "text", text: "Noise: run " },
+      { kind: "code", text: "infix pack pull Salesforce/blipdiffusion" },
+      { kind: "text", text: " (see " },
+      { kind: "link", text: "https://example.org/x)." },
+    ]);
+  });
+
+  it("remembers a dismissal, and shows again when the server's advice changes", () => {
+    const items = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => items.get(k) ?? null,
+      setItem: (k: string, v: string) => void items.set(k, v),
+    };
+    expect(bannerDismissed(storage, "a")).toBe(false);
+    dismissBanner(storage, "a");
+    expect(bannerDismissed(storage, "a")).toBe(true);
+    expect(bannerDismissed(storage, "b")).toBe(false);
+  });
+});
