@@ -223,13 +223,14 @@ function printTable(result: GpuCheckResult, log: (line: string) => void): void {
   const rows: [string, number, string][] = [
     [`UNet step, batch 2 (CFG), ${size}²  (median)`, result.unetMedianMs, ""],
     [`  × ${steps} steps (UNet only)`, result.unetMedianMs * steps, ratio(result.unetMedianMs * steps, steps)],
+    [`Sampler node, per step (UNet + PNDM + transfers)`, result.samplerMs / steps, ""],
     [`Sampler node, ${steps} PNDM steps, cfg 7.5`, result.samplerMs, ratio(result.samplerMs, steps)],
     [`Whole ${size}² image, warm (every node)`, result.imageMs, ratio(result.imageMs, steps)],
     [`Whole ${size}² image, cold (loads sessions)`, result.coldImageMs, ""],
   ];
   log(`\nInfix on ${device}, ${size}² at ${steps} steps; reference: onnxruntime SD 1.5, A100 CUDA EP ≈ 1.1 s/image`);
-  log(`${"figure".padEnd(44)} ${"ms".padStart(10)}  vs A100 1.1 s`);
-  for (const [label, ms, vs] of rows) log(`${label.padEnd(44)} ${ms.toFixed(1).padStart(10)}  ${vs}`);
+  log(`${"figure".padEnd(50)} ${"ms".padStart(10)}  vs A100 1.1 s`);
+  for (const [label, ms, vs] of rows) log(`${label.padEnd(50)} ${ms.toFixed(1).padStart(10)}  ${vs}`);
   const phases = Object.entries(result.phasesMs)
     .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`)
     .join(", ");

@@ -90,7 +90,7 @@ case $mode in
     ;;
   cpu)
     phase "driver on the CPU, tiny random checkpoint"
-    exec npx tsx bench/gpu.ts --cpu --size tiny "$@"
+    exec node --import tsx bench/gpu.ts --cpu --size tiny "$@"
     ;;
 esac
 
@@ -101,5 +101,5 @@ install_provider
 check_cuda_libraries
 phase "driver: full-size random checkpoint, fp16, CUDA"
 # The whole check must stay within 8 minutes; the driver prints its own phases.
-timeout $((480 - (SECONDS - started))) npx tsx bench/gpu.ts --size full --precision fp16 "$@"
+timeout --kill-after=10 $((480 - (SECONDS - started))) node --import tsx bench/gpu.ts --size full --precision fp16 "$@"
 phase "done"
