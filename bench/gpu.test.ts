@@ -16,6 +16,7 @@ import { tinyFixture } from "./random-checkpoint.ts";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
+const providerDir = join(repoRoot, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64");
 
 beforeAll(() => {
   if (!existsSync(tinyFixture))
@@ -48,6 +49,23 @@ describe("GPU check, dry run on the CPU", () => {
     const table = lines.join("\n");
     expect(table).toMatch(/UNet step, batch 2 \(CFG\)/);
     expect(table).toMatch(/vs A100 1\.1 s/);
+  });
+
+  it("fails loudly, instead of timing the CPU, when CUDA is asked for and its provider does not load", async () => {
+    const cudaInstalled = existsSync(join(providerDir, "libonnxruntime_providers_cuda.so"));
+    const check = runGpuCheck({
+      device: "cuda",
+      size: "tiny",
+      precision: "fp16",
+      steps: 1,
+      unetRuns: 1,
+      log: () => undefined,
+    });
+    // On a machine with the CUDA provider installed this is the real check, and it must pass.
+    if (cudaInstalled) return expect((await check).device).toBe("cuda");
+    await expect(check).rejects.toThrow(
+      /CUDA execution provider did not load, so the check stops rather than time the CPU/,
+    );
   });
 
   it("the script refuses a provider folder without the CUDA provider files and names them", async () => {

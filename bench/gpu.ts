@@ -73,7 +73,9 @@ function sessionOptions(device: ExecutionProvider): SessionPoolOptions {
     executionProvider: device,
     // The pool warns and falls back to the CPU; here that would make every figure a lie.
     warn: (message) => {
-      throw new Error(`the CUDA execution provider is not in use, refusing to time the CPU instead: ${message}`);
+      throw new Error(
+        `the CUDA execution provider did not load, so the check stops rather than time the CPU (tools/gpu-check.sh installs it). The session pool said: ${message}`,
+      );
     },
   };
 }
