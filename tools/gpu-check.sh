@@ -15,7 +15,10 @@
 # internet, download that .nupkg elsewhere, unzip it, and point INFIX_ORT_CUDA_DIR at the unzipped
 # folder (or at runtimes/linux-x64/native inside it). Needed: libonnxruntime_providers_cuda.so and
 # libonnxruntime_providers_shared.so (libonnxruntime_providers_tensorrt.so is copied if present).
-# The CUDA 12 runtime, cuBLAS and cuDNN 9 must be loadable too (ldconfig or LD_LIBRARY_PATH).
+# The CUDA 12 runtime, cuBLAS and cuDNN 9 must be loadable too (ldconfig, LD_LIBRARY_PATH, or
+# PyTorch's nvidia-*-cu12 pip wheels, which this script finds); CUDA 13 libraries do not serve.
+# Such a machine also needs Node.js ≥ 20.19 and the repository's node_modules (`npm ci` made
+# elsewhere on x86-64 Linux and copied over: about 0.5 GB, 0.3 GB of it onnxruntime-node).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -71,15 +74,26 @@ in_path() {
   return 1
 }
 
+# PyTorch's CUDA wheels (nvidia-cudnn-cu12, nvidia-cublas-cu12, ...) keep their libraries in
+# site-packages/nvidia/*/lib, where the loader does not look; offer them to onnxruntime too.
+add_python_cuda_libraries() {
+  local dirs
+  dirs=$(python3 -c 'import glob, nvidia; print(":".join(d for p in nvidia.__path__ for d in glob.glob(p + "/*/lib")))' 2>/dev/null) || return 0
+  [[ -n $dirs ]] && export LD_LIBRARY_PATH=$dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  return 0
+}
+
 check_cuda_libraries() {
   local lib missing=()
+  add_python_cuda_libraries
   for lib in libcudart.so.12 libcublas.so.12 libcublasLt.so.12 libcudnn.so.9 libcufft.so.11 libcurand.so.10; do
     ldconfig -p 2>/dev/null | grep -q "$lib" && continue
     in_path "$lib" || missing+=("$lib")
   done
   # A warning, not a failure: the libraries may sit where the loader finds them some other way;
   # if they do not, session creation fails loudly in the driver (no CPU fallback there).
-  ((${#missing[@]} == 0)) || echo "warning: not found by ldconfig or LD_LIBRARY_PATH: ${missing[*]} (CUDA 12 and cuDNN 9 are needed)"
+  ((${#missing[@]} == 0)) ||
+    echo "warning: not found by ldconfig or LD_LIBRARY_PATH: ${missing[*]}. onnxruntime-node $ort_version's CUDA provider is built for CUDA 12 and cuDNN 9; a machine with only CUDA 13 needs the CUDA 12 runtime, cuBLAS and cuDNN 9 for CUDA 12 (e.g. the nvidia-*-cu12 pip wheels) on LD_LIBRARY_PATH"
 }
 
 case $mode in
