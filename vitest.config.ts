@@ -20,7 +20,7 @@ export default defineConfig({
       "editor/src/**/*.test.{ts,tsx}",
       "editor/e2e/**/*.e2e.test.ts",
       "bin/**/*.test.ts",
-      "bench/**/*.test.ts",
+      "tools/**/*.test.ts",
     ],
     testTimeout: 60_000,
     hookTimeout: 120_000,

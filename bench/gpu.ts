@@ -26,7 +26,7 @@ import { type CheckpointSize, writeRandomCheckpoint } from "./random-checkpoint.
  * The figures are compared with onnxruntime's published Stable Diffusion 1.5 figure
  * (A100, CUDA EP, ≈ 1.1 s per 512² image at 50 steps). `tools/gpu-check.sh` installs the CUDA
  * build of onnxruntime-node first; `--cpu --size tiny` runs the same path on the CPU in seconds
- * (bench/gpu.test.ts), so the script cannot rot between GPU runs.
+ * (tools/gpu-check.test.ts), so the script cannot rot between GPU runs.
  */
 
 /** onnxruntime's published SD 1.5 figure: A100, CUDA EP, 512², 50 steps: ≈ 1.1 s per image. */

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runGpuCheck } from "./gpu.ts";
-import { tinyFixture } from "./random-checkpoint.ts";
+import { runGpuCheck } from "../bench/gpu.ts";
+import { tinyFixture } from "../bench/random-checkpoint.ts";
 
 /**
  * The GPU check's code path on the CPU with a tiny random checkpoint, so tools/gpu-check.sh
