@@ -27,7 +27,8 @@ export interface GenerationTiming {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function localFiles(root: string): FileAccess {
+/** Input, output and temp folders under `root`, refusing names that escape them. */
+export function localFiles(root: string): FileAccess {
   const folder = (name: string) => join(root, name);
   const inside = (base: string, name: string) => {
     const path = resolve(base, name);

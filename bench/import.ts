@@ -1,20 +1,12 @@
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { writeSafetensors } from "../engine/src/runtime/checkpoint/index.ts";
-import { ShapeOnlyWeights } from "../nodes/src/pack/import/checkpoint-weights.ts";
-import { ConfigReader } from "../nodes/src/pack/import/config-fields.ts";
 import { importDiffusersPack } from "../nodes/src/pack/import/import-pack.ts";
-import { buildImportedQformer, readQformerConfig } from "../nodes/src/pack/import/qformer.ts";
-import { clipVitLText, releasedQformer, sd15Unet, sdVae } from "../nodes/src/pack/import/released-configs.ts";
-import { buildImportedTextEncoder, readTextEncoderConfig } from "../nodes/src/pack/import/text-encoder.ts";
-import { buildImportedUnet } from "../nodes/src/pack/import/unet.ts";
-import { readUnetConfig } from "../nodes/src/pack/import/unet-config.ts";
-import { buildImportedVaeDecoder, buildImportedVaeEncoder, readVaeConfig } from "../nodes/src/pack/import/vae.ts";
+import { tinyFixture as fixture, writeRandomCheckpoint } from "./random-checkpoint.ts";
 
 /**
  * `infix pack import` speed and memory: the tiny diffusers fixture (issue #9: ≤ 1 s), and a
@@ -24,80 +16,6 @@ import { buildImportedVaeDecoder, buildImportedVaeEncoder, readVaeConfig } from 
  */
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
-const fixture = join(repoRoot, "..", "shared", "fixtures", "blip-diffusion-tiny");
-
-const reader = (name: string, json: object) => new ConfigReader(name, json as Record<string, unknown>);
-
-/** Parameter names and torch shapes of each released component, from our own builders. */
-function releasedParameters(): Record<string, { prefix: string; shapes: Map<string, readonly number[]> }> {
-  const text = new ShapeOnlyWeights();
-  buildImportedTextEncoder(readTextEncoderConfig(reader("text_encoder", clipVitLText)), text);
-  const qformer = new ShapeOnlyWeights();
-  buildImportedQformer(readQformerConfig(reader("qformer", releasedQformer)), qformer);
-  const unet = new ShapeOnlyWeights();
-  buildImportedUnet(readUnetConfig(reader("unet", sd15Unet), "unet"), unet, { textLength: 77, selfAttnMaxTokens: 256 });
-  const vae = new ShapeOnlyWeights();
-  const vaeConfig = readVaeConfig(reader("vae", sdVae));
-  buildImportedVaeEncoder(vaeConfig, vae);
-  buildImportedVaeDecoder(vaeConfig, vae);
-  return {
-    text_encoder: { prefix: "text_model.", shapes: text.shapes },
-    qformer: { prefix: "", shapes: qformer.shapes },
-    unet: { prefix: "", shapes: unet.shapes },
-    vae: { prefix: "", shapes: vae.shapes },
-  };
-}
-
-/** Small pseudo-random float32 bytes (xorshift32), fast enough for gigabytes. */
-function randomBytes(count: number, seed: number): Uint8Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out[i] = ((state >>> 0) / 4294967296 - 0.5) * 0.04;
-  }
-  return new Uint8Array(out.buffer);
-}
-
-/** Writes a full-size BLIP-Diffusion diffusers folder of random weights; returns the largest component's bytes. */
-async function writeFullSizeCheckpoint(dir: string): Promise<number> {
-  const configs: Record<string, object> = {
-    text_encoder: clipVitLText,
-    qformer: releasedQformer,
-    unet: sd15Unet,
-    vae: sdVae,
-  };
-  let largest = 0;
-  let seed = 1;
-  for (const [component, { prefix, shapes }] of Object.entries(releasedParameters())) {
-    mkdirSync(join(dir, component), { recursive: true });
-    writeFileSync(join(dir, component, "config.json"), JSON.stringify(configs[component]));
-    const tensors = [...shapes].map(([name, shape]) => ({
-      name: prefix + name,
-      dtype: "float32" as const,
-      shape,
-      bytes: () =>
-        randomBytes(
-          shape.reduce((a, b) => a * b, 1),
-          seed++,
-        ),
-    }));
-    const bytes = tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1) * 4, 0);
-    largest = Math.max(largest, bytes);
-    const file =
-      component === "text_encoder" || component === "qformer"
-        ? "model.safetensors"
-        : "diffusion_pytorch_model.safetensors";
-    await writeSafetensors(join(dir, component, file), tensors);
-  }
-  for (const folder of ["scheduler", "image_processor", "tokenizer", "qformer_tokenizer"]) {
-    cpSync(join(fixture, folder), join(dir, folder), { recursive: true });
-  }
-  cpSync(join(fixture, "model_index.json"), join(dir, "model_index.json"));
-  return largest;
-}
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 
@@ -123,7 +41,7 @@ export async function benchImport(options: { fullSize?: boolean } = {}): Promise
 
     const source = join(work, "blipdiffusion-random");
     const written = performance.now();
-    const largest = await writeFullSizeCheckpoint(source);
+    const largest = await writeRandomCheckpoint(source, "full");
     console.log(
       `import: wrote a full-size random checkpoint in ${((performance.now() - written) / 1000).toFixed(1)} s (largest component ${gib(largest)})`,
     );
