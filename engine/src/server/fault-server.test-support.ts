@@ -33,6 +33,9 @@ const server = await createServer({
   cache,
   catalog: () => registry.catalog(resources),
   journal: compactEvery > 0 ? { compactionMinRecords: compactEvery, compactionSlackBytes: 1 } : undefined,
+  // The fault tests need big jobs (a long journal to compact, a job over the OS file-size
+  // limit); the boundary limits that refuse such bodies by default are tested elsewhere.
+  limits: { workflowBodyBytes: 8 * 1024 * 1024, stringLength: 4 * 1024 * 1024 },
   log: (message) => process.stderr.write(`${message}\n`),
 });
 process.stdout.write(`listening ${server.url} ${server.token}\n`);
