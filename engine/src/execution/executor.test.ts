@@ -77,7 +77,7 @@ describe("Executor: running", () => {
   it("runs nothing when the workflow is invalid, reporting every problem", async () => {
     const { run } = setup();
     const workflow = workflowOf({
-      img: { type: "MakeImage", inputs: { width: 12 } }, // the node's own validate hook: not a multiple of 8
+      img: { type: "MakeImage", inputs: { width: 64, height: 8 } }, // the node's own validate hook: too wide
       pick: { type: "PickOption", inputs: { choice: "blue" } }, // options come from resources at run time
       show1: { type: "ShowValue", inputs: { value: link("img", "image") } },
       show2: { type: "ShowValue", inputs: { value: link("pick", "choice") } },
@@ -108,14 +108,14 @@ describe("Executor: running", () => {
     });
     const problems = executor.validate(
       workflowOf({
-        a: { type: "MakeImage", inputs: { width: 12 } },
+        a: { type: "MakeImage", inputs: { width: 64, height: 8 } },
         b: { type: "MakeImageWithStop", inputs: {} },
         showA: { type: "ShowValue", inputs: { value: link("a", "image") } },
         showB: { type: "ShowValue", inputs: { value: link("b", "image") } },
       }),
     );
     expect(problems.map((problem) => problem.message.replace(/^.*\): /, ""))).toEqual([
-      "width must be a multiple of 8.",
+      "width must be at most 4 × the height.",
       "width is odd.",
     ]);
   });

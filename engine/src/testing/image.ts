@@ -18,12 +18,11 @@ export const makeImage: NodeDefinition = {
     isOutput: false,
   },
   validate(values) {
-    const problems: string[] = [];
-    for (const name of ["width", "height"]) {
-      if (typeof values[name] === "number" && (values[name] as number) % 8 !== 0)
-        problems.push(`${name} must be a multiple of 8`);
-    }
-    return problems;
+    // A rule across inputs, which no widget range or step can express, as real image nodes have.
+    const { width, height } = values;
+    if (typeof width === "number" && typeof height === "number" && width > 4 * height)
+      return ["width must be at most 4 × the height"];
+    return [];
   },
   async run(inputs) {
     const width = inputs.width as number;
