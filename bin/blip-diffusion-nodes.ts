@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import type { NodePackage, Resources, SessionPoolOptions } from "@infix/engine";
 import type { PackInfo } from "@infix/protocol";
 import { createNodeResources, nodePackage } from "@infix/nodes";
-import { writeExamplePictures } from "../examples/draw-subjects.ts";
+import { ensureExamplePictures } from "../examples/draw-subjects.ts";
 
 /**
  * The BLIP-Diffusion node package and its resources (model-pack registry, which offers the
@@ -19,8 +19,8 @@ export async function blipDiffusionNodes(options: {
   packs: () => Promise<PackInfo[]>;
 }> {
   // The example workflows read pictures drawn by code (nothing downloaded, no binaries
-  // committed); drawing is deterministic, so rewriting them on each start is harmless.
-  await writeExamplePictures(join(options.inputDir, "examples"));
+  // committed), drawn once per data folder.
+  await ensureExamplePictures(join(options.inputDir, "examples"));
   const resources = await createNodeResources({
     modelsDir: options.modelsDir ? resolve(options.modelsDir) : undefined,
     digestCacheFile: join(options.dataDir, "pack-digests.json"),
