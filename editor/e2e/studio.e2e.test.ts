@@ -14,7 +14,6 @@ import { countingWorkflow, failingWorkflow } from "./workflows.ts";
 
 const skip = browserSkipReason();
 const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
-if (skip) console.warn(skip);
 
 describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   let server: RunningServer;
