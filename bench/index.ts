@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn. Each one also runs alone with `npx tsx bench/<name>.ts`. */
+import { benchCli } from "./cli.ts";
 import { benchEditor } from "./editor.ts";
 import { benchEngine } from "./engine.ts";
 import { benchGeneration } from "./generation.ts";
@@ -10,3 +11,4 @@ await benchPacks();
 await benchSchedulers();
 await benchGeneration();
 await benchEditor();
+await benchCli();

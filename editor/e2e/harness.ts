@@ -131,17 +131,18 @@ export async function startServer(options: { realNodes?: boolean; dataDir?: stri
 }
 
 export interface Browser {
+  /** A first context, for callers that need only one (the bench). */
   context: BrowserContext;
+  /** A new context: its own storage, permissions and pages, nothing left by another test. */
+  newContext(): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
-/** Chromium headless with a new empty profile and nothing that phones home. */
+/** Chromium headless, with nothing that phones home; each context starts as a first visit. */
 export async function launchBrowser(): Promise<Browser> {
-  const profile = await mkdtemp(join(tmpdir(), "infix-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1440, height: 900 },
     args: [
       "--headless",
       "--no-sandbox",
@@ -153,11 +154,12 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+  const newContext = () => browser.newContext({ viewport: { width: 1440, height: 900 } });
   return {
-    context,
+    context: await newContext(),
+    newContext,
     async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
+      await browser.close();
     },
   };
 }

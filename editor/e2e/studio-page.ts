@@ -105,7 +105,41 @@ export class StudioPage {
 
   async fitView(): Promise<void> {
     await this.shortcut("f");
-    await this.page.waitForTimeout(350); // the fit animates for 200 ms
+    await this.viewportSettled();
+  }
+
+  /** Resolves once the canvas transform has stayed the same for a few frames (a fit or zoom animation ended). */
+  async viewportSettled(): Promise<void> {
+    await this.page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const viewport = document.querySelector(".react-flow__viewport");
+          let last = "";
+          let still = 0;
+          const tick = () => {
+            const now = viewport ? getComputedStyle(viewport).transform : "";
+            still = now === last ? still + 1 : 0;
+            last = now;
+            if (still >= 5) resolve();
+            else requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
+  }
+
+  /** Runs the editor's live validation now instead of after its debounce. */
+  async validateNow(): Promise<void> {
+    await this.page.evaluate(`window.infixStudio.validation.flush()`);
+  }
+
+  /** Resolves once the autosave in localStorage holds `text` (autosave is debounced). */
+  async autosaved(text: string, timeout = 10_000): Promise<void> {
+    await this.page.waitForFunction(
+      (wanted) => (localStorage.getItem("infix.autosave.v1") ?? "").includes(wanted),
+      text,
+      { timeout },
+    );
   }
 
   /** Drops a file on the canvas the way a file manager would. */
