@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -72,6 +72,12 @@ export async function benchCli(options: { runs?: number } = {}): Promise<CliTimi
     const env = { ...process.env, INFIX_DATA: join(dir, "data"), INFIX_MODELS: join(dir, "no-models") };
     // One untimed run draws the example pictures and makes sure the tiny pack is built.
     timeRuns(cases[2][1], env, dir, 1);
+    // Wall times on a shared machine mean little without its load beside them.
+    console.log(
+      `cli  (load average ${loadavg()
+        .map((load) => load.toFixed(1))
+        .join(" ")} on ${availableParallelism()} cores)`,
+    );
     const timings: CliTiming[] = [];
     for (const [name, args] of cases) {
       for (const mode of ["compiled", "from source"] as const) {
