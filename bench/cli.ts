@@ -22,17 +22,30 @@ export interface CliTiming {
   mode: "compiled" | "from source";
   medianMs: number;
   minMs: number;
+  /** CPU time (user + system, all threads) of the median run: what the machine's load does not inflate. */
+  cpuMs: number;
 }
 
-function timeRuns(args: string[], env: NodeJS.ProcessEnv, cwd: string, runs: number): number[] {
-  const times: number[] = [];
+/** Preloaded into each run: reports the process's CPU time on stderr as it exits. */
+const REPORT_CPU = `import { writeSync } from "node:fs";
+process.on("exit", () => { const u = process.cpuUsage(); writeSync(2, "\\ninfix-bench-cpu-us " + (u.user + u.system) + "\\n"); });`;
+
+function timeRuns(args: string[], env: NodeJS.ProcessEnv, cwd: string, runs: number): { ms: number; cpuMs: number }[] {
+  const times: { ms: number; cpuMs: number }[] = [];
+  const nodeOptions = `${env.NODE_OPTIONS ?? ""} --import=data:text/javascript,${encodeURIComponent(REPORT_CPU)}`;
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    const result = spawnSync(process.execPath, [launcher, ...args], { cwd, env, encoding: "utf8" });
-    times.push(performance.now() - start);
+    const result = spawnSync(process.execPath, [launcher, ...args], {
+      cwd,
+      env: { ...env, NODE_OPTIONS: nodeOptions },
+      encoding: "utf8",
+    });
+    const ms = performance.now() - start;
     if (result.status !== 0) throw new Error(`infix ${args.join(" ")} exited ${result.status}:\n${result.stderr}`);
+    const cpu = /infix-bench-cpu-us (\d+)/.exec(result.stderr);
+    times.push({ ms, cpuMs: cpu ? Number(cpu[1]) / 1000 : Number.NaN });
   }
-  return times.sort((a, b) => a - b);
+  return times.sort((a, b) => a.ms - b.ms);
 }
 
 /**
@@ -82,10 +95,11 @@ export async function benchCli(options: { runs?: number } = {}): Promise<CliTimi
     for (const [name, args] of cases) {
       for (const mode of ["compiled", "from source"] as const) {
         const times = timeRuns(args, { ...env, INFIX_FROM_SOURCE: mode === "compiled" ? "0" : "1" }, dir, runs);
-        const timing = { case: name, mode, medianMs: times[Math.floor(times.length / 2)], minMs: times[0] };
+        const median = times[Math.floor(times.length / 2)];
+        const timing = { case: name, mode, medianMs: median.ms, minMs: times[0].ms, cpuMs: median.cpuMs };
         timings.push(timing);
         console.log(
-          `cli  ${name.padEnd(50)} ${mode.padEnd(11)} median ${(timing.medianMs / 1000).toFixed(2)} s  min ${(timing.minMs / 1000).toFixed(2)} s  (${runs} runs)`,
+          `cli  ${name.padEnd(50)} ${mode.padEnd(11)} median ${(timing.medianMs / 1000).toFixed(2)} s  min ${(timing.minMs / 1000).toFixed(2)} s  cpu ${(timing.cpuMs / 1000).toFixed(2)} s  (${runs} runs)`,
         );
       }
     }
