@@ -89,6 +89,31 @@ export class StudioPage {
       .waitFor({ timeout });
   }
 
+  /** Waits until the node ran or came from the cache in the latest job. */
+  async waitForFinished(nodeId: string, timeout = 30_000): Promise<void> {
+    await this.page
+      .locator(`.react-flow__node[data-id="${nodeId}"] .studio-node:is([data-status="done"], [data-status="cached"])`)
+      .waitFor({ timeout });
+  }
+
+  /**
+   * Opens an example from the toolbar's menu (the first one without a name). The menu lists
+   * them after a request to the server, which a loaded machine can delay: the button is
+   * pressed again if the menu did not open.
+   */
+  async openExample(name?: string, timeout = 60_000): Promise<void> {
+    const button = this.page.getByRole("button", { name: "Examples ▾" });
+    const item = this.page.locator(name ? `[data-example="${name}"]` : "[data-example]").first();
+    const deadline = Date.now() + timeout;
+    while (!(await item.isVisible())) {
+      if (Date.now() > deadline)
+        throw new Error(`the Examples menu did not list ${name ?? "an example"} in ${timeout} ms`);
+      if ((await button.getAttribute("aria-expanded")) !== "true") await button.click();
+      await item.waitFor({ timeout: 5_000 }).catch(() => undefined);
+    }
+    await item.click();
+  }
+
   async statusOf(nodeId: string): Promise<string | null> {
     return this.status(nodeId).getAttribute("data-status");
   }

@@ -335,8 +335,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("loads an example from the menu and marks node types this server lacks", async () => {
-    await studio.page.getByRole("button", { name: "Examples ▾" }).click();
-    await studio.page.locator("[data-example]").first().click();
+    await studio.openExample();
     await eventually(() => studio.page.locator(".studio-node--unknown").count()).toBeGreaterThan(0);
     await eventually(() => studio.notice.textContent()).toContain("types this server does not know");
     await studio.screenshot("08-example-unknown-types");
