@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark in turn. Each one also runs alone with `npx tsx bench/<name>.ts`. */
 import { benchControlnet } from "./controlnet.ts";
+import { benchCli } from "./cli.ts";
 import { benchEditor } from "./editor.ts";
 import { benchEditing } from "./editing.ts";
 import { benchEngine } from "./engine.ts";
@@ -22,3 +23,4 @@ await benchControlnet();
 await benchWorker();
 await benchServerOverhead();
 await benchEditor();
+await benchCli();

@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import type { NodePackage, Resources, SessionPoolOptions } from "@infix/engine";
 import type { PackInfo } from "@infix/protocol";
 import { createNodeResources, nodePackage } from "@infix/nodes";
-import { writeExamplePictures } from "../examples/draw-subjects.ts";
+import { ensureExamplePictures } from "../examples/draw-subjects.ts";
 
 /**
  * The BLIP-Diffusion node package and its resources (model-pack registry, which offers the
@@ -19,9 +19,9 @@ export async function blipDiffusionNodes(options: {
   packs: () => Promise<PackInfo[]>;
 }> {
   // The example workflows read pictures drawn by code (nothing downloaded, no binaries
-  // committed); drawing is deterministic, so rewriting them on each start is harmless.
-  // A link placed at input/examples is refused, not written through; the server still starts.
-  await writeExamplePictures(join(options.inputDir, "examples")).catch((error: unknown) =>
+  // committed), drawn once per data folder. A link placed at input/examples is refused, not
+  // written through; the server still starts.
+  await ensureExamplePictures(join(options.inputDir, "examples")).catch((error: unknown) =>
     console.error(`warning: the example pictures were not written: ${(error as Error).message}`),
   );
   const resources = await createNodeResources({

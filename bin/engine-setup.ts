@@ -7,6 +7,7 @@ import { Executor } from "../engine/src/execution/executor.ts";
 import { FileStore } from "../engine/src/files/file-store.ts";
 import { NodeRegistry } from "../engine/src/nodes/registry.ts";
 import { testNodePackage } from "../engine/src/testing/index.ts";
+import { localFileAccess } from "./local-files.ts";
 import { mapResources } from "./map-resources.ts";
 
 /**
@@ -27,6 +28,11 @@ export interface EngineSetupOptions {
   /** onnxruntime settings: device, threads, optimization, session memory. */
   sessionOptions?: SessionPoolOptions;
   log?: (message: string) => void;
+  /**
+   * Let nodes read input files by absolute path or relative to the current folder, as well as
+   * from the input folder (`infix run` on the user's machine; never the server).
+   */
+  localFiles?: boolean;
 }
 
 export interface EngineSetup {
@@ -79,7 +85,7 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
     registry,
     cache,
     resources,
-    files: files.access(),
+    files: options.localFiles ? localFileAccess(files.access(), files.folders.input) : files.access(),
     log: { info: (message) => log(message), warn: (message) => log(`warning: ${message}`) },
   });
   return { registry, resources, executor, cache, files, packs };

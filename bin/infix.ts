@@ -1,15 +1,18 @@
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
-import { createEngineSetup } from "./engine-setup.ts";
+import { defaultDataDir } from "./data-folder.ts";
+import { findRepoRoot } from "./repo-root.ts";
 import { LATENTS_OPTION_HELP } from "./latents-option.ts";
 import { addPackCommands } from "./pack-command.ts";
-import { runWorkflowFile } from "./run-command.ts";
-import { cacheBudgetFrom, sessionOptionsFrom, withRuntimeOptions, type RuntimeCliOptions } from "./runtime-options.ts";
-import { serve, type ServeOptions } from "./serve-command.ts";
+import { withRuntimeOptions, type RuntimeCliOptions } from "./runtime-options.ts";
 
-/** The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless, `infix pack` makes packs. */
+/**
+ * The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless,
+ * `infix pack` makes and checks model packs. Each command imports its modules when it runs,
+ * so `infix --help` loads commander and nothing else (no server, no onnxruntime).
+ */
 
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+const repoRoot = findRepoRoot(fileURLToPath(import.meta.url));
 
 function portNumber(value: string): number {
   const port = Number(value);
@@ -18,14 +21,21 @@ function portNumber(value: string): number {
   return port;
 }
 
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 /** `infix run`'s options as commander parses them. */
 interface RunCliOptions extends RuntimeCliOptions {
   output: string;
-  data: string;
+  data?: string;
   models?: string;
   testNodes?: boolean;
   latents?: string;
+  set?: string[];
 }
+
+const DATA_HELP = `data folder: queue, saved workflows, input/ and temp/ files (default $INFIX_DATA, else ${defaultDataDir({ ...process.env, INFIX_DATA: "" })})`;
 
 const program = new Command()
   .name("infix")
@@ -36,7 +46,7 @@ withRuntimeOptions(program.command("serve"))
   .description("start the studio (editor + API) on this machine")
   .option("--port <port>", "port to listen on (0 = any free port)", portNumber, 8188)
   .option("--host <host>", "interface to bind (127.0.0.1 = this machine only)", "127.0.0.1")
-  .option("--data <dir>", "data folder: queue, saved workflows, input/output/temp files", "data")
+  .option("--data <dir>", DATA_HELP)
   .option("--output <dir>", "where saved images go (default <data>/output)")
   .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
   .option("--auth-token <token>", "require 'Authorization: Bearer <token>' on every API request and socket")
@@ -46,62 +56,68 @@ withRuntimeOptions(program.command("serve"))
     "--in-process",
     "run jobs on the server's own thread, not a worker thread (debugging: the server stalls during steps)",
   )
-  .action(async (options: ServeOptions) => {
-    const log = (line: string) => console.error(line);
-    // A stray rejection in a node or a library must not take the studio down with the queue in it.
-    process.on("unhandledRejection", (reason) =>
-      log(
-        `unhandled error (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
-      ),
-    );
-    const server = await serve(repoRoot, options, log);
-    const stop = () => {
-      log("stopping…");
-      // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
-      setTimeout(() => process.exit(1), 10_000).unref();
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  .action(async (options: import("./serve-command.ts").ServeOptions) => {
+    const { serveUntilStopped } = await import("./serve-command.ts");
+    await serveUntilStopped(repoRoot, { ...options, data: options.data ?? defaultDataDir() });
   });
 
 withRuntimeOptions(program.command("run"))
   .description("run a workflow headless and print where its outputs went")
   .argument("<workflow>", "workflow JSON file")
+  .option(
+    "--set <node.input=value>",
+    "set a node's input for this run (repeatable), e.g. --set sampler.seed=7 --set reference.image=./my-dog.jpg",
+    collect,
+  )
   .option("--output <dir>", "where saved images go", "output")
-  .option("--data <dir>", "data folder for input/ and temp/ files", "data")
+  .option("--data <dir>", DATA_HELP)
   .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
   .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
   .option(
     "--latents <file.npy>",
     "start from these latents: the workflow's Load Latent node reads this .npy file (see below)",
   )
-  .addHelpText("after", LATENTS_OPTION_HELP)
+  .addHelpText(
+    "after",
+    `
+Input files: a picture, subject or latent file named in the workflow or with --set may be an
+absolute path or a path relative to the current folder; a relative name is looked up in the
+data folder's input/ first (where the examples' pictures are).
+${LATENTS_OPTION_HELP}`,
+  )
   .action(async (file: string, options: RunCliOptions) => {
-    const setup = await createEngineSetup({
-      dataDir: options.data,
-      outputDir: options.output,
-      modelsDir: options.models,
-      testNodes: options.testNodes,
-      sessionOptions: sessionOptionsFrom(options, (message) => console.error(`warning: ${message}`)),
-      cacheBudgetBytes: cacheBudgetFrom(options),
-    });
+    const [{ createEngineSetup }, { runWorkflowFile }, { cacheBudgetFrom, sessionOptionsFrom }] = await Promise.all([
+      import("./engine-setup.ts"),
+      import("./run-command.ts"),
+      import("./runtime-options.ts"),
+    ]);
+    const dataDir = options.data ?? defaultDataDir();
     const controller = new AbortController();
     process.once("SIGINT", () => controller.abort(new Error("interrupted")));
     process.exitCode = await runWorkflowFile(
       file,
-      setup,
       {
         out: (line) => console.log(line),
         err: (line, rewrite) =>
           rewrite ? process.stderr.write(`\r\x1b[2K${line}`) : process.stderr.write(`${line}\n`),
         isTty: process.stderr.isTTY === true,
       },
+      {
+        dataDir,
+        latents: options.latents,
+        set: options.set,
+        setup: () =>
+          createEngineSetup({
+            dataDir,
+            outputDir: options.output,
+            modelsDir: options.models,
+            testNodes: options.testNodes,
+            localFiles: true,
+            sessionOptions: sessionOptionsFrom(options, (message) => console.error(`warning: ${message}`)),
+            cacheBudgetBytes: cacheBudgetFrom(options),
+          }),
+      },
       controller.signal,
-      { latents: options.latents },
     );
     // onnxruntime and sharp keep worker threads; a finished run should not wait on them.
     process.exit();

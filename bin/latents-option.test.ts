@@ -94,8 +94,9 @@ describe("infix run --latents", () => {
         timeout: 90_000,
       },
     );
-    expect(stdout).toMatch(/\(node save\): output\/copy.*\.npy \[1,4,2,2\] float32/);
+    // The real path of the file (in --output), not the editor's `output/…` name.
     const [saved] = readdirSync(output).filter((name) => name.endsWith(".npy"));
+    expect(stdout).toContain(`(node save): ${join(output, saved)} [1,4,2,2] float32`);
     expect(Buffer.from(readFileSync(join(output, saved))).equals(Buffer.from(bytes))).toBe(true);
   }, 120_000);
 

@@ -35,7 +35,7 @@ export function withRuntimeOptions(command: Command): Command {
   return command
     .option(
       "--device <device>",
-      "where graphs run: cpu, or cuda (needs onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12; falls back to cpu with a warning)",
+      "where graphs run: cpu, or cuda (needs onnxruntime-node's CUDA libraries, see the README's GPU note; falls back to cpu with a warning)",
       oneOf(DEVICES, "--device"),
       defaultDevice,
     )

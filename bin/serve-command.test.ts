@@ -36,6 +36,49 @@ describe("serve", () => {
     }
   });
 
+  it("prints one line per finished job: id, status, time, counts, and a failure's node and reason", async () => {
+    const lines: string[] = [];
+    const server = await serve(
+      repoRoot,
+      {
+        port: 0,
+        host: "127.0.0.1",
+        data: join(dir, "jobs-data"),
+        testNodes: true,
+        device: "cpu",
+        graphOptimization: "all",
+      },
+      (line) => lines.push(line),
+    );
+    try {
+      const submit = async (nodes: Record<string, unknown>) => {
+        const response = await fetch(`${server.url}/api/jobs`, {
+          method: "POST",
+          headers: { "x-infix-token": server.token, "content-type": "application/json" },
+          body: JSON.stringify({ workflow: { format: "infix-workflow", version: 1, nodes } }),
+        });
+        expect(response.status).toBe(201);
+        return ((await response.json()) as { job: { id: string } }).job.id;
+      };
+      const ok = await submit({
+        "1": { type: "IntConstant", inputs: { value: 2 } },
+        "2": { type: "ShowValue", inputs: { value: { node: "1", output: "value" } } },
+      });
+      const failing = await submit({
+        "1": { type: "Fail", inputs: { message: "out of paint" } },
+        "2": { type: "ShowValue", inputs: { value: { node: "1", output: "value" } } },
+      });
+      const lineOf = (id: string) => lines.find((line) => line.startsWith(`job ${id} `));
+      await expect.poll(() => lineOf(ok), { timeout: 30_000 }).toMatch(/succeeded in \d+\.\d s \(2 ran, 0 cached\)$/);
+      await expect
+        .poll(() => lineOf(failing), { timeout: 30_000 })
+        .toMatch(/failed in \d+\.\d s .*: node 1: .*out of paint/);
+      expect(lines.join("\n")).toMatch(/^data: {3}.*jobs-data$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("runs jobs in its worker thread: events are relayed, a cancel stops a running job, /api/cache is the worker's", async () => {
     const server = await serve(
       repoRoot,

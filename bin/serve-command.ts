@@ -5,8 +5,9 @@ import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { createEngineSetup } from "./engine-setup.ts";
 import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
+import { jobLine, startBanner } from "./server-console.ts";
 
-/** `infix serve`'s options as commander parses them. */
+/** `infix serve`'s options as commander parses them (the data folder already defaulted). */
 export interface ServeOptions extends RuntimeCliOptions {
   port: number;
   host: string;
@@ -24,9 +25,13 @@ export interface ServeOptions extends RuntimeCliOptions {
 const INSTALL_HELP =
   "Pictures are meaningless noise with the built-in tiny test pack: run `infix pack pull Salesforce/blipdiffusion` to install the real model (README, “Use the real model”).";
 
+/** A start-up failure the user can fix, said in words (exit 2) instead of a stack trace. */
+export class ServeError extends Error {}
+
 /**
  * `infix serve`: builds the editor if asked, wires the engine and nodes, starts the server and
- * prints its URL. Resolves to the running server (the caller stops it on SIGINT).
+ * prints where its folders and packs are, its URL, then one line per finished job. Resolves
+ * to the running server (the caller stops it on SIGINT).
  */
 export async function serve(
   repoRoot: string,
@@ -65,27 +70,95 @@ export async function serve(
         log,
       });
   const editorDist = join(repoRoot, "editor", "dist");
-  const server = await createServer({
-    host: options.host,
-    port: options.port,
-    dataDir: resolve(options.data),
-    executor: worker ?? setup.executor,
-    catalog: () => setup.registry.catalog(setup.resources),
-    files: setup.files,
-    uploadKinds: setup.registry.uploadKinds(),
-    examples: folderExamples(join(repoRoot, "examples")),
-    packs: setup.packs,
-    cache: worker?.cache ?? setup.cache,
-    config: { tinyPackOnly: !options.testNodes && packs.every((pack) => pack.embedded), installHelp: INSTALL_HELP },
-    editorDist: existsSync(join(editorDist, "index.html")) ? editorDist : undefined,
-    authToken: options.authToken,
-    log,
+  let server: InfixServer;
+  try {
+    server = await createServer({
+      host: options.host,
+      port: options.port,
+      dataDir: resolve(options.data),
+      executor: worker ?? setup.executor,
+      catalog: () => setup.registry.catalog(setup.resources),
+      files: setup.files,
+      uploadKinds: setup.registry.uploadKinds(),
+      examples: folderExamples(join(repoRoot, "examples")),
+      packs: setup.packs,
+      cache: worker?.cache ?? setup.cache,
+      config: { tinyPackOnly: !options.testNodes && packs.every((pack) => pack.embedded), installHelp: INSTALL_HELP },
+      editorDist: existsSync(join(editorDist, "index.html")) ? editorDist : undefined,
+      authToken: options.authToken,
+      log,
+    });
+  } catch (error) {
+    await worker?.close();
+    throw listenError(error, options) ?? error;
+  }
+  server.queue.subscribe((event) => {
+    if (event.name !== "job:succeeded" && event.name !== "job:failed" && event.name !== "job:cancelled") return;
+    const job = server.queue.get(event.payload.jobId);
+    if (job) log(jobLine(job, setup.files.folders));
   });
-  log(`Infix is running at ${server.url}`);
+  const modelsDir = options.models ?? process.env.INFIX_MODELS;
+  for (const line of startBanner({
+    url: server.url,
+    dataDir: resolve(options.data),
+    folders: setup.files.folders,
+    modelsDir: modelsDir ? resolve(modelsDir) : undefined,
+    packs,
+    testNodes: options.testNodes,
+  }))
+    log(line);
   if (options.host !== "127.0.0.1" && options.host !== "localhost") {
     log(
       `warning: listening on ${options.host}: anyone who can reach this address can use the studio${options.authToken ? "" : " (consider --auth-token)"}`,
     );
   }
   return server;
+}
+
+/** A busy port or an address this machine does not have, as a sentence with the way out. */
+export function listenError(error: unknown, options: Pick<ServeOptions, "port" | "host">): ServeError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EADDRINUSE")
+    return new ServeError(
+      `port ${options.port} on ${options.host} is already in use (another Infix?); stop it, or start with --port ${options.port + 1} (or --port 0 for any free port)`,
+    );
+  if (code === "EACCES")
+    return new ServeError(
+      `port ${options.port} needs administrator rights on this system; pick one above 1023 with --port`,
+    );
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND")
+    return new ServeError(
+      `${options.host} is not an address of this machine; use --host 127.0.0.1 (or 0.0.0.0 for every interface)`,
+    );
+  return undefined;
+}
+
+/** `infix serve` as a process: serves until SIGINT/SIGTERM, then closes the queue cleanly. */
+export async function serveUntilStopped(repoRoot: string, options: ServeOptions): Promise<void> {
+  const log = (line: string) => console.error(line);
+  // A stray rejection in a node or a library must not take the studio down with the queue in it.
+  process.on("unhandledRejection", (reason) =>
+    log(
+      `unhandled error (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    ),
+  );
+  let server: InfixServer;
+  try {
+    server = await serve(repoRoot, options, log);
+  } catch (error) {
+    if (!(error instanceof ServeError)) throw error;
+    log(`infix: ${error.message}`);
+    process.exit(2);
+  }
+  const stop = () => {
+    log("stopping…");
+    // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }

@@ -1,4 +1,6 @@
-import { basename, dirname } from "node:path";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import sharp from "sharp";
 import { writeFileInside } from "../engine/src/files/safe-path.ts";
 
@@ -232,6 +234,23 @@ export async function writeExamplePictures(folder: string, size = 128): Promise<
     await writeFileInside(dirname(folder), `${basename(folder)}/${name}`, png);
   }
   return names;
+}
+
+/** Bump when a drawing changes, so folders drawn before are drawn again. */
+export const EXAMPLE_PICTURES_VERSION = 1;
+const STAMP_FILE = ".drawn.json";
+
+/**
+ * Like writeExamplePictures, but draws only when a picture is missing or was drawn by another
+ * version or size: rasterising them costs about half a second, which every `infix run` and
+ * server start would otherwise pay.
+ */
+export async function ensureExamplePictures(folder: string, size = 128): Promise<void> {
+  const stamp = JSON.stringify({ version: EXAMPLE_PICTURES_VERSION, size });
+  const current = await readFile(join(folder, STAMP_FILE), "utf8").catch(() => "");
+  if (current === stamp && Object.keys(EXAMPLE_PICTURES).every((name) => existsSync(join(folder, name)))) return;
+  await writeExamplePictures(folder, size);
+  await writeFileInside(dirname(folder), `${basename(folder)}/${STAMP_FILE}`, stamp);
 }
 
 // `npx tsx examples/draw-subjects.ts <folder>` writes the pictures for a manual run.

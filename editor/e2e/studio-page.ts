@@ -89,6 +89,31 @@ export class StudioPage {
       .waitFor({ timeout });
   }
 
+  /** Waits until the node ran or came from the cache in the latest job. */
+  async waitForFinished(nodeId: string, timeout = 30_000): Promise<void> {
+    await this.page
+      .locator(`.react-flow__node[data-id="${nodeId}"] .studio-node:is([data-status="done"], [data-status="cached"])`)
+      .waitFor({ timeout });
+  }
+
+  /**
+   * Opens an example from the toolbar's menu (the first one without a name). The menu lists
+   * them after a request to the server, which a loaded machine can delay: the button is
+   * pressed again if the menu did not open.
+   */
+  async openExample(name?: string, timeout = 60_000): Promise<void> {
+    const button = this.page.getByRole("button", { name: "Examples ▾" });
+    const item = this.page.locator(name ? `[data-example="${name}"]` : "[data-example]").first();
+    const deadline = Date.now() + timeout;
+    while (!(await item.isVisible())) {
+      if (Date.now() > deadline)
+        throw new Error(`the Examples menu did not list ${name ?? "an example"} in ${timeout} ms`);
+      if ((await button.getAttribute("aria-expanded")) !== "true") await button.click();
+      await item.waitFor({ timeout: 5_000 }).catch(() => undefined);
+    }
+    await item.click();
+  }
+
   async statusOf(nodeId: string): Promise<string | null> {
     return this.status(nodeId).getAttribute("data-status");
   }
@@ -105,7 +130,41 @@ export class StudioPage {
 
   async fitView(): Promise<void> {
     await this.shortcut("f");
-    await this.page.waitForTimeout(350); // the fit animates for 200 ms
+    await this.viewportSettled();
+  }
+
+  /** Resolves once the canvas transform has stayed the same for a few frames (a fit or zoom animation ended). */
+  async viewportSettled(): Promise<void> {
+    await this.page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const viewport = document.querySelector(".react-flow__viewport");
+          let last = "";
+          let still = 0;
+          const tick = () => {
+            const now = viewport ? getComputedStyle(viewport).transform : "";
+            still = now === last ? still + 1 : 0;
+            last = now;
+            if (still >= 5) resolve();
+            else requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
+  }
+
+  /** Runs the editor's live validation now instead of after its debounce. */
+  async validateNow(): Promise<void> {
+    await this.page.evaluate(`window.infixStudio.validation.flush()`);
+  }
+
+  /** Resolves once the autosave in localStorage holds `text` (autosave is debounced). */
+  async autosaved(text: string, timeout = 10_000): Promise<void> {
+    await this.page.waitForFunction(
+      (wanted) => (localStorage.getItem("infix.autosave.v1") ?? "").includes(wanted),
+      text,
+      { timeout },
+    );
   }
 
   /** Drops a file on the canvas the way a file manager would. */

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseWorkflow } from "@infix/graph";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContext } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   browserSkipReason,
   buildEditor,
@@ -14,27 +15,47 @@ import { countingWorkflow, failingWorkflow } from "./workflows.ts";
 
 const skip = browserSkipReason();
 const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
-if (skip) console.warn(skip);
 
-describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
-  let server: RunningServer;
+/**
+ * Every test starts from nothing: its own server (fresh data folder, empty cache and queue) and
+ * its own browser context (no autosave, a first visit), and sets up what it needs. A test that
+ * fails leaves nothing behind for the next one. Waits poll for state; each test's timeout is
+ * above the sum of its inner waits, so a slow machine fails a wait with its own message.
+ */
+describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeout: 180_000 }, () => {
   let browser: Browser;
+  let server: RunningServer;
+  let context: BrowserContext;
   let studio: StudioPage;
 
   beforeAll(async () => {
     await buildEditor();
-    server = await startServer();
     browser = await launchBrowser();
-    const page = await browser.context.newPage();
-    page.on("dialog", (d) => void d.accept("e2e-saved"));
-    studio = new StudioPage(page, server.url);
-    await studio.open();
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
+  });
+
+  beforeEach(async () => {
+    server = await startServer();
+    context = await browser.newContext();
+    const page = await context.newPage();
+    page.on("dialog", (d) => void d.accept("e2e-saved"));
+    studio = new StudioPage(page, server.url);
+    await studio.open();
+  }, 150_000);
+
+  afterEach(async () => {
+    await context?.close();
     await server?.stop();
   });
+
+  /** Opens the counting workflow (Slow Count and a constant feed Add, shown by Show) in a new tab. */
+  async function openCounting(): Promise<void> {
+    await studio.uploadWorkflow("counting.json", countingWorkflow());
+    await studio.node("slow").waitFor();
+  }
 
   it("lists the catalog in the palette and searches it by name and category", async () => {
     expect(await studio.searchPalette("slow count")).toEqual(["Slow Count"]);
@@ -130,6 +151,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("downloads the workflow as a JSON file that parses back to the document", async () => {
+    await openCounting();
     const [download] = await Promise.all([
       studio.page.waitForEvent("download"),
       studio.page.getByRole("button", { name: "Download", exact: true }).click(),
@@ -146,6 +168,8 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("refuses a typed value outside the widget's range and keeps the old one", async () => {
+    await openCounting();
+    await studio.typeNumber("const", "value", "30");
     await studio.node("const").locator('[data-input="value"] [role="spinbutton"]').click();
     const field = studio.node("const").locator('[data-input="value"] input');
     await field.fill("2000000");
@@ -157,6 +181,8 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("undoes and redoes a widget edit and a deletion", async () => {
+    await openCounting();
+    await studio.typeNumber("const", "value", "30");
     await studio.focusCanvas();
     await studio.page.keyboard.press("Control+z");
     expect(await studio.numberValue("const", "value")).toBe("5");
@@ -172,6 +198,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("deletes a selected link, which brings the input's widget back, and undoes it", async () => {
+    await openCounting();
     const edge = studio.page.getByTestId("rf__edge-const:value->add:b");
     await edge.locator(".react-flow__edge-interaction").click({ force: true });
     await studio.page.keyboard.press("Delete");
@@ -184,6 +211,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("marks a node whose required input lost its link while editing, before anything is queued, and clears it on undo", async () => {
+    await openCounting();
     const jobs = await studio.page.locator(".job").count();
     await studio.node("add").locator(".studio-node__header").click();
     await studio.page.keyboard.press("Delete");
@@ -197,6 +225,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("marks validation problems from the server on the offending node and input", async () => {
+    await openCounting();
     await studio.node("add").locator(".studio-node__header").click();
     await studio.page.keyboard.press("Delete");
     await studio.queue();
@@ -208,6 +237,9 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("runs to a chosen node from its context menu, and cancels a long run from the queue panel", async () => {
+    await openCounting();
+    await studio.queue();
+    await studio.waitForStatus("show", "done");
     await studio.node("add").locator(".studio-node__header").click({ button: "right" });
     await studio.page.getByRole("menuitem", { name: "Run to here" }).click();
     await studio.waitForStatus("add", "cached");
@@ -225,13 +257,15 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("saves on the server, and after a reload restores the open tab", async () => {
+    await openCounting();
+    await studio.typeNumber("const", "value", "30");
     await studio.page.getByRole("button", { name: "Save", exact: true }).click();
     await studio.page.getByRole("dialog", { name: "Save workflow" }).getByLabel("Workflow name").fill("e2e-saved");
     await studio.page.getByLabel("Workflow name").press("Enter");
     await eventually(() => studio.notice.textContent()).toContain("Saved “e2e-saved”");
     await studio.typeNumber("const", "value", "7");
     expect(await studio.page.locator('.tab.is-active [aria-label="unsaved changes"]').count()).toBe(1);
-    await studio.page.waitForTimeout(600); // autosave debounce
+    await studio.autosaved('"value":7');
     await studio.page.reload();
     await studio.node("const").waitFor();
     expect(await studio.numberValue("const", "value")).toBe("7");
@@ -245,9 +279,10 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("copies nodes with their internal links with Ctrl+C and pastes them into another tab with Ctrl+V", async () => {
+    await openCounting();
     // Real keys: Blink runs its Copy/Paste editing commands for Ctrl+C/V, which fire the page's
     // copy/paste events; reading the clipboard back from the test needs the permission.
-    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], {
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], {
       origin: new URL(server.url).origin,
     });
     await studio.focusCanvas();
@@ -266,6 +301,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("drags every selected node together, and one undo puts the whole drag back", async () => {
+    await openCounting();
     const positions = () =>
       studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.nodes)`);
     const before = await positions();
@@ -289,6 +325,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("mutes and bypasses the selected node with Ctrl+M and Ctrl+B", async () => {
+    await openCounting();
     const first = (await studio.nodeIds())[0];
     await studio.node(first).locator(".studio-node__header").click();
     await studio.page.keyboard.press("Control+m");
@@ -300,8 +337,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", () => {
   });
 
   it("loads an example from the menu and marks node types this server lacks", async () => {
-    await studio.page.getByRole("button", { name: "Examples ▾" }).click();
-    await studio.page.locator("[data-example]").first().click();
+    await studio.openExample();
     await eventually(() => studio.page.locator(".studio-node--unknown").count()).toBeGreaterThan(0);
     await eventually(() => studio.notice.textContent()).toContain("types this server does not know");
     await studio.screenshot("08-example-unknown-types");

@@ -1,8 +1,9 @@
 import { stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import * as ort from "onnxruntime-node";
+import type * as Ort from "onnxruntime-node";
 import type { FloatTensor, IntTensor } from "../tensor.ts";
 import { readOnnxSignature } from "../onnx-signature/read-signature.ts";
+import { cudaProviderInstalled } from "./cuda-probe.ts";
 import { float16ArrayToFloat32, float32ArrayToFloat16 } from "./float16.ts";
 
 /**
@@ -22,7 +23,7 @@ export type PoolOutputs = Record<string, PoolTensor>;
 
 /** The part of an onnxruntime session the pool uses (tests substitute slow or counting ones). */
 export interface PoolSession {
-  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
+  run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -47,6 +48,11 @@ export interface SessionPoolOptions {
   warn?: (message: string) => void;
   /** Creates a session; onnxruntime-node's InferenceSession.create by default. */
   createSession?: (path: string, options: SessionCreateOptions) => Promise<PoolSession>;
+  /**
+   * Whether a CUDA session is worth trying; by default, whether onnxruntime-node's CUDA
+   * provider library is installed (always true with a custom `createSession`).
+   */
+  cudaAvailable?: () => boolean;
 }
 
 export interface SessionRunOptions {
@@ -78,11 +84,22 @@ interface PoolEntry {
 
 const DEFAULT_BUDGET_BYTES = 8 * 1024 ** 3;
 
+let onnxRuntimeModule: Promise<typeof Ort> | undefined;
+
+/**
+ * onnxruntime-node, imported on first use: loading its native addon costs start-up time that
+ * commands which run no graph (`infix --help`, a workflow of image nodes) should not pay.
+ */
+function onnxRuntime(): Promise<typeof Ort> {
+  return (onnxRuntimeModule ??= import("onnxruntime-node"));
+}
+
 export class SessionPool {
   private readonly entries = new Map<string, PoolEntry>();
   private readonly budgetBytes: number;
   private readonly createSession: (path: string, options: SessionCreateOptions) => Promise<PoolSession>;
   private readonly warn: (message: string) => void;
+  private readonly cudaAvailable: () => boolean;
   private provider: ExecutionProvider;
   private useClock = 0;
   private loads = 0;
@@ -93,6 +110,7 @@ export class SessionPool {
     this.createSession = options.createSession ?? createOrtSession;
     this.warn = options.warn ?? ((message) => console.warn(message));
     this.provider = options.executionProvider ?? "cpu";
+    this.cudaAvailable = options.cudaAvailable ?? (options.createSession ? () => true : cudaProviderInstalled);
   }
 
   /**
@@ -111,7 +129,7 @@ export class SessionPool {
       // onnxruntime cannot interrupt a run once started, so cancellation is honoured only
       // between runs: before this one starts, and by discarding its result after.
       signal?.throwIfAborted();
-      const outputs = await session.run(toOrtFeeds(feeds, floatType));
+      const outputs = await session.run(toOrtFeeds(await onnxRuntime(), feeds, floatType));
       signal?.throwIfAborted();
       return fromOrtOutputs(outputs);
     } finally {
@@ -204,6 +222,13 @@ export class SessionPool {
       interOpThreads: this.options.interOpThreads,
       graphOptimizationLevel: this.options.graphOptimizationLevel ?? "all",
     };
+    if (this.provider === "cuda" && !this.cudaAvailable()) {
+      this.provider = "cpu";
+      this.warn(
+        "CUDA was requested but this onnxruntime-node has no CUDA execution provider (libonnxruntime_providers_cuda is not installed); " +
+          "running every graph on the CPU. Install a CUDA build of onnxruntime-node to use the GPU (README, 'GPU').",
+      );
+    }
     if (this.provider === "cuda") {
       try {
         return await this.createSession(path, { ...base, executionProvider: "cuda" });
@@ -267,6 +292,7 @@ export async function estimateGraphBytes(path: string): Promise<number> {
 }
 
 async function createOrtSession(path: string, options: SessionCreateOptions): Promise<PoolSession> {
+  const ort = await onnxRuntime();
   // onnxruntime-node rejects `undefined` thread counts, so absent ones are left out.
   return ort.InferenceSession.create(path, {
     executionProviders: [options.executionProvider],
@@ -285,8 +311,8 @@ function isMissingProviderError(error: unknown): boolean {
 }
 
 /** Wraps feeds as onnxruntime tensors, sharing their buffers (float16 graphs get a converted copy). */
-function toOrtFeeds(feeds: PoolFeeds, floatType: GraphFloatType): Record<string, ort.Tensor> {
-  const out: Record<string, ort.Tensor> = {};
+function toOrtFeeds(ort: typeof Ort, feeds: PoolFeeds, floatType: GraphFloatType): Record<string, Ort.Tensor> {
+  const out: Record<string, Ort.Tensor> = {};
   for (const [name, tensor] of Object.entries(feeds)) {
     const dims = [...tensor.dims];
     if (tensor.data instanceof BigInt64Array) out[name] = new ort.Tensor("int64", tensor.data, dims);
@@ -296,7 +322,7 @@ function toOrtFeeds(feeds: PoolFeeds, floatType: GraphFloatType): Record<string,
   return out;
 }
 
-function fromOrtOutputs(outputs: Record<string, ort.Tensor>): PoolOutputs {
+function fromOrtOutputs(outputs: Record<string, Ort.Tensor>): PoolOutputs {
   const out: PoolOutputs = {};
   for (const [name, tensor] of Object.entries(outputs)) {
     const dims = [...tensor.dims];

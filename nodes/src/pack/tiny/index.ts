@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { access, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configFor, type TinyPackSize } from "./config.ts";
 import { writeTinyPack } from "./write-pack.ts";
@@ -21,8 +22,21 @@ export interface EnsureTinyPackOptions {
   readonly cacheDir?: string;
 }
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+/**
+ * The repository root: the nearest folder above this module holding the generator's sources.
+ * Found by looking, not by a fixed `../../../..`, because the compiled CLI (dist/cli) runs this
+ * code from another depth while the sources it hashes stay where they are.
+ */
+function findRepoRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "nodes", "src", "pack", "tiny", "config.ts"))) return dir;
+    if (dirname(dir) === dir)
+      throw new Error(`the tiny pack's sources (nodes/src/pack/tiny) are not above ${import.meta.url}`);
+  }
+}
+
+const repoRoot = findRepoRoot();
+const here = join(repoRoot, "nodes", "src", "pack", "tiny");
 const builderDir = join(repoRoot, "engine", "src", "runtime", "onnx-builder");
 
 /** sha256 over the generator's sources (this folder and the graph builder, tests excluded). */
