@@ -19,6 +19,7 @@ const folderOnly: FileAccess = {
     if (name.startsWith("/")) throw new Error("absolute paths are not allowed");
     return join(input, name);
   },
+  readInput: async (name) => new TextEncoder().encode(`folder:${name}`),
   resolveOutput: (name) => join(root, "out", name),
   writeOutput: async () => ({ folder: "output", name: "x" }),
 };
@@ -32,6 +33,15 @@ describe("localFileAccess", () => {
     // Nothing there: the folder's own answer (and its containment rules).
     expect(files.resolveInput("gone.png")).toBe(join(input, "gone.png"));
     expect(() => files.resolveInput("/gone.png")).toThrow("absolute paths are not allowed");
+  });
+
+  it("reads the user's own files as they are and the input folder's through the folder's reader", async () => {
+    const files = localFileAccess(folderOnly, input, cwd);
+    const text = async (name: string) => new TextDecoder().decode(await files.readInput(name));
+    expect(await text("mine.png")).toBe("x");
+    expect(await text(join(cwd, "mine.png"))).toBe("x");
+    expect(await text("examples/dog.png")).toBe("folder:examples/dog.png");
+    expect(await text("gone.png")).toBe("folder:gone.png");
   });
 });
 

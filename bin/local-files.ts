@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, resolve, sep } from "node:path";
 import type { FileAccess, NodeSchema, Problem, Workflow } from "@infix/engine";
 
 /**
@@ -13,6 +14,13 @@ export function localFileAccess(folderAccess: FileAccess, inputDir: string, cwd 
   return {
     ...folderAccess,
     resolveInput: (name) => localInputPath(name, inputDir, cwd) ?? folderAccess.resolveInput(name),
+    // A file found inside the input folder is still read through the folder's link-refusing
+    // reader; a path of the user's own (absolute, or beside the current folder) is read as it is.
+    readInput: async (name) => {
+      const path = localInputPath(name, inputDir, cwd);
+      if (path === undefined || path.startsWith(resolve(inputDir) + sep)) return folderAccess.readInput(name);
+      return new Uint8Array(await readFile(path));
+    },
   };
 }
 
