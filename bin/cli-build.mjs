@@ -42,7 +42,9 @@ export async function buildCompiledCli() {
   rmSync(temp, { recursive: true, force: true });
   try {
     const result = await build({
-      entryPoints: [join(repoRoot, "bin", "infix.ts")],
+      // The job worker's thread entry is a second entry point: `infix serve` starts it from
+      // beside its own chunk (dist/cli/executor-worker.mjs), as it does bin/executor-worker.mjs.
+      entryPoints: [join(repoRoot, "bin", "infix.ts"), join(repoRoot, "bin", "executor-worker.ts")],
       bundle: true,
       splitting: true,
       format: "esm",

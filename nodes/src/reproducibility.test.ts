@@ -233,9 +233,9 @@ describe("Load Latent → Sampler → VAE Decode", () => {
     );
     const png =
       /SaveImage \(node save\): (\S+\.png)/.exec(stdout)?.[1] ?? /\(node save\): (\S+\.png)/.exec(stdout)?.[1];
-    const npy = /\(node save_latent\): output\/(\S+\.npy)/.exec(stdout)?.[1];
+    const npy = /\(node save_latent\): (\S+\.npy)/.exec(stdout)?.[1];
     if (!png || !npy) throw new Error(`infix run printed no outputs:\n${stdout}`);
-    expect(sha256(readFileSync(join(outputDir, npy)))).toBe(sha256(first.npy));
+    expect(sha256(readFileSync(npy))).toBe(sha256(first.npy));
     expect(sha256(readFileSync(png))).toBe(sha256(first.png));
   }, 120_000);
 });

@@ -84,7 +84,7 @@ export function WidgetField(props: WidgetFieldProps) {
           )}
           {spec.options.map((o) => (
             <option key={o} value={o}>
-              {o}
+              {spec.labels?.[o] ?? o}
             </option>
           ))}
         </select>

@@ -43,7 +43,13 @@ export const WidgetSchema = z.discriminatedUnion("kind", [
     nonEmpty: z.boolean().optional(),
   }),
   z.object({ kind: z.literal("BOOLEAN"), default: z.boolean() }),
-  z.object({ kind: z.literal("ENUM"), default: z.string(), options: z.array(z.string()) }),
+  z.object({
+    kind: z.literal("ENUM"),
+    default: z.string(),
+    options: z.array(z.string()),
+    /** Display text for some options (e.g. "blip (not imported yet)"); the workflow stores the option itself. */
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
   /** A seed: an integer in [0, 2^53) with randomize / fixed / increment in the editor. */
   z.object({ kind: z.literal("SEED"), default: z.number().int().nonnegative() }),
   /** A file name inside one of the server's file folders (uploads land in `input`). */

@@ -104,7 +104,13 @@ export interface NodeDefinition {
    * ENUM options known only at run time (e.g. the installed model packs), by input name;
    * the server fills them into the schema it serves and validates against them.
    */
-  dynamicOptions?: Record<string, (resources: Resources) => string[]>;
+  dynamicOptions?: Record<string, (resources: Resources) => string[] | EnumChoices>;
+}
+
+/** ENUM options with display text for some of them (the value stored stays the option). */
+export interface EnumChoices {
+  readonly options: string[];
+  readonly labels?: Record<string, string>;
 }
 
 /**

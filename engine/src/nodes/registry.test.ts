@@ -62,6 +62,24 @@ describe("NodeRegistry", () => {
     ).toMatchObject({ options: [] });
   });
 
+  it("serves display labels beside run-time ENUM options, keeping the options as the values", () => {
+    const plain = node("Labelled");
+    const labelled = node("Labelled", {
+      schema: {
+        ...plain.schema,
+        inputs: [{ name: "pick", type: "STRING", widget: { kind: "ENUM", default: "a", options: ["a"] } }],
+      },
+      dynamicOptions: { pick: () => ({ options: ["a", "b"], labels: { b: "b (not ready)" } }) },
+    });
+    const schema = new NodeRegistry([pkg("p", [labelled])]).catalog(testResources()).nodes[0];
+    expect(schema.inputs[0].widget).toEqual({
+      kind: "ENUM",
+      default: "a",
+      options: ["a", "b"],
+      labels: { b: "b (not ready)" },
+    });
+  });
+
   it("serves the socket types of its packages, each once", () => {
     const registry = new NodeRegistry([
       testNodePackage,

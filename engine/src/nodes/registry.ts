@@ -1,6 +1,6 @@
 import { NodeSchemaSchema, type NodeCatalog, type NodeSchema, type SocketTypeInfo } from "../graph/node-schema.ts";
 import { InfixError } from "../graph/problem.ts";
-import type { NodeDefinition, NodePackage, Resources, UploadKind } from "./definition.ts";
+import type { EnumChoices, NodeDefinition, NodePackage, Resources, UploadKind } from "./definition.ts";
 
 /**
  * The node types a server knows: a list of packages, checked once at start-up. Duplicate
@@ -113,13 +113,15 @@ function withDynamicOptions(definition: NodeDefinition, resources: Resources): N
     inputs: definition.schema.inputs.map((input) => {
       const source = dynamic[input.name];
       if (!source || input.widget?.kind !== "ENUM") return input;
-      let options: string[];
+      let choices: string[] | EnumChoices;
       try {
-        options = source(resources);
+        choices = source(resources);
       } catch {
-        options = [];
+        choices = [];
       }
-      return { ...input, widget: { ...input.widget, options } };
+      if (Array.isArray(choices)) return { ...input, widget: { ...input.widget, options: choices } };
+      const { options, labels } = choices as EnumChoices;
+      return { ...input, widget: { ...input.widget, options, ...(labels && { labels }) } };
     }),
   };
 }

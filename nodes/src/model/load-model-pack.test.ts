@@ -24,7 +24,7 @@ function contextWith(resources: NodeResources) {
 describe("Load Model Pack", () => {
   it("offers the installed packs, the embedded tiny pack by default", () => {
     expect(loadModelPackNode.schema.inputs[0].widget).toMatchObject({ kind: "ENUM", default: "tiny" });
-    expect(loadModelPackNode.dynamicOptions?.pack(resources)).toEqual(["tiny"]);
+    expect(loadModelPackNode.dynamicOptions?.pack(resources)).toEqual({ options: ["tiny"] });
   });
 
   it("returns the tiny pack's handle, and its content hash is the cache-key material", async () => {
@@ -57,7 +57,10 @@ describe("Load Model Pack on a diffusers folder in the models folder", () => {
     try {
       await cp(fixture, join(models, "blip"), { recursive: true });
       const withSource = await createNodeResources({ modelsDir: models });
-      expect(loadModelPackNode.dynamicOptions?.pack(withSource)).toEqual(["tiny", "blip"]);
+      expect(loadModelPackNode.dynamicOptions?.pack(withSource)).toEqual({
+        options: ["tiny", "blip"],
+        labels: { blip: "blip (not imported yet: imported on first run)" },
+      });
       const ctx = contextWith(withSource);
       expect(await loadModelPackNode.cacheKeyExtra?.({ pack: "blip" }, ctx)).toBe("not-imported:blip");
       expect(existsSync(join(models, ".imported"))).toBe(false);

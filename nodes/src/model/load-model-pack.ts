@@ -1,7 +1,7 @@
 import type { NodeDefinition } from "@infix/engine";
 import { inputError, stringInput } from "../inputs.ts";
 import { PACKS, TINY_PACK_ID, UnknownPackError } from "../pack/registry.ts";
-import { knownPackIds } from "./pack-options.ts";
+import { knownPackChoices } from "./pack-options.ts";
 
 /** Load Model Pack: a pack handle from the registry (sessions load lazily on first use). */
 export const loadModelPackNode: NodeDefinition = {
@@ -18,7 +18,9 @@ export const loadModelPackNode: NodeDefinition = {
     outputs: [{ name: "pack", type: "MODEL_PACK" }],
     isOutput: false,
   },
-  dynamicOptions: { pack: (resources) => (resources.has(PACKS) ? knownPackIds(resources.get(PACKS)) : [TINY_PACK_ID]) },
+  dynamicOptions: {
+    pack: (resources) => (resources.has(PACKS) ? knownPackChoices(resources.get(PACKS)) : [TINY_PACK_ID]),
+  },
   // The pack's content hash, so replacing a pack's files re-runs everything downstream.
   async cacheKeyExtra(inputs, ctx) {
     if (!ctx.resources.has(PACKS)) return "no-registry";

@@ -1,3 +1,4 @@
+import type { EnumChoices } from "@infix/engine";
 import type { PackRegistry } from "../pack/registry.ts";
 import { TINY_PACK_ID } from "../pack/registry.ts";
 
@@ -7,6 +8,7 @@ import { TINY_PACK_ID } from "../pack/registry.ts";
  * last listing is remembered per registry and refreshed in the background on each call.
  */
 const known = new WeakMap<PackRegistry, string[]>();
+const notImported = new WeakMap<PackRegistry, string[]>();
 const knownControlnets = new WeakMap<PackRegistry, string[]>();
 const refreshing = new WeakSet<PackRegistry>();
 
@@ -16,6 +18,10 @@ export async function refreshPackIds(registry: PackRegistry): Promise<string[]> 
   const usable = listings.filter((pack) => !pack.error);
   const ids = usable.map((pack) => pack.id);
   known.set(registry, ids);
+  notImported.set(
+    registry,
+    usable.filter((pack) => pack.needsImport).map((pack) => pack.id),
+  );
   knownControlnets.set(registry, [...new Set(usable.flatMap((pack) => pack.controlnets))]);
   return ids;
 }
@@ -29,6 +35,20 @@ export function knownPackIds(registry: PackRegistry): string[] {
       .finally(() => refreshing.delete(registry));
   }
   return known.get(registry) ?? [TINY_PACK_ID];
+}
+
+/**
+ * Load Model Pack's choices: the known pack ids, a diffusers folder not imported yet labelled
+ * as such (it is imported, with progress, the first time a workflow runs it).
+ */
+export function knownPackChoices(registry: PackRegistry): EnumChoices {
+  const options = knownPackIds(registry);
+  const pending = notImported.get(registry) ?? [];
+  if (pending.length === 0) return { options };
+  return {
+    options,
+    labels: Object.fromEntries(pending.map((id) => [id, `${id} (not imported yet: imported on first run)`])),
+  };
 }
 
 /**
