@@ -5,6 +5,7 @@ import { LATENTS_OPTION_HELP } from "./latents-option.ts";
 import { runWorkflowFile } from "./run-command.ts";
 import { cacheBudgetFrom, sessionOptionsFrom, withRuntimeOptions, type RuntimeCliOptions } from "./runtime-options.ts";
 import { serve, type ServeOptions } from "./serve-command.ts";
+import { startWorker, type WorkerOptions } from "./worker-command.ts";
 
 /** The `infix` command: `infix serve` starts the studio, `infix run` runs a workflow headless. */
 
@@ -15,6 +16,12 @@ function portNumber(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new InvalidArgumentError("a port is a whole number from 0 to 65535");
   return port;
+}
+
+function positiveMs(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100) throw new InvalidArgumentError("a whole number of milliseconds, 100 or more");
+  return ms;
 }
 
 /** `infix run`'s options as commander parses them. */
@@ -45,6 +52,10 @@ withRuntimeOptions(program.command("serve"))
     "--in-process",
     "run jobs on the server's own thread, not a worker thread (debugging: the server stalls during steps)",
   )
+  .option(
+    "--redis <url>",
+    "farm mode: send jobs to `infix worker` processes through this Redis (redis://:password@host:port)",
+  )
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(line);
     // A stray rejection in a node or a library must not take the studio down with the queue in it.
@@ -59,6 +70,29 @@ withRuntimeOptions(program.command("serve"))
       // A node deep in an ONNX call cannot stop mid-step; do not wait on it forever.
       setTimeout(() => process.exit(1), 10_000).unref();
       server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+withRuntimeOptions(program.command("worker"))
+  .description("run jobs for an `infix serve --redis` coordinator, pulling them from its Redis")
+  .requiredOption("--redis <url>", "the farm's Redis, with its password (redis://:password@host:port)")
+  .option("--data <dir>", "the data folder shared with the coordinator (inputs, outputs)", "data")
+  .option("--output <dir>", "where saved images go (default <data>/output; shared with the coordinator)")
+  .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
+  .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
+  .option("--name <name>", "this worker's name in logs (default host:pid)")
+  .option("--lock-ms <ms>", "how long a dead worker's job stays locked before another takes it", positiveMs, 30_000)
+  .action(async (options: WorkerOptions) => {
+    const log = (line: string) => console.error(line);
+    const worker = await startWorker(options, log);
+    const stop = () => {
+      log("stopping after the running job…");
+      worker.close().then(
         () => process.exit(0),
         () => process.exit(1),
       );

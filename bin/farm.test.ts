@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Job } from "@infix/protocol";
+import { io } from "socket.io-client";
+import { startTestRedis, type TestRedis } from "../engine/src/queue/bullmq/redis-server.test-support.ts";
+import type { InfixServer } from "../engine/src/server/index.ts";
+import { serve } from "./serve-command.ts";
+
+/**
+ * The farm (issue #13, part 2) end to end: a real redis-server with a password and AOF, a
+ * coordinator (`serve` with `redis`), and `infix worker` processes. Nothing is mocked at the
+ * Redis boundary; the faults are real `kill -9`s.
+ */
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+const cli = fileURLToPath(new URL("./infix.mjs", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "infix-farm-"));
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+}, 60_000);
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface WorkerProcess {
+  name: string;
+  child: ChildProcess;
+  log: () => string;
+}
+
+/** Starts `infix worker` and resolves once it takes jobs. */
+function startWorkerProcess(name: string, data: string, redisUrl = redis.url, lockMs = 2000): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [cli, "worker", "--redis", redisUrl, "--data", data, "--test-nodes", "--name", name, "--lock-ms", String(lockMs)],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  cleanups.push(() => void child.kill("SIGKILL"));
+  let log = "";
+  return new Promise((resolve, reject) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes(`worker ${name} is taking jobs`)) resolve({ name, child, log: () => log });
+    });
+    child.once("exit", (code) => reject(new Error(`worker ${name} exited (${code}) before taking jobs: ${log}`)));
+  });
+}
+
+async function startCoordinator(data: string): Promise<InfixServer> {
+  const server = await serve(
+    repoRoot,
+    { port: 0, host: "127.0.0.1", data, testNodes: true, device: "cpu", graphOptimization: "all", redis: redis.url },
+    () => undefined,
+  );
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function client(server: InfixServer) {
+  const call = async (method: string, path: string, json?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { "x-infix-token": server.token, "content-type": "application/json" },
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+    return { status: res.status, data: (await res.json()) as Record<string, unknown> };
+  };
+  return {
+    call,
+    submit: async (workflow: unknown) =>
+      ((await call("POST", "/api/jobs", { workflow })).data.job as { id: string }).id,
+    job: async (id: string) => (await call("GET", `/api/jobs/${id}`)).data as unknown as Job,
+  };
+}
+
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+const countTo = (steps: number, stepMs: number, tag = 0) => ({
+  format: "infix-workflow",
+  version: 1,
+  nodes: {
+    // `tag` makes each workflow distinct, so no worker serves it from its output cache.
+    c: { type: "SlowCount", inputs: { steps, step_ms: stepMs + tag } },
+    show: { type: "ShowValue", inputs: { value: { node: "c", output: "count" } } },
+  },
+});
+
+const finished = (job: Job) => job.status === "succeeded" || job.status === "failed" || job.status === "cancelled";
+
+describe("infix serve --redis with infix worker processes", () => {
+  it("runs jobs on several workers and relays their node events and progress to socket clients", async () => {
+    const data = join(dir, "spread");
+    const workers = await Promise.all(["w1", "w2"].map((name) => startWorkerProcess(name, data)));
+    const server = await startCoordinator(data);
+    const { submit, job } = client(server);
+    const socket = io(server.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    cleanups.push(() => void socket.close());
+    const seen: string[] = [];
+    socket.onAny((name: string, payload: { jobId?: string; nodeId?: string }) => {
+      if (name.startsWith("node:") || name === "progress") seen.push(`${payload.jobId}:${name}:${payload.nodeId}`);
+    });
+    await until(() => socket.connected);
+    const ids = [];
+    for (let i = 0; i < 6; i++) ids.push(await submit(countTo(5, 20, i)));
+    for (const id of ids) await until(async () => finished(await job(id)));
+    for (const id of ids) {
+      const done = await job(id);
+      expect(done.status).toBe("succeeded");
+      expect(done.nodes.show.ui).toEqual({ text: ["5"] });
+      expect(seen).toContain(`${id}:node:finished:show`);
+      expect(seen).toContain(`${id}:progress:c`);
+    }
+    // Both workers took jobs.
+    for (const worker of workers) expect(worker.log()).toMatch(/job \S+ succeeded/);
+  }, 120_000);
+});
