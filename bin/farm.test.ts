@@ -126,4 +126,96 @@ describe("infix serve --redis with infix worker processes", () => {
     // Both workers took jobs.
     for (const worker of workers) expect(worker.log()).toMatch(/job \S+ succeeded/);
   }, 120_000);
+
+  it("a worker killed mid-job: another worker takes the job over and finishes it once; killed twice, it fails with the reason", async () => {
+    const data = join(dir, "kill");
+    // Four: one dies with each takeover, and the stalled check needs a live worker to run.
+    const workers = await Promise.all(["k1", "k2", "k3", "k4"].map((name) => startWorkerProcess(name, data)));
+    const server = await startCoordinator(data);
+    const { submit, job } = client(server);
+    // The farm's job ids are BullMQ's, not the coordinator's: the runner is the worker that starts a new job.
+    const starts = (w: WorkerProcess) =>
+      w
+        .log()
+        .split("\n")
+        .filter((line) => / started \(attempt/.test(line)).length;
+    const startsNow = () => new Map(workers.map((w) => [w, starts(w)]));
+    const nextRunner = async (before: Map<WorkerProcess, number>, alive: WorkerProcess[]) => {
+      let runner: WorkerProcess | undefined;
+      await until(() => (runner = alive.find((w) => starts(w) > before.get(w)!)) !== undefined);
+      return runner!;
+    };
+
+    let before = startsNow();
+    const id = await submit(countTo(150, 50, 1));
+    const first = await nextRunner(before, workers);
+    before = startsNow();
+    await killHard(first.child);
+    let alive = workers.filter((w) => w !== first);
+    await until(async () => finished(await job(id)));
+    expect((await job(id)).status).toBe("succeeded");
+    expect((await job(id)).nodes.show.ui).toEqual({ text: ["150"] });
+    const successor = await nextRunner(before, alive);
+    const succeeded = (w: WorkerProcess) => (w.log().match(/ succeeded\n/g) ?? []).length;
+    expect(succeeded(first)).toBe(0);
+    expect(succeeded(successor)).toBe(1);
+    expect(workers.map(succeeded).reduce((a, b) => a + b)).toBe(1);
+
+    // The second takeover is refused: a job that kills its workers must not take down the farm.
+    before = startsNow();
+    const doomed = await submit(countTo(150, 50, 2));
+    const second = await nextRunner(before, alive);
+    before = startsNow();
+    await killHard(second.child);
+    alive = alive.filter((w) => w !== second);
+    const third = await nextRunner(before, alive);
+    await killHard(third.child);
+    await until(async () => finished(await job(doomed)));
+    const failed = await job(doomed);
+    expect(failed.status).toBe("failed");
+    expect(failed.error?.message).toMatch(/stalled more than allowable limit/);
+  }, 180_000);
+
+  it("a cancel reaches the worker running the job, and a job still waiting in Redis is taken back", async () => {
+    const data = join(dir, "cancel");
+    await startWorkerProcess("c1", data);
+    const server = await startCoordinator(data);
+    const { submit, job, call } = client(server);
+    const running = await submit(countTo(10_000, 5, 3));
+    const waiting = await submit(countTo(5, 5, 4));
+    await until(async () => (await job(running)).nodes.c?.progress !== undefined);
+    expect((await call("POST", `/api/jobs/${waiting}/cancel`)).status).toBe(200);
+    expect((await call("POST", `/api/jobs/${running}/cancel`)).status).toBe(200);
+    await until(async () => finished(await job(running)) && finished(await job(waiting)));
+    expect((await job(running)).status).toBe("cancelled");
+    expect((await job(waiting)).status).toBe("cancelled");
+    const after = await submit(countTo(2, 5, 5));
+    await until(async () => finished(await job(after)));
+    expect((await job(after)).status).toBe("succeeded");
+  }, 120_000);
+
+  it("Redis killed and restarted with AOF: the jobs it held are not lost", async () => {
+    const data = join(dir, "aof");
+    const server = await startCoordinator(data);
+    const { submit, job } = client(server);
+    // No worker yet: the jobs wait in Redis when it dies.
+    const ids = [await submit(countTo(3, 5, 6)), await submit(countTo(3, 5, 7))];
+    await until(async () => (await Promise.all(ids.map(job))).every((j) => j.status === "running"));
+    await redis.kill();
+    await redis.restart();
+    await startWorkerProcess("a1", data);
+    for (const id of ids) await until(async () => finished(await job(id)));
+    for (const id of ids) expect((await job(id)).status).toBe("succeeded");
+  }, 120_000);
+
+  it("refuses a worker with the wrong Redis password, saying so", async () => {
+    const wrong = redis.url.replace(redis.password, "not-the-password");
+    await expect(startWorkerProcess("x1", join(dir, "auth"), wrong)).rejects.toThrow(/WRONGPASS|NOAUTH|invalid/i);
+  }, 60_000);
 });
+
+async function killHard(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}

@@ -7,6 +7,7 @@ import type { Workflow } from "../../graph/workflow.ts";
 import type { JobDispatcher } from "../dispatcher.ts";
 import {
   DEFAULT_FARM_QUEUE,
+  checkRedis,
   decodeEvent,
   farmChannels,
   redisConnection,
@@ -70,19 +71,13 @@ export class BullmqDispatcher implements JobDispatcher {
   /** Connects to Redis (failing with the reason when it cannot) and listens for workers' events. */
   static async start(options: BullmqDispatcherOptions): Promise<BullmqDispatcher> {
     const name = options.queueName ?? DEFAULT_FARM_QUEUE;
-    const publisher = redisConnection(options.redisUrl);
-    const subscriber = redisConnection(options.redisUrl);
-    try {
-      await Promise.all([publisher.ping(), subscriber.ping()]);
-    } catch (error) {
-      publisher.disconnect();
-      subscriber.disconnect();
-      throw new Error(`could not reach the farm's Redis (${error instanceof Error ? error.message : String(error)})`, {
-        cause: error,
-      });
-    }
+    const log = options.log ?? ((message: string) => console.error(message));
+    await checkRedis(options.redisUrl);
+    const publisher = redisConnection(options.redisUrl, log);
+    const subscriber = redisConnection(options.redisUrl, log);
     const queue = new Queue<FarmJobData, ExecutionResult>(name, { connection: publisher });
-    const queueEvents = new QueueEvents(name, { connection: redisConnection(options.redisUrl) });
+    const queueEvents = new QueueEvents(name, { connection: redisConnection(options.redisUrl, log) });
+    queueEvents.on("error", (error) => log(`farm: ${error.message}`));
     await queueEvents.waitUntilReady();
     const dispatcher = new BullmqDispatcher(options, queue, queueEvents, publisher, subscriber);
     subscriber.on("message", (_channel: string, text: string) => dispatcher.receive(text));

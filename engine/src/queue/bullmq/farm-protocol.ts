@@ -68,8 +68,36 @@ export function decodeEvent(event: Exclude<FarmEventMessage["event"], ["end"]>):
  * A Redis connection from a `redis://[:password@]host:port[/db]` (or `rediss://`) URL, set up as
  * BullMQ needs it (no per-request retry limit: its blocking commands wait indefinitely).
  */
-export function redisConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+export function redisConnection(url: string, log: (message: string) => void = () => undefined): Redis {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  // ioredis reconnects by itself; say so once per outage instead of once per retry.
+  let last = "";
+  connection.on("error", (error: Error) => {
+    if (error.message !== last) log(`redis: ${error.message} (reconnecting)`);
+    last = error.message;
+  });
+  connection.on("ready", () => (last = ""));
+  return connection;
+}
+
+/**
+ * Connects once, without retries, so a wrong password or address fails at start with the reason
+ * (the long-lived connections would retry forever).
+ */
+export async function checkRedis(url: string): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // A refused password arrives as an error event; the connect promise only says the connection closed.
+  let refusal: Error | undefined;
+  probe.on("error", (error: Error) => (refusal ??= error));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    const reason = (refusal ?? (error instanceof Error ? error : new Error(String(error)))).message;
+    throw new Error(`could not use the farm's Redis at ${redactRedisUrl(url)}: ${reason}`, { cause: error });
+  } finally {
+    probe.disconnect();
+  }
 }
 
 /** The URL with its password masked, for logs. */

@@ -4,6 +4,7 @@ import type { ExecutionEventMessage } from "../../worker/worker-messages.ts";
 import {
   DEFAULT_FARM_QUEUE,
   END_OF_EVENTS,
+  checkRedis,
   encodeEvent,
   farmChannels,
   redisConnection,
@@ -44,9 +45,9 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   const log = options.log ?? ((message) => console.error(message));
   const queueName = options.queueName ?? DEFAULT_FARM_QUEUE;
   const channels = farmChannels(queueName);
-  const publisher = redisConnection(options.redisUrl);
-  const subscriber = redisConnection(options.redisUrl);
-  await Promise.all([publisher.ping(), subscriber.ping()]);
+  await checkRedis(options.redisUrl);
+  const publisher = redisConnection(options.redisUrl, log);
+  const subscriber = redisConnection(options.redisUrl, log);
   const running = new Map<string, AbortController>();
   subscriber.on("message", (_channel: string, text: string) => {
     try {
