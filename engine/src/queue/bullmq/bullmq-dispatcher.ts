@@ -77,6 +77,10 @@ export class BullmqDispatcher implements JobDispatcher {
     const subscriber = redisConnection(options.redisUrl, log);
     const queue = new Queue<FarmJobData, ExecutionResult>(name, { connection: publisher });
     const queueEvents = new QueueEvents(name, { connection: redisConnection(options.redisUrl, log) });
+    // One listener per job waiting for its result (waitUntilFinished).
+    const listeners = (options.maxInFlight ?? 64) + 10;
+    queue.setMaxListeners(listeners);
+    queueEvents.setMaxListeners(listeners);
     queueEvents.on("error", (error) => log(`farm: ${error.message}`));
     await queueEvents.waitUntilReady();
     const dispatcher = new BullmqDispatcher(options, queue, queueEvents, publisher, subscriber);
