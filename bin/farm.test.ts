@@ -176,6 +176,27 @@ describe("infix serve --redis with infix worker processes", () => {
     expect(failed.error?.message).toMatch(/stalled more than allowable limit/);
   }, 180_000);
 
+  it("a job that blocks its thread for 3 lock periods keeps its lock: it runs once, on one worker", async () => {
+    const data = join(dir, "blocking");
+    const lockMs = 1000;
+    const workers = await Promise.all(["b1", "b2"].map((name) => startWorkerProcess(name, data, redis.url, lockMs)));
+    const server = await startCoordinator(data);
+    const { submit, job } = client(server);
+    const id = await submit({
+      format: "infix-workflow",
+      version: 1,
+      nodes: {
+        block: { type: "BlockingWait", inputs: { ms: 3 * lockMs } },
+        show: { type: "ShowValue", inputs: { value: { node: "block", output: "ms" } } },
+      },
+    });
+    await until(async () => finished(await job(id)));
+    expect((await job(id)).status).toBe("succeeded");
+    expect((await job(id)).nodes.show.ui).toEqual({ text: [String(3 * lockMs)] });
+    const starts = workers.map((w) => (w.log().match(/ started \(attempt/g) ?? []).length);
+    expect(starts.reduce((a, b) => a + b)).toBe(1);
+  }, 120_000);
+
   it("a cancel reaches the worker running the job, and a job still waiting in Redis is taken back", async () => {
     const data = join(dir, "cancel");
     await startWorkerProcess("c1", data);
