@@ -105,7 +105,7 @@ describe("infix serve --redis with infix worker processes", () => {
     const data = join(dir, "spread");
     const workers = await Promise.all(["w1", "w2"].map((name) => startWorkerProcess(name, data)));
     const server = await startCoordinator(data);
-    const { submit, job } = client(server);
+    const { submit, job, call } = client(server);
     const socket = io(server.url, { transports: ["websocket"], reconnection: false, forceNew: true });
     cleanups.push(() => void socket.close());
     const seen: string[] = [];
@@ -125,6 +125,8 @@ describe("infix serve --redis with infix worker processes", () => {
     }
     // Both workers took jobs.
     for (const worker of workers) expect(worker.log()).toMatch(/job \S+ succeeded/);
+    // The caches are the workers'; the coordinator says it has none rather than show an empty one.
+    expect((await call("GET", "/api/cache")).status).toBe(404);
   }, 120_000);
 
   it("a worker killed mid-job: another worker takes the job over and finishes it once; killed twice, it fails with the reason", async () => {

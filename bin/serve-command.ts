@@ -90,7 +90,8 @@ export async function serve(
     uploadKinds: setup.registry.uploadKinds(),
     examples: folderExamples(join(repoRoot, "examples")),
     packs: setup.packs,
-    cache: worker?.cache ?? setup.cache,
+    // In farm mode each worker holds its own cache; this process runs nothing, so it has none to show.
+    cache: farm ? undefined : (worker?.cache ?? setup.cache),
     config: { tinyPackOnly: !options.testNodes && packs.every((pack) => pack.embedded), installHelp: INSTALL_HELP },
     editorDist: existsSync(join(editorDist, "index.html")) ? editorDist : undefined,
     authToken: options.authToken,
