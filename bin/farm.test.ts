@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Job } from "@infix/protocol";
+import { Queue } from "bullmq";
 import { io } from "socket.io-client";
 import { startTestRedis, type TestRedis } from "../engine/src/queue/bullmq/redis-server.test-support.ts";
 import type { InfixServer } from "../engine/src/server/index.ts";
@@ -230,6 +231,22 @@ describe("infix serve --redis with infix worker processes", () => {
     for (const id of ids) await until(async () => finished(await job(id)));
     for (const id of ids) expect((await job(id)).status).toBe("succeeded");
   }, 120_000);
+
+  it("a coordinator that starts drops the jobs its predecessor left waiting in Redis (its journal reads them as interrupted)", async () => {
+    const data = join(dir, "leftover");
+    const leftover = new Queue("infix-jobs", {
+      connection: { host: "127.0.0.1", port: redis.port, password: redis.password },
+    });
+    await leftover.add("run", { workflow: countTo(1, 1, 8) });
+    const server = await startCoordinator(data);
+    expect(await leftover.getWaitingCount()).toBe(0);
+    const worker = await startWorkerProcess("l1", data);
+    const { submit, job } = client(server);
+    const id = await submit(countTo(1, 1, 9));
+    await until(async () => finished(await job(id)));
+    expect(worker.log().match(/ started \(attempt/g)).toHaveLength(1);
+    await leftover.close();
+  }, 60_000);
 
   it("refuses a worker with the wrong Redis password, saying so", async () => {
     const wrong = redis.url.replace(redis.password, "not-the-password");

@@ -83,6 +83,14 @@ export class BullmqDispatcher implements JobDispatcher {
     queueEvents.setMaxListeners(listeners);
     queueEvents.on("error", (error) => log(`farm: ${error.message}`));
     await queueEvents.waitUntilReady();
+    // Jobs a previous coordinator handed over and never heard back from: its journal reads them as
+    // interrupted at this start (as in embedded mode), so running them now would be work nobody
+    // sees. One coordinator per queue is the supported setup.
+    const leftovers = await queue.getWaitingCount();
+    if (leftovers > 0) {
+      await queue.drain();
+      log(`farm: removed ${leftovers} job(s) a previous coordinator left waiting in Redis (they read as interrupted)`);
+    }
     const dispatcher = new BullmqDispatcher(options, queue, queueEvents, publisher, subscriber);
     subscriber.on("message", (_channel: string, text: string) => dispatcher.receive(text));
     await subscriber.subscribe(dispatcher.channels.events);
