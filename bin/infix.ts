@@ -25,6 +25,12 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+function positiveMs(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100) throw new InvalidArgumentError("a whole number of milliseconds, 100 or more");
+  return ms;
+}
+
 /** `infix run`'s options as commander parses them. */
 interface RunCliOptions extends RuntimeCliOptions {
   output: string;
@@ -56,9 +62,37 @@ withRuntimeOptions(program.command("serve"))
     "--in-process",
     "run jobs on the server's own thread, not a worker thread (debugging: the server stalls during steps)",
   )
+  .option(
+    "--redis <url>",
+    "farm mode: send jobs to `infix worker` processes through this Redis (redis://:password@host:port)",
+  )
   .action(async (options: import("./serve-command.ts").ServeOptions) => {
     const { serveUntilStopped } = await import("./serve-command.ts");
     await serveUntilStopped(repoRoot, { ...options, data: options.data ?? defaultDataDir() });
+  });
+
+withRuntimeOptions(program.command("worker"))
+  .description("run jobs for an `infix serve --redis` coordinator, pulling them from its Redis")
+  .requiredOption("--redis <url>", "the farm's Redis, with its password (redis://:password@host:port)")
+  .option("--data <dir>", "the data folder shared with the coordinator (inputs, outputs; default as serve's)")
+  .option("--output <dir>", "where saved images go (default <data>/output; shared with the coordinator)")
+  .option("--models <dir>", "folder of model packs (default $INFIX_MODELS)")
+  .option("--test-nodes", "use only the engine's test nodes (for tests; no model packs)")
+  .option("--name <name>", "this worker's name in logs (default host:pid)")
+  .option("--lock-ms <ms>", "how long a dead worker's job stays locked before another takes it", positiveMs, 30_000)
+  .action(async (options: import("./worker-command.ts").WorkerOptions) => {
+    const log = (line: string) => console.error(line);
+    const { startWorker } = await import("./worker-command.ts");
+    const worker = await startWorker({ ...options, data: options.data ?? defaultDataDir() }, log);
+    const stop = () => {
+      log("stopping after the running job…");
+      worker.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
   });
 
 withRuntimeOptions(program.command("run"))

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
+import { BullmqDispatcher } from "../engine/src/queue/bullmq/bullmq-dispatcher.ts";
+import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
 import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { createEngineSetup } from "./engine-setup.ts";
@@ -19,6 +21,8 @@ export interface ServeOptions extends RuntimeCliOptions {
   testNodes?: boolean;
   /** Run jobs on the server's own thread instead of a worker thread (debugging; the server stalls during steps). */
   inProcess?: boolean;
+  /** `redis://:password@host:port`: jobs go to `infix worker` processes through BullMQ on this Redis. */
+  redis?: string;
 }
 
 /** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
@@ -51,24 +55,34 @@ export async function serve(
   const packs = await setup.packs();
   // Jobs run in a worker thread with its own engine setup (executor, sessions, output cache);
   // this process keeps the registry for the catalog and validation.
-  const worker = options.inProcess
-    ? undefined
-    : await WorkerExecutor.start({
-        entry: new URL("./executor-worker.mjs", import.meta.url),
-        workerData: {
-          data: options.data,
-          output: options.output,
-          models: options.models,
-          testNodes: options.testNodes,
-          device: options.device,
-          threads: options.threads,
-          graphOptimization: options.graphOptimization,
-          sessionMemoryMb: options.sessionMemoryMb,
-          cacheMb: options.cacheMb,
-        },
+  // In farm mode (--redis) no job runs here: `infix worker` processes pull them from Redis.
+  const farm = options.redis
+    ? await BullmqDispatcher.start({
+        redisUrl: options.redis,
         validate: (workflow, targets) => setup.executor.validate(workflow, targets),
         log,
-      });
+      })
+    : undefined;
+  if (farm) log(`jobs go to the workers on ${redactRedisUrl(options.redis!)}`);
+  const worker =
+    options.inProcess || farm
+      ? undefined
+      : await WorkerExecutor.start({
+          entry: new URL("./executor-worker.mjs", import.meta.url),
+          workerData: {
+            data: options.data,
+            output: options.output,
+            models: options.models,
+            testNodes: options.testNodes,
+            device: options.device,
+            threads: options.threads,
+            graphOptimization: options.graphOptimization,
+            sessionMemoryMb: options.sessionMemoryMb,
+            cacheMb: options.cacheMb,
+          },
+          validate: (workflow, targets) => setup.executor.validate(workflow, targets),
+          log,
+        });
   const editorDist = join(repoRoot, "editor", "dist");
   let server: InfixServer;
   try {
@@ -77,12 +91,14 @@ export async function serve(
       port: options.port,
       dataDir: resolve(options.data),
       executor: worker ?? setup.executor,
+      dispatcher: farm,
       catalog: () => setup.registry.catalog(setup.resources),
       files: setup.files,
       uploadKinds: setup.registry.uploadKinds(),
       examples: folderExamples(join(repoRoot, "examples")),
       packs: setup.packs,
-      cache: worker?.cache ?? setup.cache,
+      // In farm mode each worker holds its own cache; this process runs nothing, so it has none to show.
+      cache: farm ? undefined : (worker?.cache ?? setup.cache),
       config: { tinyPackOnly: !options.testNodes && packs.every((pack) => pack.embedded), installHelp: INSTALL_HELP },
       editorDist: existsSync(join(editorDist, "index.html")) ? editorDist : undefined,
       authToken: options.authToken,
@@ -90,7 +106,15 @@ export async function serve(
     });
   } catch (error) {
     await worker?.close();
+    await farm?.close();
     throw listenError(error, options) ?? error;
+  }
+  if (farm) {
+    const closeServer = server.close.bind(server);
+    server.close = async () => {
+      await closeServer();
+      await farm.close();
+    };
   }
   server.queue.subscribe((event) => {
     if (event.name !== "job:succeeded" && event.name !== "job:failed" && event.name !== "job:cancelled") return;

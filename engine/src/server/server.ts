@@ -9,6 +9,7 @@ import { FileStore } from "../files/file-store.ts";
 import { WorkflowStore } from "../files/workflow-store.ts";
 import type { NodeCatalog } from "../graph/node-schema.ts";
 import type { UploadKind } from "../nodes/definition.ts";
+import type { JobDispatcher } from "../queue/dispatcher.ts";
 import { JobQueue } from "../queue/job-queue.ts";
 import { JournalJobStore, type JournalOptions } from "../queue/journal.ts";
 import { editorPages } from "./editor-pages.ts";
@@ -39,6 +40,8 @@ export interface ServerOptions {
   /** Holds queue.jsonl, workflows/, and (unless `files` is given) input/, output/, temp/. */
   dataDir: string;
   executor: WorkflowExecutor;
+  /** Runs the jobs instead of `executor` (a farm of workers); `executor` still validates. */
+  dispatcher?: JobDispatcher;
   /** The node catalog served at /api/nodes (with dynamic options filled in). */
   catalog: () => NodeCatalog;
   /** The file folders; pass the same store the executor's FileAccess uses. Default: under dataDir. */
@@ -116,6 +119,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   const files = options.files ?? (await FileStore.open(FileStore.foldersUnder(options.dataDir)));
   const queue = new JobQueue({
     executor: options.executor,
+    dispatcher: options.dispatcher,
     store: new JournalJobStore(join(options.dataDir, "queue.jsonl"), { ...options.journal, log }),
     historyLimit: options.historyLimit,
     historyBytes: options.historyBytes,

@@ -1,4 +1,5 @@
 import type { NodePackage } from "../nodes/definition.ts";
+import { blockingWait } from "./blocking.ts";
 import { makeImage } from "./image.ts";
 import { noteUploadKind } from "./note-upload.ts";
 import { rangeList, sumList } from "./lists.ts";
@@ -22,6 +23,7 @@ export const testNodePackage: NodePackage = {
     pickOption,
     makeImage,
     slowCount,
+    blockingWait,
     failNode,
     rangeList,
     sumList,

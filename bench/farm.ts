@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Job } from "../engine/src/protocol/index.ts";
+import { startTestRedis, type TestRedis } from "../engine/src/queue/bullmq/redis-server.test-support.ts";
+import type { InfixServer } from "../engine/src/server/index.ts";
+import { serve } from "../bin/serve-command.ts";
+
+/**
+ * The farm (issue #13, part 2) on loopback, with a real redis-server and `infix worker`
+ * processes running the engine's test nodes:
+ * - throughput of N jobs of a 200 ms SlowCount with 1, 2 and 4 workers, and the scaling ratio;
+ * - coordinator overhead per job: sequential instant jobs, farm (1 worker) vs embedded `serve`;
+ * - recovery after `kill -9` of a busy worker (lock 2 s): kill → another worker starts the job.
+ */
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+const cli = fileURLToPath(new URL("../bin/infix.mjs", import.meta.url));
+const LOCK_MS = 2000;
+
+interface WorkerProcess {
+  child: ChildProcess;
+  log: () => string;
+}
+
+function startWorker(redis: TestRedis, data: string, name: string): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [cli, "worker", "--redis", redis.url, "--data", data, "--test-nodes", "--name", name, "--lock-ms", String(LOCK_MS)],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  return new Promise((resolve, reject) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes("is taking jobs")) resolve({ child, log: () => log });
+    });
+    child.once("exit", (code) => reject(new Error(`worker ${name} exited (${code}): ${log}`)));
+  });
+}
+
+async function stopWorker(worker: WorkerProcess): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => worker.child.once("exit", resolve));
+  worker.child.kill("SIGKILL");
+  await exited;
+}
+
+const countTo = (steps: number, stepMs: number, tag: number) => ({
+  format: "infix-workflow",
+  version: 1,
+  // The tag makes each workflow distinct, so no worker serves it from its output cache.
+  nodes: {
+    c: { type: "SlowCount", inputs: { steps, step_ms: stepMs + tag } },
+    add: { type: "AddInts", inputs: { a: { node: "c", output: "count" }, b: tag } },
+    show: { type: "ShowValue", inputs: { value: { node: "add", output: "sum" } } },
+  },
+});
+
+function client(server: InfixServer) {
+  const call = async (method: string, path: string, json?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { "x-infix-token": server.token, "content-type": "application/json" },
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const job = async (id: string) => (await call("GET", `/api/jobs/${id}`)) as unknown as Job;
+  return {
+    submit: async (workflow: unknown) => ((await call("POST", "/api/jobs", { workflow })).job as { id: string }).id,
+    done: async (id: string) => {
+      for (;;) {
+        const status = (await job(id)).status;
+        if (status === "succeeded") return;
+        if (status === "failed" || status === "cancelled") throw new Error(`job ${id} ${status}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+  };
+}
+
+async function coordinator(data: string, redis?: TestRedis): Promise<InfixServer> {
+  return serve(
+    repoRoot,
+    { port: 0, host: "127.0.0.1", data, testNodes: true, device: "cpu", graphOptimization: "all", redis: redis?.url },
+    () => undefined,
+  );
+}
+
+/** Mean ms per job over `count` sequential instant jobs. */
+async function sequentialMs(server: InfixServer, count: number, tagBase: number): Promise<number> {
+  const { submit, done } = client(server);
+  await done(await submit(countTo(0, 0, tagBase - 1))); // warm-up
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await done(await submit(countTo(0, 0, tagBase + i)));
+  return (performance.now() - start) / count;
+}
+
+export async function benchFarm(jobs = 16): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "infix-bench-farm-"));
+  const redis = await startTestRedis();
+  const workers: WorkerProcess[] = [];
+  try {
+    const data = join(dir, "data");
+    const server = await coordinator(data, redis);
+    const { submit, done } = client(server);
+    console.log(`farm: ${jobs} jobs of SlowCount (5 steps × 40–55 ms), test nodes, loopback Redis`);
+    const rates: number[] = [];
+    for (const count of [1, 2, 4]) {
+      // Fresh workers each round (empty output caches), the same jobs: 5 steps of 40 + i ms.
+      for (const worker of workers.splice(0)) await stopWorker(worker);
+      for (let i = 0; i < count; i++) workers.push(await startWorker(redis, data, `b${count}-${i}`));
+      const start = performance.now();
+      const ids = [];
+      for (let i = 0; i < jobs; i++) ids.push(await submit(countTo(5, 40, i)));
+      for (const id of ids) await done(id);
+      const seconds = (performance.now() - start) / 1000;
+      rates.push(jobs / seconds);
+      console.log(
+        `  ${count} worker${count > 1 ? "s" : " "}  ${(jobs / seconds).toFixed(2)} jobs/s  (${seconds.toFixed(2)} s; ${(rates.at(-1)! / rates[0]).toFixed(2)}× one worker)`,
+      );
+    }
+    for (const worker of workers.splice(1)) await stopWorker(worker);
+    const farmMs = await sequentialMs(server, 20, 200);
+
+    // Recovery: a long job on the one worker, a second idle worker, kill -9 the busy one.
+    const spare = await startWorker(redis, data, "spare");
+    workers.push(spare);
+    const id = await submit(countTo(400, 25, 100));
+    while (!workers[0].log().includes("started (attempt") || workers[0].log().split("started (attempt").length < 2)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    const sparesBefore = spare.log().split("started (attempt").length;
+    const killedAt = performance.now();
+    await stopWorker(workers[0]);
+    while (spare.log().split("started (attempt").length === sparesBefore)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    const recoveryMs = performance.now() - killedAt;
+    await done(id);
+    await server.close();
+
+    const embedded = await coordinator(join(dir, "embedded"));
+    const embeddedMs = await sequentialMs(embedded, 20, 300);
+    await embedded.close();
+    console.log(
+      `  per instant job, sequential: farm ${farmMs.toFixed(1)} ms, embedded ${embeddedMs.toFixed(1)} ms → coordinator overhead ${(farmMs - embeddedMs).toFixed(1)} ms/job`,
+    );
+    console.log(
+      `  recovery after kill -9 of a busy worker (lock ${LOCK_MS} ms): another worker starts the job ${(recoveryMs / 1000).toFixed(2)} s later`,
+    );
+  } finally {
+    for (const worker of workers) await stopWorker(worker);
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await benchFarm();
+  process.exit(0);
+}

@@ -1,0 +1,62 @@
+import { hostname } from "node:os";
+import { startFarmWorker, type FarmWorker } from "../engine/src/queue/bullmq/farm-worker.ts";
+import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
+import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
+import { createEngineSetup } from "./engine-setup.ts";
+import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
+
+/** `infix worker`'s options as commander parses them. */
+export interface WorkerOptions extends RuntimeCliOptions {
+  redis: string;
+  /** The data folder shared with the coordinator (inputs are read from it, outputs saved into it). */
+  data: string;
+  output?: string;
+  models?: string;
+  testNodes?: boolean;
+  /** This worker's name in logs; default host:pid. */
+  name?: string;
+  /** How long a job of a dead worker stays locked before another worker takes it over (ms). */
+  lockMs?: number;
+}
+
+/**
+ * `infix worker`: one farm worker. Jobs run in a worker thread with the same engine setup as
+ * `infix serve`'s (executor, model sessions, output cache), so onnxruntime's blocking calls never
+ * hold the event loop that renews BullMQ's job lock (a blocked loop would read as a dead worker).
+ */
+export async function startWorker(options: WorkerOptions, log: (line: string) => void): Promise<FarmWorker> {
+  const setup = await createEngineSetup({
+    dataDir: options.data,
+    outputDir: options.output,
+    modelsDir: options.models,
+    testNodes: options.testNodes,
+    sessionOptions: sessionOptionsFrom(options, (message) => log(`warning: ${message}`)),
+    cacheBudgetBytes: cacheBudgetFrom(options),
+    log,
+  });
+  const executor = await WorkerExecutor.start({
+    entry: new URL("./executor-worker.mjs", import.meta.url),
+    workerData: {
+      data: options.data,
+      output: options.output,
+      models: options.models,
+      testNodes: options.testNodes,
+      device: options.device,
+      threads: options.threads,
+      graphOptimization: options.graphOptimization,
+      sessionMemoryMb: options.sessionMemoryMb,
+      cacheMb: options.cacheMb,
+    },
+    validate: (workflow, targets) => setup.executor.validate(workflow, targets),
+    log,
+  });
+  const name = options.name ?? `${hostname()}:${process.pid}`;
+  const farm = await startFarmWorker({ redisUrl: options.redis, executor, name, lockMs: options.lockMs, log });
+  log(`worker ${name} is taking jobs from ${redactRedisUrl(options.redis)}`);
+  return {
+    close: async () => {
+      await farm.close();
+      await executor.close();
+    },
+  };
+}
