@@ -11,7 +11,10 @@ export function jobRoutes(queue: JobQueue): Router {
     const submit = parseBody(res, SubmitJobSchema, req.body);
     if (!submit) return;
     const result = await queue.submit(submit);
-    if (!result.ok) return sendError(res, STATUS_OF[result.reason], result.error, result.problems);
+    if (!result.ok) {
+      if (result.reason === "full") res.setHeader("Retry-After", "1");
+      return sendError(res, STATUS_OF[result.reason], result.error, result.problems);
+    }
     res.status(201).json({ job: result.value });
   });
 
@@ -51,20 +54,24 @@ export function jobRoutes(queue: JobQueue): Router {
 }
 
 /**
- * The queue's refusals as HTTP: the client's fault is a 4xx; a full queue or a store that could
- * not write (a full disk) is 503, a server fault the client may retry, and the queue goes on.
+ * The queue's refusals as HTTP: the client's fault is a 4xx; a full queue is back-pressure,
+ * 429 with Retry-After (the client may submit again shortly; nothing is wrong with the server);
+ * a store that could not write (a full disk) is 503, a server fault, and the queue goes on.
  */
 const STATUS_OF: Record<QueueRefusal, number> = {
   invalid: 400,
   unstorable: 400,
   not_found: 404,
   conflict: 409,
-  full: 503,
+  full: 429,
   store_failed: 503,
   closed: 503,
 };
 
 function reply<T>(res: Response, result: QueueResult<T>, body: (value: T) => unknown): void {
-  if (!result.ok) return sendError(res, STATUS_OF[result.reason], result.error, result.problems);
+  if (!result.ok) {
+    if (result.reason === "full") res.setHeader("Retry-After", "1");
+    return sendError(res, STATUS_OF[result.reason], result.error, result.problems);
+  }
   res.json(body(result.value));
 }
