@@ -1,7 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { serveExecutor } from "../engine/src/worker/serve-executor.ts";
-import { createEngineSetup } from "./engine-setup.ts";
-import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
+import { engineSetupFromCli, type EngineCliOptions } from "./cli-engine-setup.ts";
 
 /**
  * The worker thread of `infix serve`: the executor, the model sessions and the node output
@@ -9,25 +8,12 @@ import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./r
  */
 
 /** What the server passes the worker (plain data: it crosses the thread boundary by structured clone). */
-export interface ExecutorWorkerData extends RuntimeCliOptions {
-  data: string;
-  output?: string;
-  models?: string;
-  testNodes?: boolean;
-}
+export type ExecutorWorkerData = EngineCliOptions;
 
 const options = workerData as ExecutorWorkerData;
 const log = (message: string) => console.error(message);
 try {
-  const setup = await createEngineSetup({
-    dataDir: options.data,
-    outputDir: options.output,
-    modelsDir: options.models,
-    testNodes: options.testNodes,
-    sessionOptions: sessionOptionsFrom(options, (message) => log(`warning: ${message}`)),
-    cacheBudgetBytes: cacheBudgetFrom(options),
-    log,
-  });
+  const setup = await engineSetupFromCli(options, log);
   serveExecutor(parentPort!, setup.executor, setup.cache);
 } catch (error) {
   parentPort!.postMessage({ type: "start-failed", error: error instanceof Error ? error.message : String(error) });

@@ -5,8 +5,8 @@ import { BullmqDispatcher } from "../engine/src/queue/bullmq/bullmq-dispatcher.t
 import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
 import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
 import { buildEditorIfStale } from "./build-editor.ts";
-import { createEngineSetup } from "./engine-setup.ts";
-import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
+import { engineCliOptions, engineSetupFromCli } from "./cli-engine-setup.ts";
+import type { RuntimeCliOptions } from "./runtime-options.ts";
 import { jobLine, startBanner } from "./server-console.ts";
 
 /** `infix serve`'s options as commander parses them (the data folder already defaulted). */
@@ -43,15 +43,7 @@ export async function serve(
   log: (line: string) => void,
 ): Promise<InfixServer> {
   if (options.buildEditor) await buildEditorIfStale(repoRoot, log);
-  const setup = await createEngineSetup({
-    dataDir: options.data,
-    outputDir: options.output,
-    modelsDir: options.models,
-    testNodes: options.testNodes,
-    sessionOptions: sessionOptionsFrom(options, (message) => log(`warning: ${message}`)),
-    cacheBudgetBytes: cacheBudgetFrom(options),
-    log,
-  });
+  const setup = await engineSetupFromCli(options, log);
   const packs = await setup.packs();
   // Jobs run in a worker thread with its own engine setup (executor, sessions, output cache);
   // this process keeps the registry for the catalog and validation.
@@ -69,17 +61,7 @@ export async function serve(
       ? undefined
       : await WorkerExecutor.start({
           entry: new URL("./executor-worker.mjs", import.meta.url),
-          workerData: {
-            data: options.data,
-            output: options.output,
-            models: options.models,
-            testNodes: options.testNodes,
-            device: options.device,
-            threads: options.threads,
-            graphOptimization: options.graphOptimization,
-            sessionMemoryMb: options.sessionMemoryMb,
-            cacheMb: options.cacheMb,
-          },
+          workerData: engineCliOptions(options),
           validate: (workflow, targets) => setup.executor.validate(workflow, targets),
           log,
         });

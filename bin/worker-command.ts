@@ -2,8 +2,8 @@ import { hostname } from "node:os";
 import { startFarmWorker, type FarmWorker } from "../engine/src/queue/bullmq/farm-worker.ts";
 import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
 import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
-import { createEngineSetup } from "./engine-setup.ts";
-import { cacheBudgetFrom, sessionOptionsFrom, type RuntimeCliOptions } from "./runtime-options.ts";
+import { engineCliOptions, engineSetupFromCli } from "./cli-engine-setup.ts";
+import type { RuntimeCliOptions } from "./runtime-options.ts";
 
 /** `infix worker`'s options as commander parses them. */
 export interface WorkerOptions extends RuntimeCliOptions {
@@ -25,28 +25,10 @@ export interface WorkerOptions extends RuntimeCliOptions {
  * hold the event loop that renews BullMQ's job lock (a blocked loop would read as a dead worker).
  */
 export async function startWorker(options: WorkerOptions, log: (line: string) => void): Promise<FarmWorker> {
-  const setup = await createEngineSetup({
-    dataDir: options.data,
-    outputDir: options.output,
-    modelsDir: options.models,
-    testNodes: options.testNodes,
-    sessionOptions: sessionOptionsFrom(options, (message) => log(`warning: ${message}`)),
-    cacheBudgetBytes: cacheBudgetFrom(options),
-    log,
-  });
+  const setup = await engineSetupFromCli(options, log);
   const executor = await WorkerExecutor.start({
     entry: new URL("./executor-worker.mjs", import.meta.url),
-    workerData: {
-      data: options.data,
-      output: options.output,
-      models: options.models,
-      testNodes: options.testNodes,
-      device: options.device,
-      threads: options.threads,
-      graphOptimization: options.graphOptimization,
-      sessionMemoryMb: options.sessionMemoryMb,
-      cacheMb: options.cacheMb,
-    },
+    workerData: engineCliOptions(options),
     validate: (workflow, targets) => setup.executor.validate(workflow, targets),
     log,
   });
