@@ -47,7 +47,10 @@ export class StudioPage {
     await this.page.getByLabel("Search nodes").fill("");
     await this.page.locator(`.palette__entry[data-node-type="${type}"]`).dblclick();
     await this.page.waitForFunction((n) => document.querySelectorAll(".react-flow__node").length > n, before.size);
-    return (await this.nodeIds()).find((id) => !before.has(id))!;
+    const id = (await this.nodeIds()).find((nodeId) => !before.has(nodeId))!;
+    // React Flow shows a node once it has measured it: wait for that, as a person's next click would.
+    await this.node(id).waitFor({ state: "visible" });
+    return id;
   }
 
   /** Drags from an output handle to an input handle with the mouse. */

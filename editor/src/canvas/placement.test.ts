@@ -36,6 +36,17 @@ describe("freePlace", () => {
   });
 });
 
+describe("freePlace before measuring", () => {
+  it("takes a node not measured yet at its estimated size, so a tall one just added is not overlapped", () => {
+    const workflow = workflowWith({ x: 0, y: 0 });
+    // Free for a node of the default size, taken for one 600 px tall.
+    expect(freePlace({ x: 0, y: 170 }, workflow, {})).toEqual({ x: 0, y: 170 });
+    const at = freePlace({ x: 0, y: 170 }, workflow, {}, undefined, () => ({ width: 240, height: 600 }));
+    expect(at).not.toEqual({ x: 0, y: 170 });
+    expect(Math.abs(at.x) >= 260 || at.y >= 620).toBe(true);
+  });
+});
+
 describe("estimateNodeSize", () => {
   it("makes nodes with more sockets and tall widgets taller", () => {
     expect(estimateNodeSize(sampler).height).toBeGreaterThan(estimateNodeSize(emptyLatent).height);

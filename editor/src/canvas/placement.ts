@@ -13,11 +13,15 @@ const GAP = 20;
 
 interface Box extends Point, Size {}
 
-function boxesOf(workflow: Workflow, measured: Readonly<Record<string, Size>>): Box[] {
-  return Object.entries(workflow.editor?.nodes ?? {}).map(([id, layout]) => ({
-    ...layout.position,
-    ...(measured[id] ?? DEFAULT_NODE_SIZE),
-  }));
+function boxesOf(
+  workflow: Workflow,
+  measured: Readonly<Record<string, Size>>,
+  estimate: (type: string) => Size | undefined,
+): Box[] {
+  return Object.entries(workflow.editor?.nodes ?? {}).map(([id, layout]) => {
+    const type = workflow.nodes[id]?.type;
+    return { ...layout.position, ...(measured[id] ?? (type && estimate(type)) ?? DEFAULT_NODE_SIZE) };
+  });
 }
 
 function overlaps(a: Box, b: Box): boolean {
@@ -38,8 +42,10 @@ export function freePlace(
   workflow: Workflow,
   measured: Readonly<Record<string, Size>>,
   size: Size = DEFAULT_NODE_SIZE,
+  /** The size of a node not measured yet (just added), by its type; DEFAULT_NODE_SIZE when unknown. */
+  estimate: (type: string) => Size | undefined = () => undefined,
 ): Point {
-  const boxes = boxesOf(workflow, measured);
+  const boxes = boxesOf(workflow, measured, estimate);
   const stepX = size.width + GAP;
   const stepY = size.height + GAP;
   const candidates: Point[] = [];

@@ -36,6 +36,10 @@ export function Palette({
       workflow,
       measured,
       estimateNodeSize(schema),
+      (type) => {
+        const other = catalog?.catalog.nodes.find((node) => node.type === type);
+        return other && estimateNodeSize(other);
+      },
     );
     let id = "";
     tab.doc.getState().apply(`add ${schema.type}`, (d) => void (id = addNode(d, schema, position)));
