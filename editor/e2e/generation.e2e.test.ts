@@ -130,10 +130,20 @@ describe.skipIf(skip !== undefined)(
       await studio.page
         .locator('.react-flow__node[data-id="sampler"] [role="progressbar"]')
         .waitFor({ timeout: GENERATION_MS });
-      expect(await studio.node("sampler").getByTestId("node-status").textContent()).toMatch(/^\d+\/\d+$/);
-      const preview = studio.node("sampler").locator(".studio-node__preview");
-      await preview.waitFor({ timeout: GENERATION_MS });
-      expect(await preview.getAttribute("src")).toMatch(/^data:image\/(png|jpeg);base64,/);
+      // Step count and live preview are read together, in the page, while the sampler runs: at
+      // the pack's 64² a run can end between two separate reads (and the preview gives way to
+      // the final picture).
+      const running = await studio.page.waitForFunction(
+        () => {
+          const node = document.querySelector('.react-flow__node[data-id="sampler"]');
+          const status = node?.querySelector('[data-testid="node-status"]')?.textContent ?? "";
+          const src = node?.querySelector(".studio-node__preview")?.getAttribute("src");
+          return /^\d+\/\d+$/.test(status) && src ? { status, src } : undefined;
+        },
+        undefined,
+        { timeout: GENERATION_MS, polling: "raf" },
+      );
+      expect((await running.jsonValue())!.src).toMatch(/^data:image\/(png|jpeg);base64,/);
       await studio.screenshot("21-sampling-progress");
       await studio.waitForStatus("save", "done", GENERATION_MS);
       const image = studio.node("save").locator(".studio-node__image");
