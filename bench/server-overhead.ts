@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { WorkflowSchema, type ExecutionEvents, type Workflow } from "@infix/engine";
+import { WorkflowSchema, type Workflow } from "@infix/engine";
 import type { ClientToServerEvents, ServerToClientEvents } from "@infix/protocol";
 import { io as connect, type Socket } from "socket.io-client";
 import { createEngineSetup } from "../bin/engine-setup.ts";
 import { createServer } from "../engine/src/server/index.ts";
+import { silentEvents } from "../nodes/src/testing/run-workflow.ts";
 
 /**
  * What the server adds to a run: the zero-shot example through the HTTP queue with a connected
@@ -70,18 +71,14 @@ export async function benchServerOverhead(options: { size?: number; runs?: numbe
       JSON.parse(readFileSync(join(here, "..", "examples", "zero-shot-generation.json"), "utf8")),
     );
     Object.assign(workflow.nodes.latent.inputs, { width: size, height: size });
-    const noEvents: ExecutionEvents = {
-      nodeStarted: () => undefined,
-      nodeCached: () => undefined,
-      nodeFinished: () => undefined,
-      nodeFailed: () => undefined,
-      progress: () => undefined,
-      preview: () => undefined,
-    };
     const inProcess = async () => {
       setup.cache.clear();
       const started = performance.now();
-      const result = await setup.executor.execute({ workflow, signal: new AbortController().signal, events: noEvents });
+      const result = await setup.executor.execute({
+        workflow,
+        signal: new AbortController().signal,
+        events: silentEvents,
+      });
       if (result.status !== "succeeded") throw new Error(`in-process run failed: ${result.error?.message}`);
       return performance.now() - started;
     };

@@ -5,24 +5,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  decodeImage,
-  encodeNpy,
-  encodePng,
-  Executor,
-  floatTensor,
-  NodeRegistry,
-  OutputCache,
-  TorchGenerator,
-  WorkflowSchema,
-} from "@infix/engine";
-import type { ExecutionEvents, ExecutionResult, FloatTensor, RgbImage, Workflow } from "@infix/engine";
-import { createNodeResources, nodePackage } from "./index.ts";
+import { decodeImage, encodeNpy, encodePng, floatTensor, TorchGenerator, WorkflowSchema } from "@infix/engine";
+import type { ExecutionResult, FloatTensor, RgbImage, Workflow } from "@infix/engine";
+import { createNodeResources } from "./index.ts";
 import type { NodeResources } from "./index.ts";
 import { loadImageNode } from "./image/load-image.ts";
 import type { ModelPack } from "./pack/types.ts";
 import type { ImageBatch } from "./sockets.ts";
 import { qformerPixelValues } from "./subject/qformer-preprocess.ts";
+import { link } from "./testing/reference-pipeline.ts";
+import { runWorkflowFresh, whileTapping } from "./testing/run-workflow.ts";
 import { createTestContext, runNode } from "./testing/test-context.ts";
 import type { TestContext } from "./testing/test-context.ts";
 
@@ -35,36 +27,6 @@ import type { TestContext } from "./testing/test-context.ts";
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const float32Bytes = (data: Float32Array) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-
-const silent: ExecutionEvents = {
-  nodeStarted: () => undefined,
-  nodeCached: () => undefined,
-  nodeFinished: () => undefined,
-  nodeFailed: () => undefined,
-  progress: () => undefined,
-  preview: () => undefined,
-};
-
-/** A fresh executor and output cache over `resources`, so nothing is served from a previous run. */
-async function runFresh(
-  resources: NodeResources,
-  ctx: TestContext,
-  workflow: Workflow,
-  targets?: string[],
-): Promise<ExecutionResult> {
-  const executor = new Executor({
-    registry: new NodeRegistry([nodePackage]),
-    cache: new OutputCache({ budgetBytes: 64 * 1024 ** 2 }),
-    resources,
-    files: ctx.files,
-    log: ctx.log,
-  });
-  const result = await executor.execute({ workflow, targets, signal: new AbortController().signal, events: silent });
-  if (result.status !== "succeeded") throw new Error(`run failed: ${JSON.stringify(result.error ?? result.problems)}`);
-  return result;
-}
-
-const link = (node: string, output: string) => ({ node, output });
 
 /** Pack, prompts and a Sampler on `latentNode`; VAE Decode + Save Image and Save Latent after it. */
 function generationWorkflow(latentNode: Workflow["nodes"][string], sampler: Record<string, number | string>): Workflow {
@@ -97,19 +59,15 @@ function generationWorkflow(latentNode: Workflow["nodes"][string], sampler: Reco
 /** Records the `sample` fed to every UNet call of `pack` while `body` runs (the Sampler's starting latents come first). */
 async function recordUnetSamples(pack: ModelPack, body: () => Promise<unknown>): Promise<FloatTensor[]> {
   const samples: FloatTensor[] = [];
-  const original = pack.run;
-  pack.run = async (graph, feeds, signal) => {
-    if (graph === "unet") {
+  await whileTapping(
+    pack,
+    (graph, feeds) => {
+      if (graph !== "unet") return;
       const sample = feeds.sample as FloatTensor;
       samples.push(floatTensor(sample.dims, sample.data.slice()));
-    }
-    return original.call(pack, graph, feeds, signal);
-  };
-  try {
-    await body();
-  } finally {
-    pack.run = original;
-  }
+    },
+    body,
+  );
   return samples;
 }
 
@@ -148,7 +106,9 @@ describe("starting noise", () => {
         { seed, steps: 1, cfg: 1, scheduler: "pndm", denoise: 1 },
       );
       const pack = await resources.packs.get("tiny");
-      const samples = await recordUnetSamples(pack, () => runFresh(resources, ctx, workflow, ["sampler"]));
+      const samples = await recordUnetSamples(pack, () =>
+        runWorkflowFresh(workflow, { resources, ctx, targets: ["sampler"] }),
+      );
       expect(samples.length).toBe(1);
       // PNDM's init_noise_sigma is 1 and its scale_model_input the identity: the UNet sees the noise itself.
       expect(samples[0].dims).toEqual([1, 4, 64, 64]);
@@ -180,7 +140,7 @@ describe("Load Latent → Sampler → VAE Decode", () => {
 
   beforeAll(async () => {
     ctx.addInput("repro/start.npy", encodeNpy(startLatents));
-    first = outputsOf(await runFresh(resources, ctx, workflow()), join(ctx.root, "output"));
+    first = outputsOf(await runWorkflowFresh(workflow(), { resources, ctx }), join(ctx.root, "output"));
   }, 60_000);
 
   it("starts from the loaded latents (img2img path) and changes them", () => {
@@ -192,7 +152,10 @@ describe("Load Latent → Sampler → VAE Decode", () => {
 
   it("gives byte-identical latents and picture on a second run with fresh resources", async () => {
     const freshResources = await createNodeResources({ modelsDir: join(ctx.root, "no-models") });
-    const second = outputsOf(await runFresh(freshResources, ctx, workflow()), join(ctx.root, "output"));
+    const second = outputsOf(
+      await runWorkflowFresh(workflow(), { resources: freshResources, ctx }),
+      join(ctx.root, "output"),
+    );
     expect(sha256(second.npy)).toBe(sha256(first.npy));
     expect(sha256(second.png)).toBe(sha256(first.png));
   }, 60_000);
@@ -209,7 +172,7 @@ describe("Load Latent → Sampler → VAE Decode", () => {
         save: { type: "SaveImage", inputs: { images: link("decode", "images"), filename_prefix: "resumed" } },
       },
     });
-    const result = await runFresh(resources, ctx, resume);
+    const result = await runWorkflowFresh(resume, { resources, ctx });
     const resumed = readFileSync(join(ctx.root, "output", result.ui.save?.images?.[0]?.name ?? "missing.png"));
     // The PNGs embed different workflows; their pixels must agree exactly.
     const [a, b] = await Promise.all([decodeImage(first.png), decodeImage(resumed)]);
@@ -255,7 +218,7 @@ describe("Load Latent → Sampler.noise (an exact-noise start, as diffusers' lat
       mode: "active" as const,
     };
     const settings = { steps: 3, cfg: 7.5, scheduler: "pndm", denoise: 1 };
-    const seeded = await runFresh(resources, ctx, generationWorkflow(empty, { ...settings, seed: 11 }));
+    const seeded = await runWorkflowFresh(generationWorkflow(empty, { ...settings, seed: 11 }), { resources, ctx });
 
     ctx.addInput(
       "repro/noise-11.npy",
@@ -265,10 +228,13 @@ describe("Load Latent → Sampler.noise (an exact-noise start, as diffusers' lat
     const fed = generationWorkflow(empty, { ...settings, seed: 12345 });
     fed.nodes.noise = { type: "LoadLatent", inputs: { file: "repro/noise-11.npy" }, mode: "active" };
     fed.nodes.sampler.inputs.noise = link("noise", "latent");
-    const fromFile = await runFresh(resources, ctx, fed);
+    const fromFile = await runWorkflowFresh(fed, { resources, ctx });
 
     expect(sha256(savedLatents(fromFile))).toBe(sha256(savedLatents(seeded)));
-    const otherSeed = await runFresh(resources, ctx, generationWorkflow(empty, { ...settings, seed: 12345 }));
+    const otherSeed = await runWorkflowFresh(generationWorkflow(empty, { ...settings, seed: 12345 }), {
+      resources,
+      ctx,
+    });
     expect(sha256(savedLatents(otherSeed))).not.toBe(sha256(savedLatents(seeded)));
   }, 60_000);
 });

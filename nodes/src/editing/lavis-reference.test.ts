@@ -1,15 +1,12 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { floatTensor } from "@infix/engine";
 import type { FloatTensor, IntTensor } from "@infix/engine";
-import { createNodeResources } from "../index.ts";
 import { loadImageNode } from "../image/load-image.ts";
 import { vaeDecodeNode } from "../latent/vae-decode.ts";
 import { vaeEncodeNode } from "../latent/vae-encode.ts";
 import { emptyLatentNode } from "../latent/empty-latent.ts";
-import { importDiffusersPack } from "../pack/import/import-pack.ts";
 import type { Feeds, ModelPack } from "../pack/types.ts";
 import { combineGuidance } from "../sampling/guidance.ts";
 import { samplerNode } from "../sampling/sampler.ts";
@@ -19,7 +16,9 @@ import type { Conditioning, ImageBatch, LatentBatch, SubjectEmbedding } from "..
 import { qformerEncodeNode } from "../subject/qformer-encode.ts";
 import { textEncodeNode } from "../text/text-encode.ts";
 import { createTestContext, runNode } from "../testing/test-context.ts";
-import { FIXTURES_DIR, loadEditCase, type EditCase } from "../testing/reference-edit.ts";
+import { maxAbsDiff, hwcToChw, stepName } from "../testing/reference-compare.ts";
+import { EDIT_DIR, loadEditCase, type EditCase } from "../testing/reference-edit.ts";
+import { REFERENCE_PACK_ID, referencePackResources } from "../testing/reference-pipeline.ts";
 import type { AttentionEdit } from "./attention-edit.ts";
 import { attentionControllerNode } from "./attention-controller-node.ts";
 import { ddimInversionNode } from "./ddim-inversion-node.ts";
@@ -34,34 +33,13 @@ import { createEditSession } from "./edit-session.ts";
  */
 
 const CASES = ["synth_cat2dog_s8", "real_cat2dog_s6"] as const;
-const PACK_ID = "blip-diffusion-tiny";
 const ctx = createTestContext();
 let pack: ModelPack;
 
 beforeAll(async () => {
-  const models = mkdtempSync(join(tmpdir(), "infix-edit-ref-"));
-  await importDiffusersPack({ source: join(FIXTURES_DIR, "blip-diffusion-tiny"), out: join(models, PACK_ID) });
-  const resources = await createNodeResources({ modelsDir: models, tinyPackDir: null });
-  pack = await resources.packs.get(PACK_ID);
+  const resources = await referencePackResources();
+  pack = await resources.packs.get(REFERENCE_PACK_ID);
 }, 300_000);
-
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  if (a.length !== b.length) throw new Error(`${a.length} values against ${b.length}`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-};
-const step = (i: number) => String(i).padStart(2, "0");
-/** LAVIS's image [2,H,W,3] as [2,3,H,W]. */
-function chw(image: Float32Array, rows: number, height: number, width: number): Float32Array {
-  const out = new Float32Array(image.length);
-  for (let r = 0; r < rows; r++)
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++)
-        for (let c = 0; c < 3; c++)
-          out[((r * 3 + c) * height + y) * width + x] = image[((r * height + y) * width + x) * 3 + c];
-  return out;
-}
 
 interface CaseRun {
   control: AttentionEdit;
@@ -74,7 +52,7 @@ interface CaseRun {
 /** The case's graph up to the Sampler, through the nodes. */
 async function prepare(fixture: EditCase): Promise<CaseRun> {
   const { info } = fixture;
-  const inputs = join(FIXTURES_DIR, "reference-edit", "inputs");
+  const inputs = join(EDIT_DIR, "inputs");
   const refName = ctx.addInput(`${info.name}-ref224.png`, readFileSync(join(inputs, "ref224.png")));
   const reference = (await runNode(loadImageNode, { image: refName }, ctx)).image as ImageBatch;
   const subject = (
@@ -168,8 +146,8 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
 
   it("starts where LAVIS starts (seeded noise, or the DDIM inversion of the VAE's seeded sample)", () => {
     if (info.mode === "edit") {
-      const encoded = maxAbs(run.latent.samples.data, fixture.float("latents_encoded"));
-      const inverted = maxAbs(run.noise!.samples.data, fixture.float("inv_latents"));
+      const encoded = maxAbsDiff(run.latent.samples.data, fixture.float("latents_encoded"));
+      const inverted = maxAbsDiff(run.noise!.samples.data, fixture.float("inv_latents"));
       console.info(
         `${name}: VAE sample max |Δ| ${encoded.toExponential(2)}, DDIM inversion ${inverted.toExponential(2)}`,
       );
@@ -177,14 +155,14 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
       expect(inverted).toBeLessThan(1e-3);
     }
     expect(calls.length).toBe(info.unet_calls);
-    expect(maxAbs(calls[0].sample, fixture.float("step00.unet_in"))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(calls[0].sample, fixture.float("step00.unet_in"))).toBeLessThan(1e-3);
   });
 
   it("feeds LAVIS's attention control at every call: mapper and alphas, word alphas, self window", () => {
     const mapper = fixture.int("mapper");
     const alphas = fixture.float("alphas");
     calls.forEach((call, i) => {
-      const alpha = fixture.float(`step${step(i)}.alpha_words`)[0];
+      const alpha = fixture.float(`${stepName(i)}.alpha_words`)[0];
       const map = (call.feeds.cross_attn_map as FloatTensor).data;
       const keep = (call.feeds.cross_attn_keep as FloatTensor).data;
       const expectedMap = new Float32Array(4 * 77 * 77);
@@ -201,7 +179,7 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
         0,
         0,
         0,
-        fixture.float(`step${step(i)}.self_mix`)[0],
+        fixture.float(`${stepName(i)}.self_mix`)[0],
       ]);
     });
   });
@@ -210,7 +188,7 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
     const masks = result.attention!.stepMasks;
     expect(masks.length).toBe(info.unet_calls);
     masks.forEach((mask, i) =>
-      expect(Array.from(mask), `mask after call ${i}`).toEqual(Array.from(fixture.float(`step${step(i)}.lb_mask`))),
+      expect(Array.from(mask), `mask after call ${i}`).toEqual(Array.from(fixture.float(`${stepName(i)}.lb_mask`))),
     );
   });
 
@@ -218,10 +196,10 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
     let worstLatents = 0;
     calls.forEach(
       (call, i) =>
-        (worstLatents = Math.max(worstLatents, maxAbs(call.sample, fixture.float(`step${step(i)}.unet_in`)))),
+        (worstLatents = Math.max(worstLatents, maxAbsDiff(call.sample, fixture.float(`${stepName(i)}.unet_in`)))),
     );
-    const image = chw(fixture.float("image"), 2, info.height, info.width);
-    const error = maxAbs(images.pixels.data, image);
+    const image = hwcToChw(fixture.float("image"), 2, info.height, info.width);
+    const error = maxAbsDiff(images.pixels.data, image);
     console.info(
       `${name} free-running: UNet inputs max |Δ| ${worstLatents.toExponential(2)}, image ${error.toExponential(2)}`,
     );
@@ -248,7 +226,7 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
     ours.set(run.negative.embedding.data, 77 * 32);
     ours.set(run.control.source.data, 2 * 77 * 32);
     ours.set(run.control.target.data, 3 * 77 * 32);
-    expect(maxAbs(ours, text)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(ours, text)).toBeLessThan(1e-5);
     let previous = fixture.float("latents_start");
     let latents = previous;
     let worstStep = 0;
@@ -259,7 +237,7 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
         totalSteps: info.unet_calls,
         guided: true,
         timestep: t,
-        sample: floatTensor([4, 4, h, w], fixture.float(`step${step(i)}.unet_in`)),
+        sample: floatTensor([4, 4, h, w], fixture.float(`${stepName(i)}.unet_in`)),
         encoderHiddenStates: floatTensor([4, 77, 32], ours),
         signal: ctx.signal,
       };
@@ -275,10 +253,10 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
       latents = scheduler.step(combined, t, previous).slice();
       session.observe!(outputs.cross_attn_lowres, floatTensor([2, 4, h, w], latents), call);
       expect(Array.from(session.trace.masks[i]), `teacher-forced mask at call ${i}`).toEqual(
-        Array.from(fixture.float(`step${step(i)}.lb_mask`)),
+        Array.from(fixture.float(`${stepName(i)}.lb_mask`)),
       );
-      worstStep = Math.max(worstStep, maxAbs(latents, fixture.float(`step${step(i)}.latents`)));
-      previous = fixture.float(`step${step(i)}.latents`);
+      worstStep = Math.max(worstStep, maxAbsDiff(latents, fixture.float(`${stepName(i)}.latents`)));
+      previous = fixture.float(`${stepName(i)}.latents`);
     }
     const decoded = (
       await runNode(
@@ -287,7 +265,7 @@ describe.each(CASES)("LAVIS's %s through Infix's nodes (lavis_compatible on)", (
         ctx,
       )
     ).images as ImageBatch;
-    const error = maxAbs(decoded.pixels.data, chw(fixture.float("image"), 2, info.height, info.width));
+    const error = maxAbsDiff(decoded.pixels.data, hwcToChw(fixture.float("image"), 2, info.height, info.width));
     console.info(
       `${name} teacher-forced: per-step latents max |Δ| ${worstStep.toExponential(2)}, image ${error.toExponential(2)}`,
     );

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeImage, Executor, NodeRegistry, OutputCache, WorkflowSchema } from "@infix/engine";
-import type { ExecutionEvents, Workflow } from "@infix/engine";
+import type { Workflow } from "@infix/engine";
 import { writeExamplePictures } from "../../../examples/draw-subjects.ts";
 import { createNodeResources, nodePackage } from "../index.ts";
+import { silentEvents } from "../testing/run-workflow.ts";
 import { createTestContext } from "../testing/test-context.ts";
 
 /**
@@ -27,15 +28,6 @@ function shrink(workflow: Workflow): Workflow {
   }
   return workflow;
 }
-
-const silent: ExecutionEvents = {
-  nodeStarted: () => undefined,
-  nodeCached: () => undefined,
-  nodeFinished: () => undefined,
-  nodeFailed: () => undefined,
-  progress: () => undefined,
-  preview: () => undefined,
-};
 
 let executor: Executor;
 const ctx = createTestContext();
@@ -74,7 +66,7 @@ describe("example workflows", () => {
       expect(workflow.name).toBeTruthy();
       expect(Object.keys(workflow.editor?.nodes ?? {}).sort()).toEqual(Object.keys(workflow.nodes).sort());
       expect(executor.validate(workflow)).toEqual([]);
-      const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+      const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silentEvents });
       expect(result.error).toBeUndefined();
       expect(result.status).toBe("succeeded");
       const saved = result.ui.save?.images ?? [];
@@ -87,9 +79,9 @@ describe("example workflows", () => {
     const workflow = shrink(
       WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "zero-shot-generation.json"), "utf8"))),
     );
-    await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+    await executor.execute({ workflow, signal: new AbortController().signal, events: silentEvents });
     workflow.nodes.sampler.inputs.seed = 4321;
-    const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+    const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silentEvents });
     expect(result.ran.sort()).toEqual(["decode", "sampler", "save"]);
   });
 
@@ -97,7 +89,7 @@ describe("example workflows", () => {
     const load = () =>
       shrink(WorkflowSchema.parse(JSON.parse(readFileSync(join(examplesDir, "controlnet-canny.json"), "utf8"))));
     const savedBytes = async (workflow: Workflow) => {
-      const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silent });
+      const result = await executor.execute({ workflow, signal: new AbortController().signal, events: silentEvents });
       expect(result.status).toBe("succeeded");
       const edges = result.ui.structure_preview?.images?.[0];
       const saved = result.ui.save?.images?.[0];

@@ -1,31 +1,22 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadClipTokenizer } from "@infix/engine";
 import type { TextTokenizer } from "@infix/engine";
+import {
+  FIXTURES_DIR,
+  loadTensorStore,
+  requireFixture,
+  TINY_PIPELINE_DIR,
+  type TensorStore,
+} from "./reference-fixtures.ts";
 
 /**
  * Reads ../shared/fixtures/reference-edit (LAVIS editing on the shared tiny pipeline; see its
- * README): each case folder is a tensor store, `index.json` mapping a name to
- * `{file, dtype, shape}` of raw little-endian C-order arrays. Missing fixtures fail loudly.
+ * README): each case folder is a tensor store (see reference-fixtures.ts) whose `index.json`
+ * also describes the case. Missing fixtures fail loudly.
  */
 
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const FIXTURES_DIR = join(REPO_ROOT, "..", "shared", "fixtures");
-const EDIT_DIR = join(FIXTURES_DIR, "reference-edit");
-
-function requireFixtures(path: string): void {
-  if (!existsSync(path))
-    throw new Error(
-      `Reference fixtures missing: ${path}. Tests need ../shared/fixtures beside the repository (see BRIEF/README); they never skip.`,
-    );
-}
-
-interface TensorEntry {
-  file: string;
-  dtype: "float32" | "int64";
-  shape: number[];
-}
+/** LAVIS's editing cases, and the pictures they start from in `inputs/`. */
+export const EDIT_DIR = join(FIXTURES_DIR, "reference-edit");
 
 export interface EditCaseInfo {
   name: string;
@@ -52,49 +43,16 @@ export interface EditCaseInfo {
   lowres_size: [number, number];
 }
 
-export interface EditCase {
+export interface EditCase extends TensorStore {
   readonly info: EditCaseInfo;
-  has(name: string): boolean;
-  float(name: string): Float32Array;
-  int(name: string): number[];
-  shape(name: string): number[];
 }
 
 export function loadEditCase(name: string): EditCase {
-  const dir = join(EDIT_DIR, name);
-  requireFixtures(join(dir, "index.json"));
-  const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as {
-    case: EditCaseInfo;
-    tensors: Record<string, TensorEntry>;
-  };
-  const entry = (tensor: string) => {
-    const found = index.tensors[tensor];
-    if (!found) throw new Error(`reference-edit/${name} has no tensor "${tensor}"`);
-    return found;
-  };
-  const bytes = (tensor: string) => {
-    const buffer = readFileSync(join(dir, entry(tensor).file));
-    return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
-  };
-  return {
-    info: index.case,
-    has: (tensor) => tensor in index.tensors,
-    shape: (tensor) => entry(tensor).shape,
-    float(tensor) {
-      if (entry(tensor).dtype !== "float32") throw new Error(`${tensor} is not float32`);
-      return new Float32Array(bytes(tensor));
-    },
-    int(tensor) {
-      const e = entry(tensor);
-      if (e.dtype === "int64") return Array.from(new BigInt64Array(bytes(tensor)), Number);
-      return Array.from(new Float32Array(bytes(tensor)));
-    },
-  };
+  const store = loadTensorStore<{ case: EditCaseInfo }>(join(EDIT_DIR, name));
+  return { ...store, info: store.index.case };
 }
 
 /** The CLIP tokenizer of the shared tiny pipeline (fixtures/blip-diffusion-tiny/tokenizer). */
 export function referenceClipTokenizer(): Promise<TextTokenizer> {
-  const dir = join(FIXTURES_DIR, "blip-diffusion-tiny", "tokenizer");
-  requireFixtures(dir);
-  return loadClipTokenizer(dir);
+  return loadClipTokenizer(requireFixture(join(TINY_PIPELINE_DIR, "tokenizer")));
 }
