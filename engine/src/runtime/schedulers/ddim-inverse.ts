@@ -13,19 +13,10 @@
  * - "diffusers": `DDIMInverseScheduler.step`: √ᾱ_t·(x − √(1 − ᾱ_s)·ε)/√ᾱ_s + √(1 − ᾱ_t)·ε
  */
 
-import { PingPongBuffers } from "./buffers.ts";
-import { resolveSchedulerConfig, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
+import type { DiffusersSchedulerConfig } from "./config.ts";
 import { DDIM_DEFAULTS } from "./ddim.ts";
-import { SchedulerStepError, type Scheduler } from "./types.ts";
-import {
-  addNoiseVariancePreserving,
-  alphaAt,
-  alphasCumprodOf,
-  ascendingTimesteps,
-  checkSameLength,
-  checkTrainingTimestep,
-  sqrtF32,
-} from "./variance-preserving.ts";
+import { SchedulerStepError } from "./types.ts";
+import { sqrtF32, VariancePreservingScheduler } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 
@@ -35,47 +26,31 @@ export interface DdimInverseOptions {
   formula?: DdimInversionFormula;
 }
 
-export class DdimInverseScheduler implements Scheduler {
+export class DdimInverseScheduler extends VariancePreservingScheduler {
   readonly name = "ddim_inverse";
-  readonly config: ResolvedSchedulerConfig;
-  readonly alphasCumprod: Float32Array;
-  readonly initNoiseSigma = 1;
-  readonly order = 1;
   readonly formula: DdimInversionFormula;
-  timesteps: Float64Array = new Float64Array(0);
-  private readonly belowZeroAlpha: number;
-  private stepRatio = 0;
-  private readonly outputs = new PingPongBuffers();
 
   constructor(raw: DiffusersSchedulerConfig, options: DdimInverseOptions = {}) {
-    this.config = resolveSchedulerConfig(raw, DDIM_DEFAULTS);
+    super(raw, DDIM_DEFAULTS);
     if (this.config.predictionType !== "epsilon") {
       throw new SchedulerStepError(
         this.name,
         `inversion supports prediction_type "epsilon" only, got "${this.config.predictionType}"`,
       );
     }
-    this.alphasCumprod = alphasCumprodOf(this.config);
-    this.belowZeroAlpha = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
     this.formula = options.formula ?? "lavis";
   }
 
-  setTimesteps(numSteps: number): void {
-    this.timesteps = ascendingTimesteps(this.config, numSteps, this.name);
-    this.stepRatio = Math.floor(this.config.numTrainTimesteps / numSteps);
-  }
-
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+  /** Ascending: inversion walks from the clean latent up to the noise. */
+  protected orderTimesteps(ascending: Float64Array): Float64Array {
+    return ascending;
   }
 
   /** Lifts `sample` (at the level of t − ⌊N/n⌋) to the noise level of `t`, with ε predicted at `t`. */
   step(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
-    checkSameLength(this.name, modelOutput, sample);
-    if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
-    checkTrainingTimestep(this.name, t, this.config.numTrainTimesteps);
+    this.checkStep(modelOutput, t, sample);
     const fromT = Math.min(t - this.stepRatio, this.config.numTrainTimesteps - 1);
-    const alphaFrom = alphaAt(this.alphasCumprod, fromT, this.belowZeroAlpha);
+    const alphaFrom = this.alphaAt(fromT);
     const alphaTo = this.alphasCumprod[t];
     const out = this.outputs.take(sample.length);
     if (this.formula === "lavis") {
@@ -101,9 +76,5 @@ export class DdimInverseScheduler implements Scheduler {
       }
     }
     return out;
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    return addNoiseVariancePreserving(this.name, this.alphasCumprod, original, noise, t);
   }
 }

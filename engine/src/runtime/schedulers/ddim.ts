@@ -4,18 +4,9 @@
  * then x_{t−1} = √ᾱ_prev·x0 + √(1 − ᾱ_prev − σ²)·ε + σ·z with σ = η·√variance.
  */
 
-import { PingPongBuffers } from "./buffers.ts";
-import { resolveSchedulerConfig, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
-import { SchedulerStepError, type NoiseSource, type Scheduler } from "./types.ts";
-import {
-  addNoiseVariancePreserving,
-  alphaAt,
-  alphasCumprodOf,
-  ascendingTimesteps,
-  checkSameLength,
-  checkTrainingTimestep,
-  sqrtF32,
-} from "./variance-preserving.ts";
+import type { DiffusersSchedulerConfig } from "./config.ts";
+import { SchedulerStepError, type NoiseSource } from "./types.ts";
+import { sqrtF32, VariancePreservingScheduler } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 
@@ -31,43 +22,26 @@ export interface DdimOptions {
   eta?: number;
 }
 
-export class DdimScheduler implements Scheduler {
+export class DdimScheduler extends VariancePreservingScheduler {
   readonly name = "ddim";
-  readonly config: ResolvedSchedulerConfig;
-  readonly alphasCumprod: Float32Array;
-  readonly initNoiseSigma = 1;
-  readonly order = 1;
   readonly eta: number;
-  timesteps: Float64Array = new Float64Array(0);
-  private readonly finalAlphaCumprod: number;
-  private stepRatio = 0;
-  private readonly outputs = new PingPongBuffers();
   private noiseBuffer: Float32Array | null = null;
 
   constructor(raw: DiffusersSchedulerConfig, options: DdimOptions = {}) {
-    this.config = resolveSchedulerConfig(raw, DDIM_DEFAULTS);
-    this.alphasCumprod = alphasCumprodOf(this.config);
-    this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
+    super(raw, DDIM_DEFAULTS);
     this.eta = options.eta ?? 0;
     if (!(this.eta >= 0)) throw new SchedulerStepError(this.name, `eta must be ≥ 0, got ${this.eta}`);
   }
 
-  setTimesteps(numSteps: number): void {
-    this.timesteps = ascendingTimesteps(this.config, numSteps, this.name).reverse();
-    this.stepRatio = Math.floor(this.config.numTrainTimesteps / numSteps);
-  }
-
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+  protected orderTimesteps(ascending: Float64Array): Float64Array {
+    return ascending.reverse();
   }
 
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): Float32Array {
-    checkSameLength(this.name, modelOutput, sample);
-    if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
-    checkTrainingTimestep(this.name, t, this.config.numTrainTimesteps);
+    this.checkStep(modelOutput, t, sample);
     const prevT = t - this.stepRatio;
     const alphaT = this.alphasCumprod[t];
-    const alphaPrev = alphaAt(this.alphasCumprod, prevT, this.finalAlphaCumprod);
+    const alphaPrev = this.alphaAt(prevT);
     const betaT = fr(1 - alphaT);
     const sqrtAlphaT = sqrtF32(alphaT);
     const sqrtBetaT = sqrtF32(betaT);
@@ -111,9 +85,5 @@ export class DdimScheduler implements Scheduler {
       out[i] = prev;
     }
     return out;
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    return addNoiseVariancePreserving(this.name, this.alphasCumprod, original, noise, t);
   }
 }

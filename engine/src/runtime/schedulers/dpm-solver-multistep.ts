@@ -6,30 +6,16 @@
  * lands on σ = 0) is first order, the others combine the last two x0 in λ = log(α/σ).
  */
 
-import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
-import { resolveSchedulerConfig, type DiffusersSchedulerConfig, type ResolvedSchedulerConfig } from "./config.ts";
+import { ReusableBuffer } from "./buffers.ts";
+import type { DiffusersSchedulerConfig } from "./config.ts";
 import { roundHalfEven } from "./numpy-ranges.ts";
+import { SigmaSpaceScheduler } from "./sigma-space-scheduler.ts";
 import { dpmSolverTimesteps } from "./sigma-timesteps.ts";
+import { interpolateSigmas, karrasSigmas, logSigmasOf, sigmaToTimestep } from "./sigmas.ts";
 import { torchExpF32, torchLogF32 } from "./torch-exp-log.ts";
-import {
-  indexForTimestep,
-  interpolateSigmas,
-  karrasSigmas,
-  logSigmasOf,
-  sigmaToTimestep,
-  trainingSigmas,
-} from "./sigmas.ts";
-import { SchedulerStepError, type Scheduler } from "./types.ts";
-import { alphasCumprodOf, checkSameLength } from "./variance-preserving.ts";
+import { checkSameLength } from "./variance-preserving.ts";
 
 const fr = Math.fround;
-
-export const DPM_SOLVER_DEFAULTS = {
-  setAlphaToOne: false,
-  timestepSpacing: "linspace",
-  clipSample: false,
-  skipPrkSteps: false,
-} as const;
 
 /** float32 (α_t, σ_t) from the sigma-space σ: α = 1/√(σ²+1), σ_t = σ·α (diffusers `_sigma_to_alpha_sigma_t`). */
 function alphaSigmaOf(sigma: number): [number, number] {
@@ -42,30 +28,19 @@ function lambdaOf(alpha: number, sigma: number): number {
   return fr(torchLogF32(alpha) - torchLogF32(sigma));
 }
 
-export class DpmSolverMultistepScheduler implements Scheduler {
+export class DpmSolverMultistepScheduler extends SigmaSpaceScheduler {
   readonly name: string;
-  readonly config: ResolvedSchedulerConfig;
-  readonly alphasCumprod: Float32Array;
   readonly initNoiseSigma = 1;
-  readonly order = 1;
-  timesteps: Float64Array = new Float64Array(0);
-  /** [n + 1] float32 σ for each timestep, then 0. */
-  sigmas = new Float32Array(0);
-  private stepIndex: number | null = null;
   private lowerOrderCount = 0;
-  private readonly trainSigmas: Float32Array;
   /** x0 predictions of the previous and the current step. */
   private readonly previousX0 = new ReusableBuffer();
   private readonly spareX0 = new ReusableBuffer();
   private currentX0: Float32Array | null = null;
   private lastX0: Float32Array | null = null;
-  private readonly outputs = new PingPongBuffers();
 
   constructor(raw: DiffusersSchedulerConfig, name = "dpmpp_2m") {
+    super(raw);
     this.name = name;
-    this.config = resolveSchedulerConfig(raw, DPM_SOLVER_DEFAULTS);
-    this.alphasCumprod = alphasCumprodOf(this.config);
-    this.trainSigmas = trainingSigmas(this.alphasCumprod);
   }
 
   setTimesteps(numSteps: number): void {
@@ -79,10 +54,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     } else {
       sigmas = interpolateSigmas(timesteps, this.trainSigmas);
     }
-    this.timesteps = timesteps;
-    this.sigmas = new Float32Array(sigmas.length + 1);
-    this.sigmas.set(sigmas);
-    this.stepIndex = null;
+    this.useSchedule(timesteps, sigmas);
     this.lowerOrderCount = 0;
     this.currentX0 = null;
     this.lastX0 = null;
@@ -94,13 +66,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
 
   step(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
     checkSameLength(this.name, modelOutput, sample);
-    if (this.stepIndex === null) {
-      const index = indexForTimestep(this.timesteps, t);
-      if (index < 0)
-        throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
-      this.stepIndex = index;
-    }
-    const index = this.stepIndex;
+    const index = this.currentIndex(t);
     const n = sample.length;
     const last = this.timesteps.length - 1;
     // final_sigmas_type "zero" makes the last step first order (diffusers' `lower_order_second`
@@ -119,18 +85,13 @@ export class DpmSolverMultistepScheduler implements Scheduler {
       this.secondOrderUpdate(x0, this.lastX0, sample, index, out);
     }
     if (this.lowerOrderCount < 2) this.lowerOrderCount++;
-    this.stepIndex = index + 1;
+    this.advance(index);
     return out;
   }
 
   /** α_t·x0 + σ_t·ε (diffusers `add_noise` for DPM-Solver). */
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    if (original.length !== noise.length)
-      throw new SchedulerStepError(this.name, `noise has ${noise.length} values, sample ${original.length}`);
-    const index = indexForTimestep(this.timesteps, t);
-    if (index < 0)
-      throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
-    const [alpha, sigma] = alphaSigmaOf(this.sigmas[index]);
+    const [alpha, sigma] = alphaSigmaOf(this.noiseSigma(original, noise, t));
     const out = new Float32Array(original.length);
     for (let i = 0; i < out.length; i++) out[i] = fr(alpha * original[i]) + fr(sigma * noise[i]);
     return out;

@@ -6,57 +6,28 @@
  * σ_down (deterministic) and σ_up (fresh noise).
  */
 
-import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
-import {
-  resolveSchedulerConfig,
-  SchedulerConfigError,
-  type DiffusersSchedulerConfig,
-  type ResolvedSchedulerConfig,
-} from "./config.ts";
+import { ReusableBuffer } from "./buffers.ts";
+import { SchedulerConfigError, type DiffusersSchedulerConfig } from "./config.ts";
+import { SigmaSpaceScheduler } from "./sigma-space-scheduler.ts";
 import { eulerTimesteps } from "./sigma-timesteps.ts";
-import {
-  indexForTimestep,
-  interpolateSigmas,
-  karrasSigmas,
-  logSigmasOf,
-  sigmaToTimestep,
-  trainingSigmas,
-} from "./sigmas.ts";
-import { SchedulerStepError, type NoiseSource, type Scheduler } from "./types.ts";
-import { alphasCumprodOf, checkSameLength } from "./variance-preserving.ts";
+import { interpolateSigmas, karrasSigmas, logSigmasOf, sigmaToTimestep } from "./sigmas.ts";
+import { SchedulerStepError, type NoiseSource } from "./types.ts";
+import { checkSameLength } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 
-export const EULER_DEFAULTS = {
-  setAlphaToOne: false,
-  timestepSpacing: "linspace",
-  clipSample: false,
-  skipPrkSteps: false,
-} as const;
-
-export class EulerScheduler implements Scheduler {
-  readonly config: ResolvedSchedulerConfig;
-  readonly alphasCumprod: Float32Array;
-  readonly order = 1;
-  timesteps: Float64Array = new Float64Array(0);
-  /** [n + 1] float32 σ for each timestep, then 0. */
-  sigmas = new Float32Array(0);
-  private stepIndex: number | null = null;
-  private readonly trainSigmas: Float32Array;
+export class EulerScheduler extends SigmaSpaceScheduler {
   private readonly scaled = new ReusableBuffer();
-  private readonly outputs = new PingPongBuffers();
   private readonly noiseBuffer = new ReusableBuffer();
 
   constructor(
     raw: DiffusersSchedulerConfig,
     readonly ancestral = false,
   ) {
-    this.config = resolveSchedulerConfig(raw, EULER_DEFAULTS);
+    super(raw);
     if (ancestral && this.config.useKarrasSigmas) {
       throw new SchedulerConfigError("use_karras_sigmas", "false for Euler ancestral", true);
     }
-    this.alphasCumprod = alphasCumprodOf(this.config);
-    this.trainSigmas = trainingSigmas(this.alphasCumprod);
   }
 
   get name(): string {
@@ -79,10 +50,7 @@ export class EulerScheduler implements Scheduler {
       sigmas = karrasSigmas(sigmas[sigmas.length - 1], sigmas[0], numSteps);
       timesteps = sigmas.map((s) => Math.fround(sigmaToTimestep(s, logSigmas)));
     }
-    this.timesteps = timesteps;
-    this.sigmas = new Float32Array(sigmas.length + 1);
-    this.sigmas.set(sigmas);
-    this.stepIndex = null;
+    this.useSchedule(timesteps, sigmas);
   }
 
   scaleModelInput(sample: Float32Array, t: number): Float32Array {
@@ -133,30 +101,15 @@ export class EulerScheduler implements Scheduler {
       noise(z);
       for (let i = 0; i < out.length; i++) out[i] = fr(out[i] + fr(z[i] * sigmaUp));
     }
-    this.stepIndex = index + 1;
+    this.advance(index);
     return out;
   }
 
   /** x0 + σ_t·ε (diffusers `add_noise` in σ space). */
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    if (original.length !== noise.length)
-      throw new SchedulerStepError(this.name, `noise has ${noise.length} values, sample ${original.length}`);
-    const index = indexForTimestep(this.timesteps, t);
-    if (index < 0)
-      throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
-    const sigma = this.sigmas[index];
+    const sigma = this.noiseSigma(original, noise, t);
     const out = new Float32Array(original.length);
     for (let i = 0; i < out.length; i++) out[i] = original[i] + fr(noise[i] * sigma);
     return out;
-  }
-
-  private currentIndex(t: number): number {
-    if (this.stepIndex === null) {
-      const index = indexForTimestep(this.timesteps, t);
-      if (index < 0)
-        throw new SchedulerStepError(this.name, `timestep ${t} is not in the schedule; call setTimesteps first`);
-      this.stepIndex = index;
-    }
-    return this.stepIndex;
   }
 }

@@ -12,23 +12,10 @@
  * calls use the 2-, 3- then 4-term Adams–Bashforth combination of the stored ε.
  */
 
-import { PingPongBuffers, ReusableBuffer } from "./buffers.ts";
-import {
-  resolveSchedulerConfig,
-  SchedulerConfigError,
-  type DiffusersSchedulerConfig,
-  type ResolvedSchedulerConfig,
-} from "./config.ts";
-import { SchedulerStepError, type Scheduler } from "./types.ts";
-import {
-  addNoiseVariancePreserving,
-  alphaAt,
-  alphasCumprodOf,
-  ascendingTimesteps,
-  checkSameLength,
-  checkTrainingTimestep,
-  sqrtF32,
-} from "./variance-preserving.ts";
+import { ReusableBuffer } from "./buffers.ts";
+import { SchedulerConfigError, type DiffusersSchedulerConfig } from "./config.ts";
+import { SchedulerStepError } from "./types.ts";
+import { sqrtF32, VariancePreservingScheduler } from "./variance-preserving.ts";
 
 const fr = Math.fround;
 const ONE_24TH = fr(1 / 24);
@@ -42,15 +29,8 @@ export const PNDM_DEFAULTS = {
   skipPrkSteps: false,
 } as const;
 
-export class PndmScheduler implements Scheduler {
+export class PndmScheduler extends VariancePreservingScheduler {
   readonly name = "pndm";
-  readonly config: ResolvedSchedulerConfig;
-  readonly alphasCumprod: Float32Array;
-  readonly initNoiseSigma = 1;
-  readonly order = 1;
-  timesteps: Float64Array = new Float64Array(0);
-  private readonly finalAlphaCumprod: number;
-  private stepRatio = 0;
   private counter = 0;
   /** Ring of the last 4 model outputs (diffusers `ets[-4:]`), oldest first via `etsStart`. */
   private ets: Float32Array[] = [];
@@ -61,16 +41,13 @@ export class PndmScheduler implements Scheduler {
   /** Runge–Kutta warm-up timesteps (empty with skip_prk_steps) and the running ε sum of one RK step. */
   private prkTimesteps: number[] = [];
   private readonly rungeKuttaSum = new ReusableBuffer();
-  private readonly outputs = new PingPongBuffers();
 
   constructor(raw: DiffusersSchedulerConfig) {
-    this.config = resolveSchedulerConfig(raw, PNDM_DEFAULTS);
-    this.alphasCumprod = alphasCumprodOf(this.config);
-    this.finalAlphaCumprod = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
+    super(raw, PNDM_DEFAULTS);
   }
 
-  setTimesteps(numSteps: number): void {
-    const base = ascendingTimesteps(this.config, numSteps, this.name);
+  protected orderTimesteps(base: Float64Array, numSteps: number): Float64Array {
+    let timesteps: Float64Array;
     if (this.config.skipPrkSteps) {
       // diffusers: concatenate([ts[:-1], ts[-2:-1], ts[-1:]])[::-1] — the second-largest timestep
       // repeats; with one step ts[-2:-1] is empty and the list is just [t].
@@ -79,7 +56,7 @@ export class PndmScheduler implements Scheduler {
           ? [...base.subarray(0, base.length - 1), base[base.length - 2], base[base.length - 1]]
           : [...base];
       this.prkTimesteps = [];
-      this.timesteps = Float64Array.from(plms).reverse();
+      timesteps = Float64Array.from(plms).reverse();
     } else {
       if (numSteps < 4)
         throw new SchedulerConfigError(
@@ -94,22 +71,16 @@ export class PndmScheduler implements Scheduler {
       const doubled = withHalves.slice(0, -1).flatMap((t) => [t, t]);
       this.prkTimesteps = doubled.slice(1, -1).reverse();
       const plms = [...base.subarray(0, base.length - 3)].reverse();
-      this.timesteps = Float64Array.from([...this.prkTimesteps, ...plms]);
+      timesteps = Float64Array.from([...this.prkTimesteps, ...plms]);
     }
-    this.stepRatio = Math.floor(this.config.numTrainTimesteps / numSteps);
     this.counter = 0;
     this.etsCount = 0;
     this.etsStart = 0;
-  }
-
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+    return timesteps;
   }
 
   step(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
-    checkSameLength(this.name, modelOutput, sample);
-    if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
-    checkTrainingTimestep(this.name, t, this.config.numTrainTimesteps);
+    this.checkStep(modelOutput, t, sample);
     if (this.counter < this.prkTimesteps.length) return this.stepRungeKutta(modelOutput, t, sample);
     const n = sample.length;
     let timestep = t;
@@ -155,10 +126,6 @@ export class PndmScheduler implements Scheduler {
     return out;
   }
 
-  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    return addNoiseVariancePreserving(this.name, this.alphasCumprod, original, noise, t);
-  }
-
   /**
    * diffusers `step_prk`: four evaluations per step (at t, t − h/2 twice, t − h) whose ε
    * combine as (ε₁ + 2ε₂ + 2ε₃ + ε₄)/6, each one also moving the step's starting sample.
@@ -195,7 +162,7 @@ export class PndmScheduler implements Scheduler {
     out: Float32Array,
   ): void {
     const alphaT = this.alphasCumprod[t];
-    const alphaPrev = alphaAt(this.alphasCumprod, prevT, this.finalAlphaCumprod);
+    const alphaPrev = this.alphaAt(prevT);
     const betaT = fr(1 - alphaT);
     const betaPrev = fr(1 - alphaPrev);
     const sampleCoeff = sqrtF32(fr(alphaPrev / alphaT));

@@ -1,14 +1,21 @@
 /**
  * Shared by the schedulers that work in ᾱ space with integer timesteps (DDIM, PNDM and
- * DDIM inversion): the schedule, `add_noise`, and their leading/trailing/linspace lists.
+ * DDIM inversion): the schedule, `add_noise`, their leading/trailing/linspace lists, and the
+ * state and checks every one of them keeps (`VariancePreservingScheduler`).
  * Float32 scalar arithmetic mirrors diffusers, whose ᾱ are 0-dim float32 torch tensors:
  * every scalar op is rounded to float32 (Math.fround), every tensor op per element.
  */
 
-import type { ResolvedSchedulerConfig } from "./config.ts";
+import { PingPongBuffers } from "./buffers.ts";
+import {
+  resolveSchedulerConfig,
+  type DiffusersSchedulerConfig,
+  type ResolvedSchedulerConfig,
+  type SchedulerDefaults,
+} from "./config.ts";
 import { computeNoiseSchedule } from "./noise-schedule.ts";
 import { numpyArange, numpyLinspace, roundHalfEven } from "./numpy-ranges.ts";
-import { SchedulerStepError } from "./types.ts";
+import { SchedulerStepError, type NoiseSource, type Scheduler } from "./types.ts";
 
 const fr = Math.fround;
 
@@ -21,7 +28,7 @@ export function alphasCumprodOf(config: ResolvedSchedulerConfig): Float32Array {
 }
 
 /** diffusers `add_noise` for ᾱ schedulers: √ᾱ_t·x0 + √(1 − ᾱ_t)·ε, elementwise in float32. */
-export function addNoiseVariancePreserving(
+function addNoiseVariancePreserving(
   name: string,
   alphasCumprod: Float32Array,
   original: Float32Array,
@@ -46,7 +53,7 @@ export function addNoiseVariancePreserving(
  * (diffusers `set_timesteps`): "leading" k·⌊N/n⌋ + steps_offset, "trailing"
  * round(N − k·N/n) − 1, "linspace" round(linspace(0, N − 1, n)).
  */
-export function ascendingTimesteps(config: ResolvedSchedulerConfig, numSteps: number, name: string): Float64Array {
+function ascendingTimesteps(config: ResolvedSchedulerConfig, numSteps: number, name: string): Float64Array {
   const total = config.numTrainTimesteps;
   if (!Number.isInteger(numSteps) || numSteps < 1 || numSteps > total) {
     throw new SchedulerStepError(name, `number of steps must be an integer in [1, ${total}], got ${numSteps}`);
@@ -65,11 +72,6 @@ export function ascendingTimesteps(config: ResolvedSchedulerConfig, numSteps: nu
   }
 }
 
-/** ᾱ at an integer timestep, or `belowZero` (the "final"/"initial" ᾱ) when t < 0. */
-export function alphaAt(alphasCumprod: Float32Array, t: number, belowZero: number): number {
-  return t >= 0 ? alphasCumprod[t] : belowZero;
-}
-
 /** Checks a step's tensors agree in size. */
 export function checkSameLength(name: string, modelOutput: Float32Array, sample: Float32Array): void {
   if (modelOutput.length !== sample.length) {
@@ -80,12 +82,65 @@ export function checkSameLength(name: string, modelOutput: Float32Array, sample:
   }
 }
 
-/** Checks `t` is an integer training timestep, so ᾱ[t] exists. */
-export function checkTrainingTimestep(name: string, t: number, total: number): void {
-  if (!(Number.isInteger(t) && t >= 0 && t < total)) {
-    throw new SchedulerStepError(
-      name,
-      `timestep ${t} is not an integer in [0, ${total}); pass one of scheduler.timesteps`,
-    );
+/**
+ * What DDIM, DDIM inversion and PNDM share: the config resolved against the class's diffusers
+ * defaults, ᾱ, the spaced timesteps and their ratio ⌊N/n⌋, the identity `scale_model_input`,
+ * `add_noise`, and the checks before a step. A subclass orders the spaced timesteps its way
+ * and writes its step.
+ */
+export abstract class VariancePreservingScheduler implements Scheduler {
+  abstract readonly name: string;
+  readonly config: ResolvedSchedulerConfig;
+  readonly alphasCumprod: Float32Array;
+  readonly initNoiseSigma = 1;
+  readonly order = 1;
+  timesteps: Float64Array = new Float64Array(0);
+  /** ⌊N/n⌋ between two spaced timesteps (diffusers `num_train_timesteps // num_inference_steps`); 0 before `setTimesteps`. */
+  protected stepRatio = 0;
+  /** ᾱ below timestep 0: 1 with set_alpha_to_one, else ᾱ[0] (diffusers `final_alpha_cumprod`). */
+  protected readonly belowZeroAlpha: number;
+  protected readonly outputs = new PingPongBuffers();
+
+  constructor(raw: DiffusersSchedulerConfig, defaults: SchedulerDefaults) {
+    this.config = resolveSchedulerConfig(raw, defaults);
+    this.alphasCumprod = alphasCumprodOf(this.config);
+    this.belowZeroAlpha = this.config.setAlphaToOne ? 1 : this.alphasCumprod[0];
+  }
+
+  setTimesteps(numSteps: number): void {
+    const ascending = ascendingTimesteps(this.config, numSteps, this.name);
+    this.timesteps = this.orderTimesteps(ascending, numSteps);
+    this.stepRatio = Math.floor(this.config.numTrainTimesteps / numSteps);
+  }
+
+  /** The evaluation order of the spaced timesteps (given ascending); also resets the step state. */
+  protected abstract orderTimesteps(ascending: Float64Array, numSteps: number): Float64Array;
+
+  scaleModelInput(sample: Float32Array): Float32Array {
+    return sample;
+  }
+
+  abstract step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): Float32Array;
+
+  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
+    return addNoiseVariancePreserving(this.name, this.alphasCumprod, original, noise, t);
+  }
+
+  /** ᾱ at an integer timestep, or the below-zero ᾱ when t < 0. */
+  protected alphaAt(t: number): number {
+    return t >= 0 ? this.alphasCumprod[t] : this.belowZeroAlpha;
+  }
+
+  /** Throws unless the tensors agree in size, `setTimesteps` ran and `t` is an integer training timestep (so ᾱ[t] exists). */
+  protected checkStep(modelOutput: Float32Array, t: number, sample: Float32Array): void {
+    checkSameLength(this.name, modelOutput, sample);
+    if (this.stepRatio === 0) throw new SchedulerStepError(this.name, "call setTimesteps before step");
+    const total = this.config.numTrainTimesteps;
+    if (!(Number.isInteger(t) && t >= 0 && t < total)) {
+      throw new SchedulerStepError(
+        this.name,
+        `timestep ${t} is not an integer in [0, ${total}); pass one of scheduler.timesteps`,
+      );
+    }
   }
 }
