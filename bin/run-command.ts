@@ -7,7 +7,6 @@ import { applyLatentsOption } from "./latents-option.ts";
 import { missingInputFiles } from "./local-files.ts";
 import { expectedWork, RunProgress } from "./progress-bar.ts";
 import { applySetOverrides, parseSetOption, type SetOverride } from "./set-option.ts";
-import { didYouMean } from "./suggest.ts";
 import { readWorkflowFile } from "./workflow-file.ts";
 
 /** Where `infix run` writes: its text goes to these (stderr for progress, stdout for results). */
@@ -81,7 +80,7 @@ export async function runWorkflowFile(
     workflow = applied.workflow;
   }
   const problems = [
-    ...setup.executor.validate(workflow).map((problem) => inCliWords(problem, workflow, [...schemas.keys()])),
+    ...setup.executor.validate(workflow).map(inCliWords),
     ...missingInputFiles(workflow, schemaOf, setup.files.folders.input),
   ];
   if (problems.length > 0) return reportProblems(streams, `${file} cannot run`, problems, workflow);
@@ -158,11 +157,12 @@ export function withRealPath(text: string, folders: Readonly<Record<string, stri
 }
 
 /** The validator speaks to the editor and the server; on the command line, say it for a file. */
-function inCliWords(problem: Problem, workflow: Workflow, types: readonly string[]): Problem {
+function inCliWords(problem: Problem): Problem {
   if (problem.code !== "unknown_node_type" || problem.found === undefined) return problem;
+  const guess = problem.suggestion === undefined ? "" : ` Did you mean '${problem.suggestion}'?`;
   return {
     ...problem,
-    message: `'${problem.found}' is not a node type Infix knows.${didYouMean(problem.found, types)} Correct the type in the workflow file, or delete the node.`,
+    message: `'${problem.found}' is not a node type Infix knows.${guess} Correct the type in the workflow file, or delete the node.`,
   };
 }
 

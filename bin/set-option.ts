@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import type { InputSpec, Literal, NodeSchema, Problem, Workflow } from "@infix/graph";
-import { describeNode } from "@infix/graph";
-import { didYouMean } from "./suggest.ts";
+import { describeNode, didYouMean } from "@infix/graph";
 
 /** One `--set node.input=value` as typed on the command line. */
 export interface SetOverride {

@@ -115,6 +115,21 @@ describe("StudioNode", () => {
     fireEvent.change(screen.getByLabelText("width"), { target: { value: "500" } });
     expect(screen.getByRole("alert").textContent).toBe("expected a multiple of 8 (496 or 504), got 500");
   });
+
+  it("draws a node of an unknown type as a fallback that shows the type its problem suggests", () => {
+    const { tab, id, rerender } = renderNode((d) => {
+      d.nodes.typo = { type: "Samplr", mode: "active", inputs: { steps: 20 } };
+      return "typo";
+    });
+    expect(screen.getByRole("alert").textContent).toContain("The server has no node type “Samplr”. Install");
+    act(() =>
+      tab.live.update(id, {
+        problems: [{ code: "unknown_node_type", message: "", nodeId: id, found: "Samplr", suggestion: "Sampler" }],
+      }),
+    );
+    rerender();
+    expect(screen.getByRole("alert").textContent).toContain("“Samplr”. Did you mean “Sampler”? Install");
+  });
 });
 
 function renderNode(build: (d: ReturnType<typeof emptyWorkflow>) => string) {

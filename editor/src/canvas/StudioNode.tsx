@@ -219,6 +219,8 @@ export const FallbackNode = memo(function FallbackNode({
   selected,
 }: Pick<NodeProps<StudioFlowNode>, "id" | "data" | "selected">) {
   const { node } = data;
+  const live = useNodeLive(useTab().live, id);
+  const suggestion = live.problems?.find((p) => p.code === "unknown_node_type")?.suggestion;
   return (
     <div
       className={`studio-node studio-node--unknown${selected ? " is-selected" : ""}`}
@@ -247,8 +249,9 @@ export const FallbackNode = memo(function FallbackNode({
           </div>
         ))}
         <div className="studio-node__problem" role="alert">
-          The server has no node type “{node.type}”. Install the node package or model pack that provides it; the node
-          is kept as it is.
+          The server has no node type “{node.type}”.
+          {suggestion !== undefined && <b className="studio-node__suggestion"> Did you mean “{suggestion}”?</b>} Install
+          the node package or model pack that provides it; the node is kept as it is.
         </div>
       </div>
     </div>

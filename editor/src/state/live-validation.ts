@@ -17,7 +17,8 @@ const UNMARKED_CODES = new Set(["no_outputs"]);
 /** Problems of a workflow grouped by node id, as the editor marks them (only those with a node). */
 export function problemsByNode(workflow: Workflow, catalog: CatalogIndex): Map<string, Problem[]> {
   const byNode = new Map<string, Problem[]>();
-  for (const problem of validateWorkflow(workflow, catalog.schema, { scope: "all" })) {
+  // The catalog's list (not its lookup), so an unknown type gets the known type it most likely meant.
+  for (const problem of validateWorkflow(workflow, catalog.catalog.nodes, { scope: "all" })) {
     if (!problem.nodeId || UNMARKED_CODES.has(problem.code)) continue;
     const list = byNode.get(problem.nodeId);
     if (list) list.push(problem);

@@ -106,6 +106,19 @@ describe("Studio.open", () => {
     expect(notice).toContain("Missing model pack(s): blip-diffusion-real");
   });
 
+  it("marks a mistyped node type with the type it most likely meant, on the node and in the notice", async () => {
+    const { studio } = studioWith(() => new Response(JSON.stringify({ packs: [] }), { status: 200 }));
+    studio.newTab();
+    studio.open({ format: "infix-workflow", version: 1, nodes: { typo: { type: "Samplr", inputs: {} } } });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(studio.tab.live.get("typo").problems?.[0]).toMatchObject({
+      code: "unknown_node_type",
+      found: "Samplr",
+      suggestion: "Sampler",
+    });
+    expect(studio.store.getState().notice?.text).toContain("Samplr (did you mean Sampler?)");
+  });
+
   it("refuses a file that is not a workflow, saying why", () => {
     const { studio } = studioWith(() => new Response("{}"));
     expect(studio.open({ hello: "world" }, { title: "notes.json" })).toBe(false);

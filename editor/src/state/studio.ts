@@ -191,13 +191,17 @@ export class Studio {
     markProblems(this.tab.live, workflow, found);
     // The notice counts what a saved graph can lack, not links it leaves to the user.
     const problems = [...found.values()].flat().filter((p) => p.code !== "missing_input");
+    // Each unknown type once, with the known type the validator says it most likely meant.
+    const suggestions = new Map(
+      problems.filter((p) => p.code === "unknown_node_type").map((p) => [p.found, p.suggestion]),
+    );
     const unknownTypes = [
       ...new Set(
         Object.values(workflow.nodes)
           .filter((n) => !catalog.schema(n.type))
           .map((n) => n.type),
       ),
-    ];
+    ].map((type) => (suggestions.get(type) ? `${type} (did you mean ${suggestions.get(type)}?)` : type));
     const lines: string[] = [];
     if (unknownTypes.length)
       lines.push(

@@ -94,6 +94,24 @@ describe("Executor: running", () => {
     expect(result.error).toEqual(result.problems?.[0]);
   });
 
+  it("answers an unknown node type with the registered type it most likely meant, as the server's queue replies", () => {
+    const { executor } = setup();
+    const problems = executor.validate(
+      workflowOf({
+        one: { type: "intconstant", inputs: { value: 1 } },
+        show: { type: "ShowValue", inputs: { value: link("one", "value") } },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({
+        code: "unknown_node_type",
+        nodeId: "one",
+        found: "intconstant",
+        suggestion: "IntConstant",
+      }),
+    ]);
+  });
+
   it("ends a validate hook's message with one full stop, whether or not the hook wrote one", async () => {
     const withStop = {
       ...makeImage,

@@ -1,7 +1,7 @@
 import type { OutputCache } from "../cache/output-cache.ts";
 import { computeCacheKeys } from "../graph/cache-key.ts";
 import type { NodeSchema } from "../graph/node-schema.ts";
-import { schemaLookup, type ExecutionPlan, type PlannedNode } from "../graph/plan.ts";
+import type { ExecutionPlan, PlannedNode } from "../graph/plan.ts";
 import { InfixError, toProblem, type Problem } from "../graph/problem.ts";
 import { describeNode } from "../graph/problem-codes.ts";
 import { validateAndPlan, type ExtraValidator, type ValidationReport } from "../graph/validate.ts";
@@ -151,7 +151,7 @@ export class Executor implements WorkflowExecutor {
 
   private check(workflow: Workflow, targets?: readonly string[]): ValidationReport {
     const catalog = this.options.registry.catalog(this.options.resources);
-    return validateAndPlan(workflow, schemaLookup(catalog.nodes), { targets, extraValidators: [this.hookValidator] });
+    return validateAndPlan(workflow, catalog.nodes, { targets, extraValidators: [this.hookValidator] });
   }
 
   /** The node types' own `validate` hooks, as a validator of the pure core. */

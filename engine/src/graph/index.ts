@@ -13,6 +13,7 @@ export * from "./connect.ts";
 export * from "./link-rules.ts";
 export * from "./widget-value.ts";
 export * from "./plan.ts";
+export * from "./suggest.ts";
 export * from "./validate.ts";
 export * from "./hash.ts";
 export * from "./cache-key.ts";

@@ -14,6 +14,8 @@ export const ProblemSchema = z.object({
   input: z.string().optional(),
   expected: z.string().optional(),
   found: z.string().optional(),
+  /** What the user most likely meant instead of `found` (e.g. the known node type closest to an unknown one), for "did you mean …?". */
+  suggestion: z.string().optional(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 

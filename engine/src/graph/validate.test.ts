@@ -25,6 +25,36 @@ describe("validateWorkflow", () => {
     ]);
   });
 
+  it("suggests the known type an unknown one most likely meant, from a list or map catalog", () => {
+    const workflow = workflowOf({
+      x: { type: "makeimge" },
+      save: { type: "SaveImage", inputs: { images: link("x", "image") } },
+    });
+    for (const catalog of [testCatalog, new Map(testCatalog.map((schema) => [schema.type, schema]))]) {
+      const [problem] = validateWorkflow(workflow, catalog);
+      expect(problem).toEqual(
+        expect.objectContaining({ code: "unknown_node_type", nodeId: "x", found: "makeimge", suggestion: "MakeImage" }),
+      );
+      expect(problem.message).toContain("did you mean 'MakeImage'?");
+    }
+  });
+
+  it("suggests nothing for an unknown type unlike any known one, or when the catalog is only a lookup", () => {
+    const workflow = workflowOf({
+      x: { type: "Teleport" },
+      y: { type: "MakeImag" },
+      save: { type: "ShowValue", inputs: { value: link("x", "out") } },
+      save2: { type: "SaveImage", inputs: { images: link("y", "image") } },
+    });
+    const [teleport] = validateWorkflow(workflow, testCatalog);
+    expect(teleport.suggestion).toBeUndefined();
+    expect(teleport.message).toBe(
+      `"Teleport" (#x) has type 'Teleport', which this server does not know; install its node package or delete it.`,
+    );
+    const byLookup = validateWorkflow(workflow, (type) => testCatalog.find((schema) => schema.type === type));
+    expect(byLookup.map((problem) => problem.suggestion)).toEqual([undefined, undefined]);
+  });
+
   it("reports missing_input naming the node, input and expected type", () => {
     const workflow = workflowOf({ save: { type: "SaveImage" } });
     expect(validateWorkflow(workflow, testCatalog)).toEqual([

@@ -3,6 +3,7 @@ import type { NodeSchema } from "./node-schema.ts";
 import { planExecution, schemaLookup, type ExecutionPlan, type PlannedNode, type SchemaLookup } from "./plan.ts";
 import type { Problem } from "./problem.ts";
 import { describeNode } from "./problem-codes.ts";
+import { closestName } from "./suggest.ts";
 import { checkWidgetValue, literalFitsType } from "./widget-value.ts";
 import type { Literal, Workflow, WorkflowNode } from "./workflow.ts";
 
@@ -37,25 +38,33 @@ export interface ValidationReport {
 }
 
 /**
+ * Node schemas (with dynamic ENUM options already filled in) as a list, a map by type or a
+ * lookup. A lookup cannot list the known types, so an unknown type gets no "did you mean".
+ */
+export type CatalogSchemas = readonly NodeSchema[] | ReadonlyMap<string, NodeSchema> | SchemaLookup;
+
+/**
  * Every problem with `workflow`, all together; [] when it can run.
  *
- * @param catalog node schemas (with dynamic ENUM options already filled in), as a list, map or lookup
+ * @param catalog node schemas, as a list, map or lookup
  * @example validateWorkflow(workflow, catalog.nodes) // [{ code: "missing_input", nodeId: "3", input: "image", ... }]
  */
 export function validateWorkflow(
   workflow: Workflow,
-  catalog: readonly NodeSchema[] | ReadonlyMap<string, NodeSchema> | SchemaLookup,
+  catalog: CatalogSchemas,
   options: ValidateOptions = {},
 ): Problem[] {
-  return validateAndPlan(workflow, schemaLookup(catalog), options).problems;
+  return validateAndPlan(workflow, catalog, options).problems;
 }
 
 /** As `validateWorkflow`, also returning the plan it built, so the executor plans once. */
 export function validateAndPlan(
   workflow: Workflow,
-  lookup: SchemaLookup,
+  catalog: CatalogSchemas,
   options: ValidateOptions = {},
 ): ValidationReport {
+  const lookup = schemaLookup(catalog);
+  const typeNames = () => knownTypeNames(catalog);
   const problems: Problem[] = [];
   const scopeAll = options.scope === "all";
   let targets = options.targets;
@@ -100,9 +109,33 @@ export function validateAndPlan(
   }
   for (const id of Object.keys(workflow.nodes)) {
     const planned = plan.nodes.get(id);
-    if (planned) problems.push(...checkNode(planned, lookup, workflow, options.extraValidators ?? []));
+    if (planned) problems.push(...checkNode(planned, lookup, workflow, options.extraValidators ?? [], typeNames));
   }
   return { problems, plan };
+}
+
+/** The node types a catalog lists (none for a lookup, which cannot list them). */
+function knownTypeNames(catalog: CatalogSchemas): readonly string[] {
+  if (typeof catalog === "function") return [];
+  if (catalog instanceof Map) return [...catalog.keys()];
+  return (catalog as readonly NodeSchema[]).map((schema) => schema.type);
+}
+
+/** A node whose type the catalog lacks, with the known type it most likely meant (a typo, a case slip). */
+function unknownNodeType(id: string, node: WorkflowNode, knownTypes: readonly string[]): Problem {
+  const suggestion = closestName(node.type, knownTypes);
+  const unknown = `${describeNode(id, node)} has type '${node.type}', which this server does not know`;
+  return {
+    code: "unknown_node_type",
+    message:
+      suggestion === undefined
+        ? `${unknown}; install its node package or delete it.`
+        : `${unknown}; did you mean '${suggestion}'? Otherwise install its node package or delete it.`,
+    nodeId: id,
+    expected: "a node type this server provides",
+    found: node.type,
+    ...(suggestion === undefined ? {} : { suggestion }),
+  };
 }
 
 function checkNode(
@@ -110,19 +143,10 @@ function checkNode(
   lookup: SchemaLookup,
   workflow: Workflow,
   extraValidators: readonly ExtraValidator[],
+  typeNames: () => readonly string[],
 ): Problem[] {
   const { id, node, schema } = planned;
-  if (!schema) {
-    return [
-      {
-        code: "unknown_node_type",
-        message: `${describeNode(id, node)} has type '${node.type}', which this server does not know; install its node package or delete it.`,
-        nodeId: id,
-        expected: "a node type this server provides",
-        found: node.type,
-      },
-    ];
-  }
+  if (!schema) return [unknownNodeType(id, node, typeNames())];
   const problems: Problem[] = [];
   const who = describeNode(id, node, schema);
   const known = new Set(schema.inputs.map((input) => input.name));

@@ -1,8 +1,14 @@
 import { closest, distance } from "fastest-levenshtein";
 
 /**
- * The candidate a mistyped name most likely meant, for "did you mean …?": the closest by edit
- * distance (case-insensitive), if it is within a third of the name's length (at least 2 edits).
+ * "Did you mean …?" for a name that is not there (a node type, a node id, an input): the
+ * closest candidate by edit distance. Pure; the validator puts it on `unknown_node_type`
+ * problems and the CLI on its own messages.
+ */
+
+/**
+ * The candidate a mistyped name most likely meant: the closest by edit distance
+ * (case-insensitive), if it is within a third of the name's length (at least 2 edits).
  *
  * @example closestName("Samplr", ["Sampler", "VAEDecode"]) // "Sampler"
  */
@@ -15,7 +21,11 @@ export function closestName(name: string, candidates: readonly string[]): string
   return distance(lower, best) <= limit ? byLower.get(best) : undefined;
 }
 
-/** ` Did you mean 'X'?` or nothing, to append to a sentence. */
+/**
+ * ` Did you mean 'X'?` or nothing, to append to a sentence.
+ *
+ * @example `no input 'sead'.${didYouMean("sead", ["seed", "steps"])}` // "no input 'sead'. Did you mean 'seed'?"
+ */
 export function didYouMean(name: string, candidates: readonly string[]): string {
   const guess = closestName(name, candidates);
   return guess === undefined ? "" : ` Did you mean '${guess}'?`;
