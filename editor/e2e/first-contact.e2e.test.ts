@@ -1,52 +1,23 @@
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  browserSkipReason,
-  buildEditor,
-  launchBrowser,
-  startServer,
-  type Browser,
-  type RunningServer,
-} from "./harness.ts";
-import { StudioPage } from "./studio-page.ts";
+import { expect, it } from "vitest";
+import type { StudioPage } from "./studio-page.ts";
+import { describeInBrowser, pollWithin, useStudioSuite } from "./studio-suite.ts";
+import { ZERO_SHOT_NODE_IDS } from "./workflows.ts";
 
 /**
  * What a new user meets in the first minutes, against the real nodes on the tiny pack at
  * 1440×900: the welcome example readable whole, the banner, placing and linking nodes, the tab
  * bar, inline checks, the save dialog, and the gallery and job details surviving a reload.
- * Every test opens its own page over an emptied browser storage.
+ * Every test opens its own page in a new browser context (nothing stored).
  */
-const skip = browserSkipReason();
-const eventually = <T>(read: () => T | Promise<T>, timeout = 15_000) => expect.poll(read, { timeout });
+const eventually = pollWithin(15_000);
 
-describe.skipIf(skip !== undefined)("first contact with the studio (tiny pack)", () => {
-  let server: RunningServer;
-  let browser: Browser;
-  const pages: Page[] = [];
+describeInBrowser("first contact with the studio (tiny pack)", () => {
+  const suite = useStudioSuite({ realNodes: true });
 
-  beforeAll(async () => {
-    await buildEditor();
-    server = await startServer({ realNodes: true });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  /** A page as a first visit sees it: no autosave, no dismissed banner, the welcome example open. */
+  /** The page as a first visit sees it: no autosave, no dismissed banner, the welcome example open. */
   async function firstVisit(): Promise<StudioPage> {
-    for (const old of pages.splice(0)) await old.close();
-    const page = await browser.context.newPage();
-    pages.push(page);
-    // Cleared from a page of the same origin that runs no studio code, so nothing writes it again before the visit.
-    await page.goto(`${server.url}/api/config`);
-    await page.evaluate(() => localStorage.clear());
-    const studio = new StudioPage(page, server.url);
-    await studio.open();
-    await studio.node("sampler").waitFor();
-    return studio;
+    await suite.studio.node("sampler").waitFor();
+    return suite.studio;
   }
 
   it(
@@ -60,17 +31,7 @@ describe.skipIf(skip !== undefined)("first contact with the studio (tiny pack)",
         studio.page.locator(".react-flow__viewport").evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a),
       ).toBeGreaterThanOrEqual(0.8);
       const minimap = (await studio.page.locator(".react-flow__minimap").boundingBox())!;
-      for (const id of [
-        "pack",
-        "reference",
-        "subject",
-        "latent",
-        "positive",
-        "negative",
-        "sampler",
-        "decode",
-        "save",
-      ]) {
+      for (const id of ZERO_SHOT_NODE_IDS) {
         const box = (await studio.node(id).boundingBox())!;
         expect(box.x, id).toBeGreaterThanOrEqual(canvas.x);
         expect(box.y, id).toBeGreaterThanOrEqual(canvas.y);

@@ -1,7 +1,24 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Locator, Page } from "playwright-core";
-import { resultsDir } from "./harness.ts";
+import type { BrowserContext, Locator, Page } from "playwright-core";
+import { resultsDir, type Browser } from "./harness.ts";
+
+/** How the browser tests reach into the running studio (`window.infixStudio`) to set what a mouse cannot set exactly. */
+interface StudioWindow {
+  infixStudio: {
+    tab: {
+      doc: {
+        getState(): {
+          apply(
+            label: string,
+            recipe: (d: { editor: { nodes: Record<string, { position: Position }> } }) => void,
+          ): void;
+        };
+      };
+    };
+  };
+}
+type Position = { x: number; y: number };
 
 /** Page object for the studio: what a person does, named as they would say it. */
 export class StudioPage {
@@ -9,6 +26,29 @@ export class StudioPage {
     readonly page: Page,
     readonly url: string,
   ) {}
+
+  /**
+   * The studio open in a page of a new browser context: a first visit, with nothing stored
+   * and nothing left by another test. `preparePage` runs before the studio loads (e.g. to
+   * answer dialogs). Close the context when done.
+   */
+  static async inNewContext(
+    browser: Browser,
+    url: string,
+    preparePage?: (page: Page) => void,
+  ): Promise<{ studio: StudioPage; context: BrowserContext }> {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      preparePage?.(page);
+      const studio = new StudioPage(page, url);
+      await studio.open();
+      return { studio, context };
+    } catch (error) {
+      await context.close();
+      throw error;
+    }
+  }
 
   async open(): Promise<void> {
     await this.page.goto(this.url);
@@ -63,6 +103,16 @@ export class StudioPage {
     await this.page.mouse.down();
     await this.page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
     await this.page.mouse.up();
+  }
+
+  /** Puts nodes at exact canvas positions (one undo step), where a test needs a known layout. */
+  async placeNodes(positions: Record<string, Position>): Promise<void> {
+    await this.page.evaluate((at) => {
+      const { tab } = (window as unknown as StudioWindow).infixStudio;
+      tab.doc.getState().apply("place", (d) => {
+        for (const [id, position] of Object.entries(at)) d.editor.nodes[id].position = position;
+      });
+    }, positions);
   }
 
   edgeCount(): Promise<number> {

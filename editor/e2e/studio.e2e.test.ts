@@ -1,20 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { parseWorkflow } from "@infix/graph";
-import type { BrowserContext } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  browserSkipReason,
-  buildEditor,
-  launchBrowser,
-  startServer,
-  type Browser,
-  type RunningServer,
-} from "./harness.ts";
-import { StudioPage } from "./studio-page.ts";
+import { expect, it } from "vitest";
+import { describeInBrowser, pollWithin, useStudioSuite } from "./studio-suite.ts";
 import { countingWorkflow, failingWorkflow } from "./workflows.ts";
 
-const skip = browserSkipReason();
-const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
+const eventually = pollWithin(10_000);
 
 /**
  * Every test starts from nothing: its own server (fresh data folder, empty cache and queue) and
@@ -22,42 +12,21 @@ const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeou
  * fails leaves nothing behind for the next one. Waits poll for state; each test's timeout is
  * above the sum of its inner waits, so a slow machine fails a wait with its own message.
  */
-describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeout: 180_000 }, () => {
-  let browser: Browser;
-  let server: RunningServer;
-  let context: BrowserContext;
-  let studio: StudioPage;
-
-  beforeAll(async () => {
-    await buildEditor();
-    browser = await launchBrowser();
-  }, 600_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  beforeEach(async () => {
-    server = await startServer();
-    context = await browser.newContext();
-    const page = await context.newPage();
-    page.on("dialog", (d) => void d.accept("e2e-saved"));
-    studio = new StudioPage(page, server.url);
-    await studio.open();
-  }, 150_000);
-
-  afterEach(async () => {
-    await context?.close();
-    await server?.stop();
+describeInBrowser("studio in a browser (test nodes)", { timeout: 180_000 }, () => {
+  const suite = useStudioSuite({
+    serverPerTest: true,
+    preparePage: (page) => page.on("dialog", (d) => void d.accept("e2e-saved")),
   });
 
   /** Opens the counting workflow (Slow Count and a constant feed Add, shown by Show) in a new tab. */
   async function openCounting(): Promise<void> {
+    const { studio } = suite;
     await studio.uploadWorkflow("counting.json", countingWorkflow());
     await studio.node("slow").waitFor();
   }
 
   it("lists the catalog in the palette and searches it by name and category", async () => {
+    const { studio } = suite;
     expect(await studio.searchPalette("slow count")).toEqual(["Slow Count"]);
     expect(await studio.searchPalette("testing/numbers")).toEqual(["Add", "Integer"]);
     // The welcome example's node types are not among the test nodes: the first visit stays empty.
@@ -66,33 +35,10 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("adds nodes from the palette, connects matching sockets and refuses a wrong one with the reason", async () => {
+    const { studio } = suite;
     const image = await studio.addNode("MakeImage");
     const add = await studio.addNode("AddInts");
-    await studio.page.evaluate(
-      ([a, b]) => {
-        const s = (
-          window as unknown as {
-            infixStudio: {
-              tab: {
-                doc: {
-                  getState(): {
-                    apply(
-                      l: string,
-                      r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void,
-                    ): void;
-                  };
-                };
-              };
-            };
-          }
-        ).infixStudio;
-        s.tab.doc.getState().apply("place", (d) => {
-          d.editor.nodes[a].position = { x: 0, y: 0 };
-          d.editor.nodes[b].position = { x: 400, y: 0 };
-        });
-      },
-      [image, add],
-    );
+    await studio.placeNodes({ [image]: { x: 0, y: 0 }, [add]: { x: 400, y: 0 } });
     await studio.fitView();
     await studio.connect(image, "image", add, "a");
     await eventually(() => studio.notice.textContent()).toContain("IMAGE output 'image' cannot feed INT input 'a'");
@@ -100,25 +46,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
     await studio.screenshot("02-refused-connection");
 
     const constant = await studio.addNode("IntConstant");
-    await studio.page.evaluate((c) => {
-      const s = (
-        window as unknown as {
-          infixStudio: {
-            tab: {
-              doc: {
-                getState(): {
-                  apply(
-                    l: string,
-                    r: (d: { editor: { nodes: Record<string, { position: { x: number; y: number } }> } }) => void,
-                  ): void;
-                };
-              };
-            };
-          };
-        }
-      ).infixStudio;
-      s.tab.doc.getState().apply("place", (d) => void (d.editor.nodes[c].position = { x: 0, y: 250 }));
-    }, constant);
+    await studio.placeNodes({ [constant]: { x: 0, y: 250 } });
     await studio.fitView();
     await studio.connect(constant, "value", add, "a");
     await eventually(() => studio.edgeCount()).toBe(1);
@@ -128,6 +56,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("runs a workflow with live progress, then re-runs only what a changed widget feeds", async () => {
+    const { studio } = suite;
     await studio.uploadWorkflow("counting.json", countingWorkflow());
     await studio.node("slow").waitFor();
     await studio.fitView();
@@ -151,6 +80,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("downloads the workflow as a JSON file that parses back to the document", async () => {
+    const { studio } = suite;
     await openCounting();
     const [download] = await Promise.all([
       studio.page.waitForEvent("download"),
@@ -168,6 +98,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("refuses a typed value outside the widget's range and keeps the old one", async () => {
+    const { studio } = suite;
     await openCounting();
     await studio.typeNumber("const", "value", "30");
     await studio.node("const").locator('[data-input="value"] [role="spinbutton"]').click();
@@ -181,6 +112,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("undoes and redoes a widget edit and a deletion", async () => {
+    const { studio } = suite;
     await openCounting();
     await studio.typeNumber("const", "value", "30");
     await studio.focusCanvas();
@@ -198,6 +130,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("deletes a selected link, which brings the input's widget back, and undoes it", async () => {
+    const { studio } = suite;
     await openCounting();
     const edge = studio.page.getByTestId("rf__edge-const:value->add:b");
     await edge.locator(".react-flow__edge-interaction").click({ force: true });
@@ -211,6 +144,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("marks a node whose required input lost its link while editing, before anything is queued, and clears it on undo", async () => {
+    const { studio } = suite;
     await openCounting();
     const jobs = await studio.page.locator(".job").count();
     await studio.node("add").locator(".studio-node__header").click();
@@ -225,6 +159,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("marks validation problems from the server on the offending node and input", async () => {
+    const { studio } = suite;
     await openCounting();
     await studio.node("add").locator(".studio-node__header").click();
     await studio.page.keyboard.press("Delete");
@@ -237,6 +172,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("runs to a chosen node from its context menu, and cancels a long run from the queue panel", async () => {
+    const { studio } = suite;
     await openCounting();
     await studio.queue();
     await studio.waitForStatus("show", "done");
@@ -257,6 +193,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("saves on the server, and after a reload restores the open tab", async () => {
+    const { studio } = suite;
     await openCounting();
     await studio.typeNumber("const", "value", "30");
     await studio.page.getByRole("button", { name: "Save", exact: true }).click();
@@ -279,11 +216,12 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("copies nodes with their internal links with Ctrl+C and pastes them into another tab with Ctrl+V", async () => {
+    const { studio } = suite;
     await openCounting();
     // Real keys: Blink runs its Copy/Paste editing commands for Ctrl+C/V, which fire the page's
     // copy/paste events; reading the clipboard back from the test needs the permission.
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], {
-      origin: new URL(server.url).origin,
+    await studio.page.context().grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: new URL(suite.server.url).origin,
     });
     await studio.focusCanvas();
     await studio.page.keyboard.press("Control+a");
@@ -301,6 +239,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("drags every selected node together, and one undo puts the whole drag back", async () => {
+    const { studio } = suite;
     await openCounting();
     const positions = () =>
       studio.page.evaluate<string>(`JSON.stringify(window.infixStudio.tab.doc.getState().workflow.editor.nodes)`);
@@ -325,6 +264,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("mutes and bypasses the selected node with Ctrl+M and Ctrl+B", async () => {
+    const { studio } = suite;
     await openCounting();
     const first = (await studio.nodeIds())[0];
     await studio.node(first).locator(".studio-node__header").click();
@@ -337,6 +277,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("loads an example from the menu and marks node types this server lacks", async () => {
+    const { studio } = suite;
     await studio.openExample();
     await eventually(() => studio.page.locator(".studio-node--unknown").count()).toBeGreaterThan(0);
     await eventually(() => studio.notice.textContent()).toContain("types this server does not know");
@@ -344,6 +285,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("adds a group and a note, keeps them in the workflow's editor data, and undoes the note", async () => {
+    const { studio } = suite;
     await studio.page.getByRole("button", { name: "Group", exact: true }).click();
     await studio.page.getByRole("button", { name: "Note", exact: true }).click();
     const note = studio.page.getByRole("textbox", { name: "Note" }).last();
@@ -361,6 +303,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("resizes a group with its corner handle, and undo restores its size", async () => {
+    const { studio } = suite;
     await studio.page.getByLabel("New tab").click();
     await eventually(() => studio.page.locator(".react-flow__node").count()).toBe(0);
     await studio.page.getByRole("button", { name: "Group", exact: true }).click();
@@ -400,6 +343,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("opens a workflow JSON dropped on the canvas, and shows the shortcuts help", async () => {
+    const { studio } = suite;
     await studio.dropFile(
       "dropped.json",
       "application/json",
@@ -415,6 +359,7 @@ describe.skipIf(skip !== undefined)("studio in a browser (test nodes)", { timeou
   });
 
   it("shows a node's failure on the node, and the run's error in the notice line", async () => {
+    const { studio } = suite;
     await studio.uploadWorkflow("failing.json", failingWorkflow("boom on purpose"));
     await studio.node("fail").waitFor();
     await studio.queue();

@@ -1,4 +1,17 @@
-/** Workflows of the engine's test nodes for the browser tests (built here, not committed as fixtures). */
+/** Workflows for the browser tests (built here, not committed as fixtures), and what the examples hold. */
+
+/** The node ids of the zero-shot example (the welcome workflow), in pipeline order. */
+export const ZERO_SHOT_NODE_IDS = [
+  "pack",
+  "reference",
+  "subject",
+  "latent",
+  "positive",
+  "negative",
+  "sampler",
+  "decode",
+  "save",
+] as const;
 
 const at = (x: number, y: number) => ({ position: { x, y } });
 
