@@ -284,6 +284,16 @@ describeInBrowser("studio in a browser (test nodes)", { timeout: 180_000 }, () =
     await studio.screenshot("08-example-unknown-types");
   });
 
+  it("names the node type a mistyped one most likely meant, on the node and in the notice", async () => {
+    const { studio } = suite;
+    const typo = countingWorkflow();
+    typo.nodes.const.type = "IntConstnt";
+    await studio.uploadWorkflow("typo.json", typo);
+    const alert = studio.node("const").locator('[role="alert"]');
+    await eventually(() => alert.textContent()).toContain("Did you mean “IntConstant”?");
+    await eventually(() => studio.notice.textContent()).toContain("IntConstnt (did you mean IntConstant?)");
+  });
+
   it("adds a group and a note, keeps them in the workflow's editor data, and undoes the note", async () => {
     const { studio } = suite;
     await studio.page.getByRole("button", { name: "Group", exact: true }).click();
