@@ -8,6 +8,7 @@ import type { ExecutionEvents, FileAccess, Workflow } from "@infix/engine";
 import { writeExamplePictures } from "../examples/draw-subjects.ts";
 import { createNodeResources, nodePackage } from "../nodes/src/index.ts";
 import { ensureTinyPack } from "../nodes/src/pack/tiny/index.ts";
+import { silentEvents } from "../nodes/src/testing/run-workflow.ts";
 
 /**
  * The zero-shot example end to end on the generated packs (CPU), split by node: a cold run
@@ -88,12 +89,9 @@ export async function benchGeneration(
     const runOnce = async (run: GenerationTiming["run"]) => {
       const nodeMs: Record<string, number> = {};
       const events: ExecutionEvents = {
-        nodeStarted: () => undefined,
-        nodeCached: () => undefined,
+        ...silentEvents,
         nodeFinished: (nodeId, ms) => void (nodeMs[nodeId] = ms),
         nodeFailed: (nodeId, problem) => console.error(`${nodeId}: ${problem.message}`),
-        progress: () => undefined,
-        preview: () => undefined,
       };
       const started = performance.now();
       const result = await executor.execute({ workflow, signal: new AbortController().signal, events });

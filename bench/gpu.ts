@@ -17,6 +17,7 @@ import {
 } from "../nodes/src/sampling/unet-feeds.ts";
 import { localFiles } from "./generation.ts";
 import { type CheckpointSize, writeRandomCheckpoint } from "./random-checkpoint.ts";
+import { silentEvents } from "../nodes/src/testing/run-workflow.ts";
 
 /**
  * The GPU check (issue #9, "Speed"): a random BLIP-Diffusion checkpoint with the released
@@ -176,14 +177,7 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRes
       const files = localFiles(work);
       const runOnce = async () => {
         const nodeMs: Record<string, number> = {};
-        const events: ExecutionEvents = {
-          nodeStarted: () => undefined,
-          nodeCached: () => undefined,
-          nodeFinished: (nodeId, ms) => void (nodeMs[nodeId] = ms),
-          nodeFailed: () => undefined,
-          progress: () => undefined,
-          preview: () => undefined,
-        };
+        const events: ExecutionEvents = { ...silentEvents, nodeFinished: (nodeId, ms) => void (nodeMs[nodeId] = ms) };
         // A fresh cache each time, so the warm run recomputes every node with its sessions loaded.
         const executor = new Executor({
           registry: new NodeRegistry([nodePackage]),
