@@ -37,6 +37,8 @@ export interface JobQueueOptions {
   progressIntervalMs?: number;
   /** Preview throttle interval, ms (default 100): encoding a PNG per step would cost more than the step. */
   previewIntervalMs?: number;
+  /** Queue snapshot (`queue` event) throttle interval, ms (default 250). */
+  queueIntervalMs?: number;
   /** Where to report recoverable trouble (unreadable journal lines, failed writes); default console.warn. */
   log?: (message: string) => void;
 }
@@ -90,13 +92,13 @@ export class JobQueue {
   }>;
   private readonly previewThrottle: LatestPerKeyThrottle<{ jobId: string; nodeId: string; image: PreviewImage }>;
   /**
-   * The queue snapshot goes out at most every 50 ms: it lists every job, and a burst of
-   * submissions would otherwise send it (and serialise it per socket) several times per job.
+   * The queue snapshot goes out at most every 250 ms: it goes to every socket, and a burst of
+   * submissions would otherwise send it several times per job (a queue panel needs no more).
    * The value is computed when sent, so the snapshot is never stale.
    */
-  private readonly queueThrottle = new LatestPerKeyThrottle<() => QueueState>(50, (_key, state) =>
-    this.emit({ name: "queue", payload: state() }),
-  );
+  private readonly queueThrottle: LatestPerKeyThrottle<() => QueueState>;
+  /** Admissions between their cap check and their entry in the queue (the store is writing them). */
+  private reservedJobs = 0;
 
   /** Opens the queue from its store: queued jobs keep their order, a job that was running is marked failed. */
   constructor(options: JobQueueOptions) {
@@ -111,6 +113,9 @@ export class JobQueue {
     this.historyBytes = options.historyBytes ?? 16 * 1024 * 1024;
     this.maxQueuedJobs = options.maxQueuedJobs ?? 1000;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 512 * 1024 * 1024;
+    this.queueThrottle = new LatestPerKeyThrottle(options.queueIntervalMs ?? 250, (_key, state) =>
+      this.emit({ name: "queue", payload: state() }),
+    );
     const { restored } = this.store;
     this.paused = restored.paused;
     for (const { job, position, bytes } of restored.jobs) {
@@ -153,13 +158,25 @@ export class JobQueue {
     }
     if (problems.length > 0)
       return { ok: false, reason: "invalid", error: `the workflow has ${problems.length} problem(s)`, problems };
-    const waiting = this.waiting();
-    if (waiting.length >= this.maxQueuedJobs)
+    // Check and reserve in one synchronous step: the store's write below is awaited, and
+    // submissions checked meanwhile must count this one, or concurrent ones overshoot the cap.
+    const waitingCount = this.waitingCount();
+    if (waitingCount + this.reservedJobs >= this.maxQueuedJobs)
       return {
         ok: false,
         reason: "full",
-        error: `the queue holds ${waiting.length} waiting jobs, its limit; try later`,
+        error: `the queue holds ${this.maxQueuedJobs} waiting jobs, its limit; try later`,
       };
+    this.reservedJobs += 1;
+    try {
+      return await this.admit(request);
+    } finally {
+      this.reservedJobs -= 1;
+    }
+  }
+
+  /** Stores and queues a validated job whose place under the count cap is reserved. */
+  private async admit(request: SubmitJob): Promise<QueueResult<JobSummary>> {
     const nodes: Record<string, NodeRunState> = {};
     for (const id of Object.keys(request.workflow.nodes)) nodes[id] = { status: "pending" };
     const job: Job = {
@@ -187,12 +204,11 @@ export class JobQueue {
     } finally {
       this.admitting.delete(admission);
     }
-    const queuedBytes = waiting.reduce((sum, entry) => sum + entry.bytes, 0);
-    const entry: Entry = { job, position, bytes };
-    this.entries.set(job.id, entry);
+    // Summed after the write, with no await before the entry joins: concurrent admissions see each other.
+    let queuedBytes = 0;
+    for (const waiting of this.entries.values()) if (waiting.job.status === "queued") queuedBytes += waiting.bytes;
     if (queuedBytes + bytes > this.maxQueuedBytes) {
       // Known only once serialised: undo the admission rather than keep a job past the bound.
-      this.entries.delete(job.id);
       void this.store.remove(job.id);
       return {
         ok: false,
@@ -200,6 +216,7 @@ export class JobQueue {
         error: `the waiting jobs would exceed ${this.maxQueuedBytes} bytes; try later`,
       };
     }
+    this.entries.set(job.id, { job, position, bytes });
     this.emit({ name: "job:queued", payload: summarise(job) });
     this.emitQueue();
     this.pump();
@@ -305,6 +322,13 @@ export class JobQueue {
     }
     this.emitQueue();
     return this.state();
+  }
+
+  /** How many jobs wait (no sort, unlike `waiting()`). */
+  private waitingCount(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.job.status === "queued") count += 1;
+    return count;
   }
 
   /** Queued jobs in the order they run. */

@@ -99,6 +99,13 @@ export class JournalJobStore implements JobStore {
   private compaction: Promise<void> = Promise.resolve();
   private closed = false;
   private compactions = 0;
+  /** Admissions waiting for their group's write (see writeAdmissions). */
+  private readonly admissions: {
+    id: string;
+    bytes: Buffer;
+    resolve: (bytes: number) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private readonly log: (message: string) => void;
   private readonly slackBytes: number;
   private readonly minRecords: number | undefined;
@@ -149,20 +156,45 @@ export class JournalJobStore implements JobStore {
     } catch (error) {
       return Promise.reject(new JobStoreError("unstorable", unstorableReason(error), { cause: error }));
     }
-    return this.serial(async () => {
-      try {
-        // fdatasync: a job answered 201 is on disk, not only in the page cache.
-        const offset = await this.writeRecord({ bytes, admittedId: job.id }, true);
-        this.live.set(job.id, { offset, length: bytes.length - 1, patch: {} });
-        this.liveBytes += bytes.length - 1;
-        this.compactIfDue();
-        return bytes.length;
-      } catch (error) {
-        throw new JobStoreError("write_failed", `the queue journal could not be written (${describe(error)})`, {
-          cause: error,
-        });
-      }
+    return new Promise((resolve, reject) => {
+      this.admissions.push({ id: job.id, bytes, resolve, reject });
+      // The first of a group schedules the write; those arriving before it starts join it.
+      if (this.admissions.length === 1) void this.serial(() => this.writeAdmissions());
     });
+  }
+
+  /**
+   * Writes the admissions waiting so far with one write and one fdatasync (group commit, as
+   * databases do for commits): a job answered 201 is on disk, not only in the page cache, and
+   * twenty clients submitting at once wait for one sync instead of twenty in a row (2-50 ms
+   * each on the shared test machine). A failed write or sync cuts the group off again and
+   * refuses every job in it.
+   */
+  private async writeAdmissions(): Promise<void> {
+    const group = this.admissions.splice(0);
+    const start = this.size;
+    try {
+      await writeFully(this.fd, group.length === 1 ? group[0].bytes : Buffer.concat(group.map((a) => a.bytes)), start);
+      await fdatasyncAsync(this.fd);
+    } catch (error) {
+      await ftruncateAsync(this.fd, start).catch(() => undefined);
+      const failure = new JobStoreError("write_failed", `the queue journal could not be written (${describe(error)})`, {
+        cause: error,
+      });
+      for (const admission of group) admission.reject(failure);
+      return;
+    }
+    let offset = start;
+    for (const { id, bytes } of group) {
+      this.tail?.push({ bytes, admittedId: id });
+      this.recordsSinceCompaction += 1;
+      this.live.set(id, { offset, length: bytes.length - 1, patch: {} });
+      this.liveBytes += bytes.length - 1;
+      offset += bytes.length;
+    }
+    this.size = offset;
+    this.compactIfDue();
+    for (const { bytes, resolve } of group) resolve(bytes.length);
   }
 
   update(id: string, patch: JobPatch): Promise<void> {
@@ -222,7 +254,7 @@ export class JournalJobStore implements JobStore {
     }
     return this.serial(async () => {
       try {
-        await this.writeRecord({ bytes }, false);
+        await this.writeRecord({ bytes });
         this.compactIfDue();
       } catch (error) {
         this.log(`queue journal: could not record ${what} (${describe(error)}); the queue goes on in memory`);
@@ -234,11 +266,10 @@ export class JournalJobStore implements JobStore {
    * Writes one record at the end of the file (inside the chain). A failed or short write is
    * cut off again, so a full disk never leaves a torn line that later records would run into.
    */
-  private async writeRecord(record: TailRecord, durable: boolean): Promise<number> {
+  private async writeRecord(record: TailRecord): Promise<number> {
     const offset = this.size;
     try {
       await writeFully(this.fd, record.bytes, offset);
-      if (durable) await fdatasyncAsync(this.fd);
     } catch (error) {
       await ftruncateAsync(this.fd, offset).catch(() => undefined);
       throw error;

@@ -25,4 +25,21 @@ describe("job admission over HTTP", () => {
     const after = (await api(server, "GET", "/api/jobs")).data as unknown as QueueState;
     expect(after.jobs.map((job) => [job.label, job.status])).toEqual([["watchdog", "succeeded"]]);
   });
+
+  it("admits exactly the waiting-jobs cap of concurrent submissions and answers the rest 429 with Retry-After", async () => {
+    const { server } = await start({ maxQueuedJobs: 4 });
+    await api(server, "POST", "/api/queue/pause");
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        api(server, "POST", "/api/jobs", { json: { workflow: scriptedWorkflow({ [`n${i}`]: "Ok" }) } }),
+      ),
+    );
+    expect(answers.filter((res) => res.status === 201)).toHaveLength(4);
+    const refused = answers.filter((res) => res.status !== 201);
+    expect(refused.map((res) => res.status)).toEqual(Array(20).fill(429));
+    expect(refused[0].headers.get("retry-after")).toBe("1");
+    expect(String(refused[0].data.error)).toMatch(/4 waiting jobs/);
+    const state = (await api(server, "GET", "/api/jobs")).data as unknown as QueueState;
+    expect(state.jobs.filter((job) => job.status === "queued")).toHaveLength(4);
+  });
 });
