@@ -14,7 +14,7 @@ import { WorkflowSchema } from "../graph/workflow.ts";
  *   GET    /api/nodes                       → NodeCatalog
  *   GET    /api/packs                       → { packs: PackInfo[] }
  *   POST   /api/jobs            SubmitJob   → 201 { job: JobSummary } | 400 { error, problems }
- *   GET    /api/jobs                        → QueueState
+ *   GET    /api/jobs?limit=<n>              → QueueState (the first n waiting jobs, default 100; `omitted` counts the rest)
  *   GET    /api/jobs/:id                    → Job
  *   POST   /api/jobs/:id/cancel             → { job: JobSummary }
  *   POST   /api/jobs/:id/front              → QueueState   (move a queued job to the front)

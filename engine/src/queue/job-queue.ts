@@ -77,7 +77,8 @@ export class JobQueue {
   private readonly dispatcher: JobDispatcher;
   private readonly historyLimit: number;
   private readonly historyBytes: number;
-  private readonly maxQueuedJobs: number;
+  /** How many jobs may wait. */
+  readonly maxQueuedJobs: number;
   private readonly maxQueuedBytes: number;
   private readonly log: (message: string) => void;
   private paused: boolean;
@@ -99,6 +100,8 @@ export class JobQueue {
   private readonly queueThrottle: LatestPerKeyThrottle<() => QueueState>;
   /** Admissions between their cap check and their entry in the queue (the store is writing them). */
   private reservedJobs = 0;
+  /** Jobs whose status is `queued`. */
+  private queuedJobs = 0;
 
   /** Opens the queue from its store: queued jobs keep their order, a job that was running is marked failed. */
   constructor(options: JobQueueOptions) {
@@ -121,6 +124,7 @@ export class JobQueue {
     for (const { job, position, bytes } of restored.jobs) {
       const entry: Entry = { job, position, bytes };
       this.entries.set(job.id, entry);
+      if (job.status === "queued") this.queuedJobs += 1;
       this.nextBack = Math.max(this.nextBack, position + 1);
       this.nextFront = Math.min(this.nextFront, position - 1);
       if (job.status === "running") this.finish(entry, "failed", SERVER_STOPPED_PROBLEM, false);
@@ -160,8 +164,7 @@ export class JobQueue {
       return { ok: false, reason: "invalid", error: `the workflow has ${problems.length} problem(s)`, problems };
     // Check and reserve in one synchronous step: the store's write below is awaited, and
     // submissions checked meanwhile must count this one, or concurrent ones overshoot the cap.
-    const waitingCount = this.waitingCount();
-    if (waitingCount + this.reservedJobs >= this.maxQueuedJobs)
+    if (this.isFull())
       return {
         ok: false,
         reason: "full",
@@ -217,6 +220,7 @@ export class JobQueue {
       };
     }
     this.entries.set(job.id, { job, position, bytes });
+    this.queuedJobs += 1;
     this.emit({ name: "job:queued", payload: summarise(job) });
     this.emitQueue();
     this.pump();
@@ -237,16 +241,29 @@ export class JobQueue {
     return [...this.running.values()].map(({ entry }) => entry.job);
   }
 
-  /** Running jobs first, then queued in order, then history newest first. */
-  state(): QueueState {
+  /**
+   * Running jobs first, then queued in order, then history newest first. `queuedLimit` lists
+   * only the first waiting jobs (`omitted` says how many more wait): a full queue is 1,000
+   * summaries, and serialising them for every request cost most of the server's time under load.
+   */
+  state(queuedLimit = Number.POSITIVE_INFINITY): QueueState {
     const finished = [...this.entries.values()]
       .filter((e) => isFinished(e.job))
       .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));
     const running = [...this.running.values()].map(({ entry }) => entry);
-    return {
+    const waiting = this.waiting();
+    const listed = waiting.length > queuedLimit ? waiting.slice(0, queuedLimit) : waiting;
+    const state: QueueState = {
       paused: this.paused,
-      jobs: [...running, ...this.waiting(), ...finished].map((e) => summarise(e.job)),
+      jobs: [...running, ...listed, ...finished].map((e) => summarise(e.job)),
     };
+    if (listed.length < waiting.length) state.omitted = { queued: waiting.length - listed.length, finished: 0 };
+    return state;
+  }
+
+  /** Whether a submission now would be refused as `full` (the count bound), so a route can say so before reading its body. */
+  isFull(): boolean {
+    return this.waitingCount() + this.reservedJobs >= this.maxQueuedJobs;
   }
 
   /** Cancels a queued job (it becomes cancelled) or aborts a running one (its run decides how it ends). */
@@ -283,6 +300,7 @@ export class JobQueue {
     if (entry.job.status === "running")
       return { ok: false, reason: "conflict", error: `job ${id} is running; cancel it first` };
     this.entries.delete(id);
+    if (entry.job.status === "queued") this.queuedJobs -= 1;
     void this.store.remove(id);
     this.emitQueue();
     return { ok: true, value: null };
@@ -324,11 +342,17 @@ export class JobQueue {
     return this.state();
   }
 
-  /** How many jobs wait (no sort, unlike `waiting()`). */
+  /** How many jobs wait: kept up to date at each change of status, as it is read on every submission. */
   private waitingCount(): number {
-    let count = 0;
-    for (const entry of this.entries.values()) if (entry.job.status === "queued") count += 1;
-    return count;
+    return this.queuedJobs;
+  }
+
+  /** The queued job that runs next. */
+  private firstWaiting(): Entry | undefined {
+    let first: Entry | undefined;
+    for (const entry of this.entries.values())
+      if (entry.job.status === "queued" && (!first || entry.position < first.position)) first = entry;
+    return first;
   }
 
   /** Queued jobs in the order they run. */
@@ -343,8 +367,10 @@ export class JobQueue {
   private pump(): void {
     if (this.closed || this.paused) return;
     let free = this.dispatcher.freeSlots() - this.starting;
-    if (free <= 0) return;
-    for (const next of this.waiting()) {
+    if (free <= 0 || this.queuedJobs === 0) return;
+    // One free slot (the usual case) needs only the first waiting job, not the whole queue sorted.
+    const candidates = free === 1 ? [this.firstWaiting()].filter((e) => e !== undefined) : this.waiting();
+    for (const next of candidates) {
       if (free-- <= 0) break;
       this.starting += 1;
       const done = this.run(next);
@@ -356,6 +382,7 @@ export class JobQueue {
     const { job } = entry;
     entry.controller = new AbortController();
     job.status = "running";
+    this.queuedJobs -= 1;
     job.startedAt = Date.now();
     // Written before the run starts, so a crash mid-run reads as interrupted, never re-runs the job.
     const started = this.store.update(job.id, { status: "running", startedAt: job.startedAt });
@@ -398,6 +425,7 @@ export class JobQueue {
 
   private finish(entry: Entry, status: "succeeded" | "failed" | "cancelled", error?: Problem, notify = true): void {
     const { job } = entry;
+    if (job.status === "queued") this.queuedJobs -= 1;
     job.status = status;
     job.finishedAt = Date.now();
     if (error) job.error = error;
@@ -422,6 +450,26 @@ export class JobQueue {
 
   /** Drops the oldest finished jobs beyond the history's count and byte bounds. */
   private trimHistory(): void {
+    let count = 0;
+    let total = 0;
+    for (const entry of this.entries.values()) {
+      if (!isFinished(entry.job)) continue;
+      count += 1;
+      total += entry.bytes;
+    }
+    if (total <= this.historyBytes && this.historyLimit >= 1) {
+      // Only the count is over (at steady state, by the one job that just finished): drop the
+      // oldest without sorting the history at every finish.
+      for (; count > this.historyLimit; count--) {
+        let oldest: Entry | undefined;
+        for (const entry of this.entries.values())
+          if (isFinished(entry.job) && (!oldest || (entry.job.finishedAt ?? 0) < (oldest.job.finishedAt ?? 0)))
+            oldest = entry;
+        this.entries.delete(oldest!.job.id);
+        void this.store.remove(oldest!.job.id);
+      }
+      return;
+    }
     const finished = [...this.entries.values()]
       .filter((e) => isFinished(e.job))
       .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));

@@ -18,7 +18,7 @@ import { errorHandler, sendError } from "./http-errors.ts";
 import type { Config, PackInfo } from "../protocol/index.ts";
 import { fileRoutes, RAW_BODY_ROUTES } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
-import { jobRoutes } from "./routes/jobs.ts";
+import { jobRoutes, refuseWhenFull } from "./routes/jobs.ts";
 import { DEFAULT_MAX_PIXELS } from "../runtime/image/decode.ts";
 import {
   declaredLengthGuard,
@@ -154,6 +154,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   // workflow's nodes, links and names are checked before the queue or the store see it.
   // Uploads have their own raw parser and cap, and must reach it unparsed: a browser sends a
   // declared `.json` kind as application/json.
+  api.use(refuseWhenFull(queue));
   api.use(declaredLengthGuard((req) => (RAW_BODY_ROUTES.has(req.path) ? maxUploadBytes : jsonBodyCap(limits, req))));
   const jsonBody = jsonBodyParser(limits);
   api.use((req, res, next) => (RAW_BODY_ROUTES.has(req.path) ? next() : jsonBody(req, res, next)));
