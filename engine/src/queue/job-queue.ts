@@ -116,6 +116,7 @@ export class JobQueue {
     this.historyBytes = options.historyBytes ?? 16 * 1024 * 1024;
     this.maxQueuedJobs = options.maxQueuedJobs ?? 1000;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 512 * 1024 * 1024;
+    // The `queue` event lists the first 100 waiting jobs (`omitted` counts the rest): it goes to every listener.
     this.queueThrottle = new LatestPerKeyThrottle(options.queueIntervalMs ?? 250, (_key, state) =>
       this.emit({ name: "queue", payload: state() }),
     );
@@ -488,7 +489,7 @@ export class JobQueue {
   }
 
   private emitQueue(): void {
-    this.queueThrottle.push("queue", () => this.state());
+    this.queueThrottle.push("queue", () => this.state(100));
   }
 
   private emit(event: QueueEvent): void {

@@ -45,7 +45,7 @@ export function bridgeQueueToSockets(
   const watchedCount = (socket: InfixSocket) => socket.rooms.size - (socket.rooms.has(socket.id) ? 1 : 0);
 
   io.on("connection", (socket) => {
-    socket.emit("queue", queueSummary(queue.state(), summaryJobs));
+    socket.emit("queue", queueSummary(queue.state(summaryJobs), summaryJobs));
     socket.on("jobs:watch", (jobIds: unknown, ack?: unknown) => {
       const reply = watch(socket, jobIds);
       if (typeof ack === "function") (ack as (reply: WatchReply) => void)(reply);
@@ -69,14 +69,19 @@ export function bridgeQueueToSockets(
         continue;
       }
       const ended = job.status !== "queued" && job.status !== "running";
-      if (!ended && !socket.rooms.has(jobRoom(id))) {
+      if (!ended && socket.rooms.has(jobRoom(id))) {
+        // Watched already: its state went out then, and its events since.
+        reply.watching.push(id);
+        continue;
+      }
+      if (!ended) {
         if (watchedCount(socket) >= maxWatched) {
           reply.error = `a socket may watch at most ${maxWatched} jobs; unwatch some first`;
           break;
         }
         void socket.join(jobRoom(id));
+        reply.watching.push(id);
       }
-      if (!ended) reply.watching.push(id);
       socket.emit("job:state", job);
     }
     return reply;
@@ -152,7 +157,10 @@ export function queueSummary(state: QueueState, limit: number): QueueState {
   return {
     paused: state.paused,
     jobs: [...running, ...queued.slice(0, limit), ...finished.slice(0, limit)],
-    omitted: { queued: Math.max(0, queued.length - limit), finished: Math.max(0, finished.length - limit) },
+    omitted: {
+      queued: Math.max(0, queued.length - limit) + (state.omitted?.queued ?? 0),
+      finished: Math.max(0, finished.length - limit) + (state.omitted?.finished ?? 0),
+    },
   };
 }
 

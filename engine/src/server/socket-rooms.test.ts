@@ -68,6 +68,9 @@ describe("socket rooms: each socket gets the events of the jobs it watches, and 
       status: "running",
       nodes: { a: { status: "done" }, w: { status: "running" } },
     });
+    // Asking again for a job it watches sends nothing twice.
+    expect(await watcher.socket.emitWithAck("jobs:watch", [jobId])).toEqual({ watching: [jobId], unknown: [] });
+    expect(watcher.events.filter((e) => e.name === "job:state")).toHaveLength(1);
     executor.release();
     await until(() => watcher.events.some((e) => e.name === "job:succeeded"));
     expect(
