@@ -102,6 +102,9 @@ export class JobQueue {
   private reservedJobs = 0;
   /** Jobs whose status is `queued`. */
   private queuedJobs = 0;
+  /** Finished jobs, oldest first (the order they finished), and their stored bytes. */
+  private readonly history = new Map<string, Entry>();
+  private historyBytesUsed = 0;
 
   /** Opens the queue from its store: queued jobs keep their order, a job that was running is marked failed. */
   constructor(options: JobQueueOptions) {
@@ -130,6 +133,13 @@ export class JobQueue {
       this.nextFront = Math.min(this.nextFront, position - 1);
       if (job.status === "running") this.finish(entry, "failed", SERVER_STOPPED_PROBLEM, false);
     }
+    // The restored history in the order its jobs finished (the loop above added the interrupted ones out of order).
+    const finished = [...this.entries.values()]
+      .filter((e) => isFinished(e.job))
+      .sort((a, b) => (a.job.finishedAt ?? 0) - (b.job.finishedAt ?? 0));
+    this.history.clear();
+    this.historyBytesUsed = 0;
+    for (const entry of finished) this.addToHistory(entry);
     this.trimHistory();
     this.progressThrottle = new LatestPerKeyThrottle(options.progressIntervalMs ?? 50, (_key, e) =>
       this.emit({ name: "progress", payload: e }),
@@ -248,9 +258,7 @@ export class JobQueue {
    * summaries, and serialising them for every request cost most of the server's time under load.
    */
   state(queuedLimit = Number.POSITIVE_INFINITY): QueueState {
-    const finished = [...this.entries.values()]
-      .filter((e) => isFinished(e.job))
-      .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));
+    const finished = [...this.history.values()].reverse();
     const running = [...this.running.values()].map(({ entry }) => entry);
     const waiting = this.waiting();
     const listed = waiting.length > queuedLimit ? waiting.slice(0, queuedLimit) : waiting;
@@ -302,6 +310,7 @@ export class JobQueue {
       return { ok: false, reason: "conflict", error: `job ${id} is running; cancel it first` };
     this.entries.delete(id);
     if (entry.job.status === "queued") this.queuedJobs -= 1;
+    if (this.history.delete(id)) this.historyBytesUsed -= entry.bytes;
     void this.store.remove(id);
     this.emitQueue();
     return { ok: true, value: null };
@@ -437,6 +446,7 @@ export class JobQueue {
     }
     // The nodes' states carry references to output files (FileRef), never the outputs themselves.
     void this.store.update(job.id, { status, finishedAt: job.finishedAt, error: job.error, nodes: job.nodes });
+    this.addToHistory(entry);
     this.trimHistory();
     if (!notify) return;
     if (status === "succeeded") this.emit({ name: "job:succeeded", payload: { jobId: job.id } });
@@ -449,42 +459,26 @@ export class JobQueue {
     this.emitQueue();
   }
 
-  /** Drops the oldest finished jobs beyond the history's count and byte bounds. */
+  private addToHistory(entry: Entry): void {
+    if (this.history.has(entry.job.id)) return;
+    this.history.set(entry.job.id, entry);
+    this.historyBytesUsed += entry.bytes;
+  }
+
+  /**
+   * Drops the oldest finished jobs beyond the history's count and byte bounds; the newest
+   * stays whatever its size, so its result can still be read. The history is kept in finish
+   * order, so this costs nothing at the usual finish (it ran at every one, over every job).
+   */
   private trimHistory(): void {
-    let count = 0;
-    let total = 0;
-    for (const entry of this.entries.values()) {
-      if (!isFinished(entry.job)) continue;
-      count += 1;
-      total += entry.bytes;
-    }
-    if (total <= this.historyBytes && this.historyLimit >= 1) {
-      // Only the count is over (at steady state, by the one job that just finished): drop the
-      // oldest without sorting the history at every finish.
-      for (; count > this.historyLimit; count--) {
-        let oldest: Entry | undefined;
-        for (const entry of this.entries.values())
-          if (isFinished(entry.job) && (!oldest || (entry.job.finishedAt ?? 0) < (oldest.job.finishedAt ?? 0)))
-            oldest = entry;
-        this.entries.delete(oldest!.job.id);
-        void this.store.remove(oldest!.job.id);
-      }
-      return;
-    }
-    const finished = [...this.entries.values()]
-      .filter((e) => isFinished(e.job))
-      .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));
-    let kept = 0;
-    let bytes = 0;
-    for (const entry of finished) {
-      // The newest finished job stays whatever its size, so its result can still be read.
-      if (kept === 0 || (kept < this.historyLimit && bytes + entry.bytes <= this.historyBytes)) {
-        kept += 1;
-        bytes += entry.bytes;
-        continue;
-      }
-      this.entries.delete(entry.job.id);
-      void this.store.remove(entry.job.id);
+    for (const [id, entry] of this.history) {
+      const over =
+        this.history.size > this.historyLimit || (this.historyBytesUsed > this.historyBytes && this.history.size > 1);
+      if (!over) return;
+      this.history.delete(id);
+      this.historyBytesUsed -= entry.bytes;
+      this.entries.delete(id);
+      void this.store.remove(id);
     }
   }
 
