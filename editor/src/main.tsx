@@ -13,14 +13,21 @@ const firstVisit = localStorage.getItem(AUTOSAVE_KEY) === null;
 startAutosave(studio.store, localStorage);
 studio.validation.start();
 const socket = connectSocket();
-studio.attachSocket(socket, (listen) => {
-  socket.on("connect", () => {
-    listen(true);
-    // Started before the server was up (or it restarted with other nodes): fetch the catalog again.
-    if (!studio.store.getState().catalog) void studio.init().then(() => firstVisit && studio.openWelcomeExample());
-  });
-  socket.on("disconnect", () => listen(false));
-});
+studio.attachSocket(
+  socket,
+  (listen) => {
+    socket.on("connect", () => {
+      listen(true);
+      // Started before the server was up (or it restarted with other nodes): fetch the catalog again.
+      if (!studio.store.getState().catalog) void studio.init().then(() => firstVisit && studio.openWelcomeExample());
+    });
+    socket.on("disconnect", () => listen(false));
+  },
+  {
+    watch: (jobIds) => void socket.emit("jobs:watch", jobIds),
+    unwatch: (jobIds) => void socket.emit("jobs:unwatch", jobIds),
+  },
+);
 void studio.init().then(() => {
   void studio.loadHistory();
   return firstVisit && studio.openWelcomeExample();

@@ -61,7 +61,13 @@ export function exchange(
       hangMs,
     );
     req.on("error", (error) =>
-      settle({ ok: false, failure: "reset", ms: performance.now() - started, message: error.message }),
+      settle({
+        ok: false,
+        failure: "reset",
+        ms: performance.now() - started,
+        // A reset on a kept-alive socket the server was closing as idle is the keep-alive race, not a server fault.
+        message: `${error.message} after ${Math.round(performance.now() - started)} ms on a ${req.reusedSocket ? "reused" : "new"} socket`,
+      }),
     );
     if (options.body !== undefined) req.write(options.body);
     req.end();

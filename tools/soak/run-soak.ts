@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
+import type { WatchReply } from "../../engine/src/protocol/index.ts";
 import { closeClients, exchange, type Exchange } from "./client.ts";
 import { nextFuzzCase, seededRandom, slowWorkflow, trivialWorkflow } from "./fuzz-cases.ts";
 import { startSoakServer, type LoopDelay, type SoakServer } from "./server-process.ts";
@@ -45,7 +46,22 @@ const MARKER = "SOAK-OUTSIDE-SECRET-7f3a";
 const HANG_MS = 10_000;
 const WATCHDOG_MS = 10_000;
 
-type JobClient = { socket: Socket; own: string[] };
+/**
+ * One socket.io connection and what it saw: job ids it watches (submitted with its id, or
+ * asked for with `jobs:watch`), job ids it got events of, and jobs it saw end. `intact` while
+ * it never lost its connection, so it must have seen each watched job end.
+ */
+interface SocketRecord {
+  socket: Socket;
+  watched: Set<string>;
+  received: Set<string>;
+  ended: Set<string>;
+  /** Watched ids the server answered it does not know (ended and dropped from the history): the lost check judges those. */
+  unknown: Set<string>;
+  intact: boolean;
+}
+
+type JobClient = { record: SocketRecord; own: string[] };
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => undefined);
@@ -72,7 +88,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const running = () => Date.now() < deadline;
   const accepted = new Set<string>();
   const finished = new Set<string>();
-  const sockets: Socket[] = [];
+  const records: SocketRecord[] = [];
   const driverDelay = monitorEventLoopDelay({ resolution: 5 });
   driverDelay.enable();
   const memoryTimer = setInterval(() => {
@@ -115,26 +131,68 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     counts.jobsSubmitted++;
     return id;
   };
-  const openSocket = (): Socket => {
+  const openSocket = (): SocketRecord => {
     const socket = connect(server.url, { transports: ["websocket"], reconnection: false, forceNew: true });
-    for (const name of ["job:succeeded", "job:failed", "job:cancelled"] as const) {
-      socket.on(name, (event: { jobId: string }) => finished.add(event.jobId));
+    const record: SocketRecord = {
+      socket,
+      watched: new Set(),
+      received: new Set(),
+      ended: new Set(),
+      unknown: new Set(),
+      intact: true,
+    };
+    socket.onAny((name: string, payload: { jobId?: string; id?: string; status?: string }) => {
+      if (name === "queue") return;
+      const jobId = payload.jobId ?? payload.id;
+      if (jobId === undefined) return;
+      record.received.add(jobId);
+      const ends = name === "job:succeeded" || name === "job:failed" || name === "job:cancelled";
+      if (ends || (name === "job:state" && /^(succeeded|failed|cancelled)$/.test(payload.status ?? ""))) {
+        record.ended.add(jobId);
+        finished.add(jobId);
+      }
+    });
+    socket.on("disconnect", () => (record.intact = false));
+    records.push(record);
+    return record;
+  };
+  /** Asks for the events of `ids` (at most 100 per message, as the server takes). */
+  const watch = (record: SocketRecord, ids: string[]) => {
+    for (let i = 0; i < ids.length; i += 100) {
+      const batch = ids.slice(i, i + 100);
+      for (const id of batch) record.watched.add(id);
+      record.socket.emit("jobs:watch", batch, (reply: WatchReply) => {
+        if (reply.error) log(`jobs:watch refused: ${reply.error}`);
+        for (const id of reply.unknown) record.unknown.add(id);
+      });
     }
-    sockets.push(socket);
-    return socket;
   };
 
   const loadClient = async (client: JobClient) => {
     while (running()) {
-      if (!client.socket.connected || random() < 0.03) {
-        client.socket.close();
-        client.socket = openSocket();
+      if (!client.record.socket.connected || random() < 0.03) {
+        // Make before break: the old connection keeps its jobs' events until the new one watches them.
+        const old = client.record;
+        client.record = openSocket();
+        // Until it connects or fails (the server restarting): a client waiting longer than the
+        // history lasts would find its jobs that ended meanwhile gone from it.
+        const failed = once(client.record.socket, "connect_error");
+        await waitFor(async () => client.record.socket.connected || failed.settled, 5000);
+        // A new connection watches nothing: it asks for its client's jobs that are still going.
+        const going = client.own.filter((id) => !finished.has(id));
+        if (client.record.socket.connected && going.length > 0) watch(client.record, going);
+        old.socket.close();
+        old.intact = false;
       }
-      const id = await submit(
-        random() < 0.3 ? slowWorkflow(5) : trivialWorkflow(Math.floor(random() * 1e6)),
-        client.socket.id,
-      );
-      if (id) client.own.push(id);
+      const { record } = client;
+      const clientId = record.socket.connected ? record.socket.id : undefined;
+      const id = await submit(random() < 0.3 ? slowWorkflow(5) : trivialWorkflow(Math.floor(random() * 1e6)), clientId);
+      if (id) {
+        client.own.push(id);
+        // Submitted with this connection's id: the server sends its events here on its own.
+        if (clientId !== undefined) record.watched.add(id);
+        else watch(record, [id]);
+      }
       if (client.own.length > 0 && random() < 0.15) {
         await call("POST", `/api/jobs/${client.own[Math.floor(random() * client.own.length)]}/cancel`);
       }
@@ -187,6 +245,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     while (running()) {
       const started = Date.now();
       const id = await submit(trivialWorkflow(-Math.floor(random() * 1e6)));
+      // The observer watches the watchdog's jobs: behind a full queue one can wait longer than
+      // the window below, and its end must still be seen (the bounded history may drop it first).
+      if (id && observer.record.socket.connected) watch(observer.record, [id]);
       if (id && !restarting) {
         // The queue is moving while jobs finish: a watchdog job queued behind a full queue on a
         // loaded machine may wait longer than the window, but if nothing at all finished in it,
@@ -216,14 +277,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await server.killHard();
     earlierLoopDelay = before;
     server = await startSoakServer(dataDir, port);
+    // The restored history at once: it holds the jobs that ended just before the kill, whose end
+    // events the kill may have cut, and at a few hundred jobs a second it rolls over in well
+    // under a second, before the clients have reconnected to ask.
+    const restored = await call("GET", "/api/jobs");
+    if (restored.ok) markFinished(restored.body);
     counts.faults++;
     // Give in-flight requests that were cut by the kill time to settle before counting resets again.
     await pause(500);
     restarting = false;
   };
 
-  const clients: JobClient[] = Array.from({ length: options.clients ?? 20 }, () => ({ socket: openSocket(), own: [] }));
-  const observer = { socket: openSocket(), own: [] as string[] };
+  const clients: JobClient[] = Array.from({ length: options.clients ?? 20 }, () => ({ record: openSocket(), own: [] }));
+  // Watches nothing: it must get the queue summary and no job's events.
+  const observer = { record: openSocket() };
   // Finished jobs also from the history (newest 100): events sent while no socket listened
   // (right after a restart) would otherwise be missed and the job miscounted as lost.
   const markFinished = (body: string) => {
@@ -232,11 +299,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   const keepObserver = async () => {
     while (running()) {
-      if (!observer.socket.connected && !restarting) observer.socket = openSocket();
-      if (!restarting) {
-        const res = await call("GET", "/api/jobs");
-        if (res.ok) markFinished(res.body);
-      }
+      if (!observer.record.socket.connected && !restarting) observer.record = openSocket();
+      // Also while the server restarts (failures then are not counted): the first history after
+      // a restart holds the jobs that ended just before the kill, whose events may have been cut.
+      const res = await call("GET", "/api/jobs");
+      if (res.ok) markFinished(res.body);
       await pause(250);
     }
   };
@@ -261,6 +328,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (res.ok && res.status === 200 && /"status":"(succeeded|failed|cancelled)"/.test(res.body)) finished.add(id);
       else log(`lost: job ${id} (${res.ok ? res.status : res.failure})`);
     }
+    // Each connection got the events of the jobs it watched and none of others'. One that kept
+    // its connection to the end must have seen each of its watched jobs end (the last events
+    // may still be on their way when the HTTP answers above come).
+    const owed = (record: SocketRecord) =>
+      record.intact && record.socket.connected
+        ? [...record.watched].filter((id) => !record.ended.has(id) && !record.unknown.has(id))
+        : [];
+    await waitFor(async () => records.every((record) => owed(record).length === 0), 5000);
+    for (const record of records) {
+      const strangers = [...record.received].filter((id) => !record.watched.has(id));
+      counts.strayEvents += strangers.length;
+      if (strangers.length)
+        log(`socket ${record.socket.id} got events of jobs it does not watch: ${strangers.join(" ")}`);
+      const missed = owed(record);
+      counts.missedEnds += missed.length;
+      if (missed.length) log(`socket ${record.socket.id} never saw these watched jobs end: ${missed.join(" ")}`);
+      counts.watchedJobs += record.watched.size;
+    }
     counts.jobsFinished = [...accepted].filter((id) => finished.has(id)).length;
     counts.jobsLost = accepted.size - counts.jobsFinished;
     // Writes through links: the outside folder must be exactly as it was.
@@ -280,7 +365,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } finally {
     clearInterval(memoryTimer);
     driverDelay.disable();
-    for (const socket of sockets) socket.close();
+    for (const record of records) record.socket.close();
     flipper.kill();
     await server.stop();
     closeClients();
@@ -334,6 +419,13 @@ while (Date.now() < end) {
   }
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
 }`;
+
+/** Whether `event` happened on the socket yet. */
+function once(socket: Socket, event: string): { settled: boolean } {
+  const state = { settled: false };
+  socket.once(event, () => (state.settled = true));
+  return state;
+}
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,7 @@ import { runSoak } from "./run-soak.ts";
  * machine's speed; latency is printed (and judged by `npm run soak`), not asserted here.
  */
 describe("soak (short)", () => {
-  it("keeps every goal: no escapes, no 5xx, the queue moving, no resets or hangs, no job lost", async () => {
+  it("keeps every goal: no escapes, no 5xx, the queue moving, no resets or hangs, no job lost, events only to watchers", async () => {
     const failures: string[] = [];
     const report = await runSoak({ seconds: 40, clients: 10, faults: true, log: (line) => failures.push(line) });
     console.log(report.table);
@@ -24,6 +24,8 @@ describe("soak (short)", () => {
       resets: counts.resets,
       hangs: counts.hangs,
       jobsLost: counts.jobsLost,
+      strayEvents: counts.strayEvents,
+      missedEnds: counts.missedEnds,
     }).toEqual({
       linkSuccesses: 0,
       traversalSuccesses: 0,
@@ -32,6 +34,9 @@ describe("soak (short)", () => {
       resets: 0,
       hangs: 0,
       jobsLost: 0,
+      strayEvents: 0,
+      missedEnds: 0,
     });
+    expect(counts.watchedJobs).toBeGreaterThan(20);
   }, 180_000);
 });

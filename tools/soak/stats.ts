@@ -18,6 +18,12 @@ export interface SoakCounts {
   latencies: number[];
   /** Server resident memory samples, bytes. */
   memory: number[];
+  /** Job ids sockets got events of without watching them (goal 0). */
+  strayEvents: number;
+  /** Watched jobs whose end a socket that kept its connection never saw (goal 0). */
+  missedEnds: number;
+  /** Watched (socket, job) pairs in all. */
+  watchedJobs: number;
   jobsSubmitted: number;
   jobsFinished: number;
   jobsLost: number;
@@ -42,6 +48,9 @@ export function emptyCounts(): SoakCounts {
     hangs: 0,
     latencies: [],
     memory: [],
+    strayEvents: 0,
+    missedEnds: 0,
+    watchedJobs: 0,
     jobsSubmitted: 0,
     jobsFinished: 0,
     jobsLost: 0,
@@ -123,6 +132,12 @@ export function soakGoals(counts: SoakCounts): SoakGoal[] {
       value: `${counts.jobsSubmitted} / ${counts.jobsFinished} / ${counts.jobsLost}`,
       goal: "0 lost",
       met: counts.jobsLost === 0,
+    },
+    {
+      name: "socket events: stray / missed ends / watched",
+      value: `${counts.strayEvents} / ${counts.missedEnds} / ${counts.watchedJobs}`,
+      goal: "0 / 0",
+      met: counts.strayEvents + counts.missedEnds === 0,
     },
     { name: "kill -9 and restart", value: String(counts.faults), goal: "", met: true },
   ];

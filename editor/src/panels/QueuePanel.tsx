@@ -30,6 +30,11 @@ export function QueuePanel() {
           />
         ))}
       </ol>
+      {queue.omitted && queue.omitted.queued > 0 && (
+        <p className="muted" data-testid="queue-omitted">
+          and {queue.omitted.queued} more queued
+        </p>
+      )}
     </section>
   );
 }

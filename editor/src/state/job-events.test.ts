@@ -70,3 +70,64 @@ describe("job event routing", () => {
     expect(store.getState().notice).toMatchObject({ kind: "error", text: "boom" });
   });
 });
+
+describe("job watching across reconnects", () => {
+  const summary = (id: string, status: "queued" | "running" | "succeeded") => ({
+    id,
+    status,
+    createdAt: 1,
+    nodeCount: 1,
+  });
+
+  it("after a (re)connect watches the tabs' latest jobs, the shown job and the running ones, once", () => {
+    const socket = new FakeSocket();
+    const store = createStudioStore();
+    const tab = store.getState().tabs[0];
+    const watched: string[][] = [];
+    const router = routeJobEvents(socket, store, { watch: (ids) => watched.push(ids), unwatch: () => undefined });
+    router.claimJob("mine", tab.id);
+    router.view("shown");
+    expect(watched).toEqual([["shown"]]);
+    socket.emit("queue", { paused: false, jobs: [summary("someone-elses", "running")] });
+    expect(watched).toHaveLength(1);
+    router.connected();
+    socket.emit("queue", { paused: false, jobs: [summary("someone-elses", "running"), summary("q", "queued")] });
+    socket.emit("queue", { paused: false, jobs: [summary("later", "running")] });
+    expect(watched).toEqual([["shown"], ["mine", "shown", "someone-elses"]]);
+  });
+
+  it("brings a tab up to date from the state of a job that ended while it was away", () => {
+    const socket = new FakeSocket();
+    const store = createStudioStore();
+    const tab = store.getState().tabs[0];
+    const router = routeJobEvents(socket, store);
+    router.claimJob("mine", tab.id);
+    tab.live.update("b", { status: "queued" });
+    socket.emit("job:state", {
+      ...summary("mine", "succeeded"),
+      workflow: { format: "infix-workflow", version: 1, nodes: {}, packs: [] } as never,
+      nodes: {
+        a: { status: "done", ms: 3, ui: { images: [{ folder: "output", name: "a.png", width: 8, height: 8 }] } },
+      },
+    });
+    expect(tab.live.get("a")).toMatchObject({ status: "done", ms: 3 });
+    expect(tab.live.get("b").status).toBeUndefined();
+    expect(store.getState().gallery.map((g) => g.ref.name)).toEqual(["a.png"]);
+  });
+
+  it("stops watching a shown job when another is shown, unless a tab follows it", () => {
+    const socket = new FakeSocket();
+    const store = createStudioStore();
+    const tab = store.getState().tabs[0];
+    const calls: string[] = [];
+    const router = routeJobEvents(socket, store, {
+      watch: (ids) => calls.push(`watch ${ids.join(",")}`),
+      unwatch: (ids) => calls.push(`unwatch ${ids.join(",")}`),
+    });
+    router.view("a");
+    router.view("b");
+    router.claimJob("b", tab.id, { watch: true });
+    router.view(undefined);
+    expect(calls).toEqual(["watch a", "unwatch a", "watch b", "watch b"]);
+  });
+});

@@ -3,7 +3,7 @@ import type { ApiClient } from "../api/client.ts";
 import { indexCatalog } from "./catalog.ts";
 import { isDirty } from "./document-store.ts";
 import { loadGalleryHistory, seedsOf } from "./job-history.ts";
-import { routeJobEvents, type EventSource, type JobRouter } from "./job-events.ts";
+import { routeJobEvents, type EventSource, type JobRouter, type JobWatcher } from "./job-events.ts";
 import { LiveValidation, markProblems, problemsByNode } from "./live-validation.ts";
 import { loadWorkflowJson } from "./load-workflow.ts";
 import { advanceSeeds } from "./operations.ts";
@@ -51,8 +51,9 @@ export class Studio {
     await loadGalleryHistory(this.api, this.store, catalog ? catalog.seedInputs : () => []);
   }
 
-  /** Shows a job's outputs, seeds and log (undefined closes). */
+  /** Shows a job's outputs, seeds and log (undefined closes); watches its events meanwhile. */
   showJob(jobId: string | undefined): void {
+    this.router?.view(jobId);
     this.store.setState({ openJobId: jobId });
   }
 
@@ -63,14 +64,23 @@ export class Studio {
     this.open(r.value.workflow, { dirty: true, title: r.value.label ?? `job ${jobId.slice(0, 8)}` });
   }
 
-  /** Listens to the server's socket events. */
+  /**
+   * Listens to the server's socket events; `watcher` asks the server for the events of jobs
+   * this client did not submit from its current connection (after a reconnect, a job opened
+   * from the queue or the gallery).
+   */
   attachSocket(
     socket: EventSource & { id?: string },
     onConnection?: (listen: (connected: boolean) => void) => void,
+    watcher?: JobWatcher,
   ): void {
-    this.router = routeJobEvents(socket, this.store);
+    const router = routeJobEvents(socket, this.store, watcher);
+    this.router = router;
     this.clientId = () => socket.id;
-    onConnection?.((connected) => this.store.setState({ connected }));
+    onConnection?.((connected) => {
+      if (connected) router.connected();
+      this.store.setState({ connected });
+    });
   }
 
   notify(kind: "info" | "error", text: string, problems?: Problem[]): void {
@@ -99,12 +109,13 @@ export class Studio {
       const runSeeds = mine.length ? Object.fromEntries(mine.map((s) => [s.input, s.value])) : undefined;
       tab.live.update(id, { status: "queued", runSeeds });
     }
+    const clientId = this.clientId?.();
     const result = await this.api.submitJob({
       workflow,
       targets,
       front: options.front,
       label: tabTitle(workflow, doc.savedName),
-      clientId: this.clientId?.(),
+      clientId,
     });
     if (!result.ok) {
       tab.live.reset();
@@ -129,7 +140,8 @@ export class Studio {
     }
     const jobId = result.value.job.id;
     this.store.setState({ jobSeeds: { ...this.store.getState().jobSeeds, [jobId]: seeds } });
-    this.router?.claimJob(jobId, tab.id);
+    // The server sends the job's events to the connection named in the submission only.
+    this.router?.claimJob(jobId, tab.id, { watch: clientId === undefined || clientId !== this.clientId?.() });
     // "Control after generate" (ComfyUI): seeds move on once the run is queued, so the next one differs.
     if (catalog)
       doc.apply("advance seeds", (draft) => advanceSeeds(draft, catalog.seedInputs), { coalesceKey: "advance-seeds" });

@@ -4,7 +4,7 @@ import { encodeNpy } from "../runtime/npy/index.ts";
 import { floatTensor } from "../runtime/tensor.ts";
 import { noteUploadKind } from "../testing/note-upload.ts";
 import type { UploadKind } from "../nodes/definition.ts";
-import { acceptedUploads, checkUploadContent } from "./upload-content.ts";
+import { acceptedUploads, checkUploadContent, DEFAULT_MAX_DECLARED_KIND_BYTES } from "./upload-content.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const latents = encodeNpy(
@@ -86,6 +86,32 @@ describe("checkUploadContent", () => {
         message: `not a usable .note.txt file: ${reason}`,
       });
     }
+  });
+
+  it("refuses a declared kind over its byte cap with 413 before its (synchronous) check reads it", async () => {
+    let checked = 0;
+    const counting: UploadKind = {
+      name: "subject",
+      suffix: ".subject.json",
+      description: "subjects saved by Save Subject",
+      check: () => {
+        checked += 1;
+        return undefined;
+      },
+    };
+    const big = new Uint8Array(DEFAULT_MAX_DECLARED_KIND_BYTES + 1).fill(0x20);
+    expect(await checkUploadContent(big, "s.subject.json", [counting])).toEqual({
+      ok: false,
+      status: 413,
+      message: `the .subject.json file is ${big.length} bytes, over the limit of ${DEFAULT_MAX_DECLARED_KIND_BYTES} bytes for subjects saved by Save Subject`,
+    });
+    expect(checked).toBe(0);
+    const small = await checkUploadContent(utf8("{}"), "s.subject.json", [counting], { maxDeclaredKindBytes: 2 });
+    expect(small).toMatchObject({ ok: true, kind: "subject" });
+    expect(checked).toBe(1);
+    expect(
+      await checkUploadContent(utf8("{ }"), "s.subject.json", [counting], { maxDeclaredKindBytes: 2 }),
+    ).toMatchObject({ ok: false, status: 413 });
   });
 
   it("picks the longest declared suffix that ends the name", async () => {

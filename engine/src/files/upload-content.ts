@@ -16,6 +16,14 @@ const NPY_EXTENSION = ".npy";
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY, numpy.lib.format
 const BUILT_IN_DESCRIPTIONS = ["PNG, JPEG and WebP images", "NumPy .npy arrays"];
 
+/**
+ * Bytes a declared kind's check may read. The checks are synchronous (a `.subject.json` one
+ * parses the JSON and decodes base64 on the event loop: 25 MB of it stalled every client for
+ * hundreds of ms); the files they stand for are small (a BLIP-Diffusion subject, [1,16,768]
+ * float32 in base64, is ~66 KB), so a larger one is refused with 413 before its check runs.
+ */
+export const DEFAULT_MAX_DECLARED_KIND_BYTES = 1024 * 1024;
+
 export type UploadCheck =
   | {
       ok: true;
@@ -30,7 +38,7 @@ export type UploadCheck =
       ok: false;
       /** One sentence for the person uploading. */
       message: string;
-      /** 413 when the content is too large (a picture over the pixel budget); 415 otherwise. */
+      /** 413 when the content is too large (a picture over the pixel budget, a declared kind over its cap); 415 otherwise. */
       status?: 413 | 415;
     };
 
@@ -45,7 +53,7 @@ export async function checkUploadContent(
   bytes: Uint8Array,
   name: string,
   kinds: readonly UploadKind[],
-  options: { maxPixels?: number } = {},
+  options: { maxPixels?: number; maxDeclaredKindBytes?: number } = {},
 ): Promise<UploadCheck> {
   const image = sniffImageType(bytes);
   if (image) {
@@ -80,6 +88,13 @@ export async function checkUploadContent(
   }
   const declared = declaredKindOf(name, kinds);
   if (declared) {
+    const cap = options.maxDeclaredKindBytes ?? DEFAULT_MAX_DECLARED_KIND_BYTES;
+    if (bytes.length > cap)
+      return {
+        ok: false,
+        status: 413,
+        message: `the ${declared.suffix} file is ${bytes.length} bytes, over the limit of ${cap} bytes for ${declared.description}`,
+      };
     const reason = declared.check(bytes);
     if (reason !== undefined) return { ok: false, message: `not a usable ${declared.suffix} file: ${reason}` };
     return {

@@ -14,7 +14,7 @@ import { WorkflowSchema } from "../graph/workflow.ts";
  *   GET    /api/nodes                       → NodeCatalog
  *   GET    /api/packs                       → { packs: PackInfo[] }
  *   POST   /api/jobs            SubmitJob   → 201 { job: JobSummary } | 400 { error, problems }
- *   GET    /api/jobs                        → QueueState
+ *   GET    /api/jobs?limit=<n>              → QueueState (the first n waiting jobs, default 100; `omitted` counts the rest)
  *   GET    /api/jobs/:id                    → Job
  *   POST   /api/jobs/:id/cancel             → { job: JobSummary }
  *   POST   /api/jobs/:id/front              → QueueState   (move a queued job to the front)
@@ -102,6 +102,11 @@ export const QueueStateSchema = z.object({
   paused: z.boolean(),
   /** Running job first, then queued in order, then history (newest first, bounded). */
   jobs: z.array(JobSummarySchema),
+  /**
+   * Set on the socket's `queue` summary, which lists only the first waiting and the newest
+   * finished jobs: how many of each it leaves out (GET /api/jobs lists them all).
+   */
+  omitted: z.object({ queued: z.number(), finished: z.number() }).optional(),
 });
 export type QueueState = z.infer<typeof QueueStateSchema>;
 
@@ -155,10 +160,15 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 export { NodeCatalogSchema };
 
-/** Server → client socket.io events. A client that (re)connects first gets `queue` and, if a job runs, `job:state`. */
+/**
+ * Server → client socket.io events. Every socket gets `queue`, a bounded summary, on connect
+ * and then at most a few times a second. A job's own events (`job:*` but the summary, `node:*`,
+ * `progress`, `preview`) go only to the sockets watching it: the one whose id the job was
+ * submitted with (`clientId`), and those that sent `jobs:watch` for it.
+ */
 export interface ServerToClientEvents {
   queue: (state: QueueState) => void;
-  /** Full state of the running job, sent on connect so a reloaded editor catches up. */
+  /** Full state of a job, sent when a socket starts watching it, so a reconnected editor catches up. */
   "job:state": (job: Job) => void;
   "job:queued": (job: JobSummary) => void;
   "job:started": (e: { jobId: string }) => void;
@@ -175,5 +185,26 @@ export interface ServerToClientEvents {
   preview: (e: { jobId: string; nodeId: string; image: string }) => void;
 }
 
-/** Client → server: everything state-changing goes over REST; sockets only listen. */
-export type ClientToServerEvents = Record<string, never>;
+/** Most jobs one socket may watch at once, its own submissions included. */
+export const MAX_WATCHED_JOBS = 1024;
+
+/** The body of `jobs:watch` / `jobs:unwatch`: job ids, at most 100 per message. */
+export const WatchJobsSchema = z.array(z.string().min(1).max(100)).min(1).max(100);
+
+/** The answer to `jobs:watch`: the jobs now watched, the ids the server does not know, or why it refused. */
+export const WatchReplySchema = z.object({
+  watching: z.array(z.string()),
+  unknown: z.array(z.string()),
+  error: z.string().optional(),
+});
+export type WatchReply = z.infer<typeof WatchReplySchema>;
+
+/**
+ * Client → server. Everything state-changing goes over REST; a socket only chooses which
+ * jobs' events it gets. `jobs:watch` sends each known job's `job:state` at once, then its
+ * events until it ends; a finished job's state is sent without watching it.
+ */
+export interface ClientToServerEvents {
+  "jobs:watch": (jobIds: string[], ack?: (reply: WatchReply) => void) => void;
+  "jobs:unwatch": (jobIds: string[]) => void;
+}

@@ -172,6 +172,27 @@ describe("JobQueue", () => {
     });
   });
 
+  it("admits exactly the cap of concurrent submissions and refuses the rest with 'full'", async () => {
+    const queue = new JobQueue({
+      executor: new ScriptedExecutor(),
+      journalPath: join(dir, "race.jsonl"),
+      maxQueuedJobs: 5,
+    });
+    queues.push(queue);
+    queue.pause();
+    // All 40 pass validation before the first journal write ends: the cap must count those in flight.
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => queue.submit({ workflow: scriptedWorkflow({ [`n${i}`]: "Ok" }) })),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect(results.filter((r) => !r.ok).map((r) => !r.ok && r.reason)).toEqual(Array(35).fill("full"));
+    expect(queue.state().jobs.filter((j) => j.status === "queued")).toHaveLength(5);
+    // The refused left no reservation behind: once one wait ends, one more fits.
+    queue.cancel(queue.state().jobs[0].id);
+    expect((await queue.submit({ workflow: scriptedWorkflow({ late: "Ok" }) })).ok).toBe(true);
+    expect((await queue.submit({ workflow: scriptedWorkflow({ later: "Ok" }) })).ok).toBe(false);
+  });
+
   it("runs one job at a time, in order, with front jumping the line", async () => {
     const { queue, executor } = openQueue();
     const first = await submitOk(queue, { w1: "Wait" });

@@ -37,6 +37,8 @@ export interface JobQueueOptions {
   progressIntervalMs?: number;
   /** Preview throttle interval, ms (default 100): encoding a PNG per step would cost more than the step. */
   previewIntervalMs?: number;
+  /** Queue snapshot (`queue` event) throttle interval, ms (default 250). */
+  queueIntervalMs?: number;
   /** Where to report recoverable trouble (unreadable journal lines, failed writes); default console.warn. */
   log?: (message: string) => void;
 }
@@ -75,7 +77,8 @@ export class JobQueue {
   private readonly dispatcher: JobDispatcher;
   private readonly historyLimit: number;
   private readonly historyBytes: number;
-  private readonly maxQueuedJobs: number;
+  /** How many jobs may wait. */
+  readonly maxQueuedJobs: number;
   private readonly maxQueuedBytes: number;
   private readonly log: (message: string) => void;
   private paused: boolean;
@@ -90,13 +93,18 @@ export class JobQueue {
   }>;
   private readonly previewThrottle: LatestPerKeyThrottle<{ jobId: string; nodeId: string; image: PreviewImage }>;
   /**
-   * The queue snapshot goes out at most every 50 ms: it lists every job, and a burst of
-   * submissions would otherwise send it (and serialise it per socket) several times per job.
+   * The queue snapshot goes out at most every 250 ms: it goes to every socket, and a burst of
+   * submissions would otherwise send it several times per job (a queue panel needs no more).
    * The value is computed when sent, so the snapshot is never stale.
    */
-  private readonly queueThrottle = new LatestPerKeyThrottle<() => QueueState>(50, (_key, state) =>
-    this.emit({ name: "queue", payload: state() }),
-  );
+  private readonly queueThrottle: LatestPerKeyThrottle<() => QueueState>;
+  /** Admissions between their cap check and their entry in the queue (the store is writing them). */
+  private reservedJobs = 0;
+  /** Jobs whose status is `queued`. */
+  private queuedJobs = 0;
+  /** Finished jobs, oldest first (the order they finished), and their stored bytes. */
+  private readonly history = new Map<string, Entry>();
+  private historyBytesUsed = 0;
 
   /** Opens the queue from its store: queued jobs keep their order, a job that was running is marked failed. */
   constructor(options: JobQueueOptions) {
@@ -111,15 +119,27 @@ export class JobQueue {
     this.historyBytes = options.historyBytes ?? 16 * 1024 * 1024;
     this.maxQueuedJobs = options.maxQueuedJobs ?? 1000;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 512 * 1024 * 1024;
+    // The `queue` event lists the first 100 waiting jobs (`omitted` counts the rest): it goes to every listener.
+    this.queueThrottle = new LatestPerKeyThrottle(options.queueIntervalMs ?? 250, (_key, state) =>
+      this.emit({ name: "queue", payload: state() }),
+    );
     const { restored } = this.store;
     this.paused = restored.paused;
     for (const { job, position, bytes } of restored.jobs) {
       const entry: Entry = { job, position, bytes };
       this.entries.set(job.id, entry);
+      if (job.status === "queued") this.queuedJobs += 1;
       this.nextBack = Math.max(this.nextBack, position + 1);
       this.nextFront = Math.min(this.nextFront, position - 1);
       if (job.status === "running") this.finish(entry, "failed", SERVER_STOPPED_PROBLEM, false);
     }
+    // The restored history in the order its jobs finished (the loop above added the interrupted ones out of order).
+    const finished = [...this.entries.values()]
+      .filter((e) => isFinished(e.job))
+      .sort((a, b) => (a.job.finishedAt ?? 0) - (b.job.finishedAt ?? 0));
+    this.history.clear();
+    this.historyBytesUsed = 0;
+    for (const entry of finished) this.addToHistory(entry);
     this.trimHistory();
     this.progressThrottle = new LatestPerKeyThrottle(options.progressIntervalMs ?? 50, (_key, e) =>
       this.emit({ name: "progress", payload: e }),
@@ -153,13 +173,24 @@ export class JobQueue {
     }
     if (problems.length > 0)
       return { ok: false, reason: "invalid", error: `the workflow has ${problems.length} problem(s)`, problems };
-    const waiting = this.waiting();
-    if (waiting.length >= this.maxQueuedJobs)
+    // Check and reserve in one synchronous step: the store's write below is awaited, and
+    // submissions checked meanwhile must count this one, or concurrent ones overshoot the cap.
+    if (this.isFull())
       return {
         ok: false,
         reason: "full",
-        error: `the queue holds ${waiting.length} waiting jobs, its limit; try later`,
+        error: `the queue holds ${this.maxQueuedJobs} waiting jobs, its limit; try later`,
       };
+    this.reservedJobs += 1;
+    try {
+      return await this.admit(request);
+    } finally {
+      this.reservedJobs -= 1;
+    }
+  }
+
+  /** Stores and queues a validated job whose place under the count cap is reserved. */
+  private async admit(request: SubmitJob): Promise<QueueResult<JobSummary>> {
     const nodes: Record<string, NodeRunState> = {};
     for (const id of Object.keys(request.workflow.nodes)) nodes[id] = { status: "pending" };
     const job: Job = {
@@ -187,12 +218,11 @@ export class JobQueue {
     } finally {
       this.admitting.delete(admission);
     }
-    const queuedBytes = waiting.reduce((sum, entry) => sum + entry.bytes, 0);
-    const entry: Entry = { job, position, bytes };
-    this.entries.set(job.id, entry);
+    // Summed after the write, with no await before the entry joins: concurrent admissions see each other.
+    let queuedBytes = 0;
+    for (const waiting of this.entries.values()) if (waiting.job.status === "queued") queuedBytes += waiting.bytes;
     if (queuedBytes + bytes > this.maxQueuedBytes) {
       // Known only once serialised: undo the admission rather than keep a job past the bound.
-      this.entries.delete(job.id);
       void this.store.remove(job.id);
       return {
         ok: false,
@@ -200,6 +230,8 @@ export class JobQueue {
         error: `the waiting jobs would exceed ${this.maxQueuedBytes} bytes; try later`,
       };
     }
+    this.entries.set(job.id, { job, position, bytes });
+    this.queuedJobs += 1;
     this.emit({ name: "job:queued", payload: summarise(job) });
     this.emitQueue();
     this.pump();
@@ -220,16 +252,27 @@ export class JobQueue {
     return [...this.running.values()].map(({ entry }) => entry.job);
   }
 
-  /** Running jobs first, then queued in order, then history newest first. */
-  state(): QueueState {
-    const finished = [...this.entries.values()]
-      .filter((e) => isFinished(e.job))
-      .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));
+  /**
+   * Running jobs first, then queued in order, then history newest first. `queuedLimit` lists
+   * only the first waiting jobs (`omitted` says how many more wait): a full queue is 1,000
+   * summaries, and serialising them for every request cost most of the server's time under load.
+   */
+  state(queuedLimit = Number.POSITIVE_INFINITY): QueueState {
+    const finished = [...this.history.values()].reverse();
     const running = [...this.running.values()].map(({ entry }) => entry);
-    return {
+    const waiting = this.waiting();
+    const listed = waiting.length > queuedLimit ? waiting.slice(0, queuedLimit) : waiting;
+    const state: QueueState = {
       paused: this.paused,
-      jobs: [...running, ...this.waiting(), ...finished].map((e) => summarise(e.job)),
+      jobs: [...running, ...listed, ...finished].map((e) => summarise(e.job)),
     };
+    if (listed.length < waiting.length) state.omitted = { queued: waiting.length - listed.length, finished: 0 };
+    return state;
+  }
+
+  /** Whether a submission now would be refused as `full` (the count bound), so a route can say so before reading its body. */
+  isFull(): boolean {
+    return this.waitingCount() + this.reservedJobs >= this.maxQueuedJobs;
   }
 
   /** Cancels a queued job (it becomes cancelled) or aborts a running one (its run decides how it ends). */
@@ -266,6 +309,8 @@ export class JobQueue {
     if (entry.job.status === "running")
       return { ok: false, reason: "conflict", error: `job ${id} is running; cancel it first` };
     this.entries.delete(id);
+    if (entry.job.status === "queued") this.queuedJobs -= 1;
+    if (this.history.delete(id)) this.historyBytesUsed -= entry.bytes;
     void this.store.remove(id);
     this.emitQueue();
     return { ok: true, value: null };
@@ -307,6 +352,19 @@ export class JobQueue {
     return this.state();
   }
 
+  /** How many jobs wait: kept up to date at each change of status, as it is read on every submission. */
+  private waitingCount(): number {
+    return this.queuedJobs;
+  }
+
+  /** The queued job that runs next. */
+  private firstWaiting(): Entry | undefined {
+    let first: Entry | undefined;
+    for (const entry of this.entries.values())
+      if (entry.job.status === "queued" && (!first || entry.position < first.position)) first = entry;
+    return first;
+  }
+
   /** Queued jobs in the order they run. */
   private waiting(): Entry[] {
     return [...this.entries.values()].filter((e) => e.job.status === "queued").sort((a, b) => a.position - b.position);
@@ -319,8 +377,10 @@ export class JobQueue {
   private pump(): void {
     if (this.closed || this.paused) return;
     let free = this.dispatcher.freeSlots() - this.starting;
-    if (free <= 0) return;
-    for (const next of this.waiting()) {
+    if (free <= 0 || this.queuedJobs === 0) return;
+    // One free slot (the usual case) needs only the first waiting job, not the whole queue sorted.
+    const candidates = free === 1 ? [this.firstWaiting()].filter((e) => e !== undefined) : this.waiting();
+    for (const next of candidates) {
       if (free-- <= 0) break;
       this.starting += 1;
       const done = this.run(next);
@@ -332,6 +392,7 @@ export class JobQueue {
     const { job } = entry;
     entry.controller = new AbortController();
     job.status = "running";
+    this.queuedJobs -= 1;
     job.startedAt = Date.now();
     // Written before the run starts, so a crash mid-run reads as interrupted, never re-runs the job.
     const started = this.store.update(job.id, { status: "running", startedAt: job.startedAt });
@@ -374,6 +435,7 @@ export class JobQueue {
 
   private finish(entry: Entry, status: "succeeded" | "failed" | "cancelled", error?: Problem, notify = true): void {
     const { job } = entry;
+    if (job.status === "queued") this.queuedJobs -= 1;
     job.status = status;
     job.finishedAt = Date.now();
     if (error) job.error = error;
@@ -384,6 +446,7 @@ export class JobQueue {
     }
     // The nodes' states carry references to output files (FileRef), never the outputs themselves.
     void this.store.update(job.id, { status, finishedAt: job.finishedAt, error: job.error, nodes: job.nodes });
+    this.addToHistory(entry);
     this.trimHistory();
     if (!notify) return;
     if (status === "succeeded") this.emit({ name: "job:succeeded", payload: { jobId: job.id } });
@@ -396,27 +459,31 @@ export class JobQueue {
     this.emitQueue();
   }
 
-  /** Drops the oldest finished jobs beyond the history's count and byte bounds. */
+  private addToHistory(entry: Entry): void {
+    if (this.history.has(entry.job.id)) return;
+    this.history.set(entry.job.id, entry);
+    this.historyBytesUsed += entry.bytes;
+  }
+
+  /**
+   * Drops the oldest finished jobs beyond the history's count and byte bounds; the newest
+   * stays whatever its size, so its result can still be read. The history is kept in finish
+   * order, so this costs nothing at the usual finish (it ran at every one, over every job).
+   */
   private trimHistory(): void {
-    const finished = [...this.entries.values()]
-      .filter((e) => isFinished(e.job))
-      .sort((a, b) => (b.job.finishedAt ?? 0) - (a.job.finishedAt ?? 0));
-    let kept = 0;
-    let bytes = 0;
-    for (const entry of finished) {
-      // The newest finished job stays whatever its size, so its result can still be read.
-      if (kept === 0 || (kept < this.historyLimit && bytes + entry.bytes <= this.historyBytes)) {
-        kept += 1;
-        bytes += entry.bytes;
-        continue;
-      }
-      this.entries.delete(entry.job.id);
-      void this.store.remove(entry.job.id);
+    for (const [id, entry] of this.history) {
+      const over =
+        this.history.size > this.historyLimit || (this.historyBytesUsed > this.historyBytes && this.history.size > 1);
+      if (!over) return;
+      this.history.delete(id);
+      this.historyBytesUsed -= entry.bytes;
+      this.entries.delete(id);
+      void this.store.remove(id);
     }
   }
 
   private emitQueue(): void {
-    this.queueThrottle.push("queue", () => this.state());
+    this.queueThrottle.push("queue", () => this.state(100));
   }
 
   private emit(event: QueueEvent): void {

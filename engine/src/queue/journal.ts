@@ -75,6 +75,14 @@ interface TailRecord {
   admittedId?: string;
 }
 
+/** A record waiting to be written: `done` hears the write's failure, or nothing when it is written. */
+interface PendingRecord {
+  bytes: Buffer;
+  /** Set for an admission: the group is synced, and the job's line becomes live once written. */
+  admittedId?: string;
+  done: (error?: unknown) => void;
+}
+
 const writeAsync = promisify(write);
 const readAsync = promisify(read);
 const fdatasyncAsync = promisify(fdatasync);
@@ -99,6 +107,8 @@ export class JournalJobStore implements JobStore {
   private compaction: Promise<void> = Promise.resolve();
   private closed = false;
   private compactions = 0;
+  /** Records waiting for their group's write (see writePending). */
+  private readonly pending: PendingRecord[] = [];
   private readonly log: (message: string) => void;
   private readonly slackBytes: number;
   private readonly minRecords: number | undefined;
@@ -149,20 +159,20 @@ export class JournalJobStore implements JobStore {
     } catch (error) {
       return Promise.reject(new JobStoreError("unstorable", unstorableReason(error), { cause: error }));
     }
-    return this.serial(async () => {
-      try {
-        // fdatasync: a job answered 201 is on disk, not only in the page cache.
-        const offset = await this.writeRecord({ bytes, admittedId: job.id }, true);
-        this.live.set(job.id, { offset, length: bytes.length - 1, patch: {} });
-        this.liveBytes += bytes.length - 1;
-        this.compactIfDue();
-        return bytes.length;
-      } catch (error) {
-        throw new JobStoreError("write_failed", `the queue journal could not be written (${describe(error)})`, {
-          cause: error,
-        });
-      }
-    });
+    return new Promise((resolve, reject) =>
+      this.enqueue({
+        bytes,
+        admittedId: job.id,
+        done: (error) =>
+          error === undefined
+            ? resolve(bytes.length)
+            : reject(
+                new JobStoreError("write_failed", `the queue journal could not be written (${describe(error)})`, {
+                  cause: error,
+                }),
+              ),
+      }),
+    );
   }
 
   update(id: string, patch: JobPatch): Promise<void> {
@@ -220,33 +230,56 @@ export class JournalJobStore implements JobStore {
       this.log(`queue journal: could not record ${what} (${describe(error)})`);
       return Promise.resolve();
     }
-    return this.serial(async () => {
-      try {
-        await this.writeRecord({ bytes }, false);
-        this.compactIfDue();
-      } catch (error) {
-        this.log(`queue journal: could not record ${what} (${describe(error)}); the queue goes on in memory`);
-      }
-    });
+    return new Promise((resolve) =>
+      this.enqueue({
+        bytes,
+        done: (error) => {
+          if (error !== undefined)
+            this.log(`queue journal: could not record ${what} (${describe(error)}); the queue goes on in memory`);
+          resolve();
+        },
+      }),
+    );
+  }
+
+  /** Queues a record for the next group write; the first of a group schedules it, those arriving before it starts join it. */
+  private enqueue(record: PendingRecord): void {
+    this.pending.push(record);
+    if (this.pending.length === 1) void this.serial(() => this.writePending());
   }
 
   /**
-   * Writes one record at the end of the file (inside the chain). A failed or short write is
-   * cut off again, so a full disk never leaves a torn line that later records would run into.
+   * Writes the records queued so far with one write, and one fdatasync when the group holds an
+   * admission (group commit, as databases do): a job answered 201 is on disk, not only in the
+   * page cache, and twenty clients submitting at once wait for one sync instead of twenty in a
+   * row (2-50 ms each on the shared test machine), nor behind hundreds of small state writes.
+   * A failed write or sync is cut off again, so a full disk never leaves a torn line that later
+   * records would run into, and every record of the group fails.
    */
-  private async writeRecord(record: TailRecord, durable: boolean): Promise<number> {
-    const offset = this.size;
+  private async writePending(): Promise<void> {
+    const group = this.pending.splice(0);
+    const start = this.size;
     try {
-      await writeFully(this.fd, record.bytes, offset);
-      if (durable) await fdatasyncAsync(this.fd);
+      await writeFully(this.fd, group.length === 1 ? group[0].bytes : Buffer.concat(group.map((r) => r.bytes)), start);
+      if (group.some((r) => r.admittedId !== undefined)) await fdatasyncAsync(this.fd);
     } catch (error) {
-      await ftruncateAsync(this.fd, offset).catch(() => undefined);
-      throw error;
+      await ftruncateAsync(this.fd, start).catch(() => undefined);
+      for (const record of group) record.done(error);
+      return;
     }
-    this.size = offset + record.bytes.length;
-    this.tail?.push(record);
-    this.recordsSinceCompaction += 1;
-    return offset;
+    let offset = start;
+    for (const { bytes, admittedId } of group) {
+      this.tail?.push({ bytes, admittedId });
+      this.recordsSinceCompaction += 1;
+      if (admittedId !== undefined) {
+        this.live.set(admittedId, { offset, length: bytes.length - 1, patch: {} });
+        this.liveBytes += bytes.length - 1;
+      }
+      offset += bytes.length;
+    }
+    this.size = offset;
+    this.compactIfDue();
+    for (const record of group) record.done();
   }
 
   /**

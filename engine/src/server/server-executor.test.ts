@@ -61,7 +61,7 @@ describe("server with the real executor", () => {
     const client = connectRecorder(server);
     onCleanup(() => void client.socket.close());
     await client.connected;
-    const first = await submit(server, { workflow: counting });
+    const first = await submit(server, { workflow: counting, clientId: client.socket.id });
     await until(() => server.queue.get(first)?.status === "succeeded");
     const job = (await api(server, "GET", `/api/jobs/${first}`)).data as unknown as Job;
     expect(job.nodes.show.ui?.text).toEqual(["4"]);
@@ -76,8 +76,11 @@ describe("server with the real executor", () => {
     const saved = await fetch(`${server.url}/api/files/output/note.txt`);
     expect(await saved.text()).toBe("saved");
 
-    const second = await submit(server, { workflow: counting });
-    await until(() => server.queue.get(second)?.status === "succeeded");
+    const second = await submit(server, { workflow: counting, clientId: client.socket.id });
+    // The socket's own word that the job ended: its node events came before it.
+    await until(() =>
+      client.events.some((e) => e.name === "job:succeeded" && (e.payload as { jobId: string }).jobId === second),
+    );
     const cachedIds = client.events
       .filter((e) => e.name === "node:cached" && (e.payload as { jobId: string }).jobId === second)
       .map((e) => (e.payload as { nodeId: string }).nodeId);

@@ -12,7 +12,9 @@ describe("jobs over HTTP and socket.io", () => {
     onCleanup(() => void client.socket.close());
     await client.connected;
     const workflow = scriptedWorkflow({ p: "Progress", out: "Ok" }, { p: { steps: 3 } });
-    const submitted = await api(server, "POST", "/api/jobs", { json: { workflow, label: "tab 1" } });
+    const submitted = await api(server, "POST", "/api/jobs", {
+      json: { workflow, label: "tab 1", clientId: client.socket.id },
+    });
     expect(submitted.status).toBe(201);
     const jobId = (submitted.data.job as { id: string }).id;
     await until(() => client.events.some((e) => e.name === "job:succeeded"));
@@ -102,7 +104,7 @@ describe("jobs over HTTP and socket.io", () => {
     expect((await api(server, "GET", "/api/config")).status).toBe(200);
   });
 
-  it("greets a (re)connecting client with the queue and the running job's full state", async () => {
+  it("greets a (re)connecting client with the queue, and sends a running job's full state once it watches it", async () => {
     const { server, executor } = await start();
     const res = await api(server, "POST", "/api/jobs", {
       json: { workflow: scriptedWorkflow({ a: "Ok", w: "Wait" }) },
@@ -111,13 +113,17 @@ describe("jobs over HTTP and socket.io", () => {
     await until(() => executor.started.includes("w"));
     const late = connectRecorder(server);
     onCleanup(() => void late.socket.close());
-    await until(() => late.events.length >= 2);
+    await until(() => late.events.length >= 1);
+    expect(late.events.map((e) => e.name)).toEqual(["queue"]);
+    const reply = await late.socket.emitWithAck("jobs:watch", [id]);
+    expect(reply).toEqual({ watching: [id], unknown: [] });
     expect(late.events.map((e) => e.name)).toEqual(["queue", "job:state"]);
     const job = late.events[1].payload as Job;
     expect(job).toMatchObject({ id, status: "running" });
     expect(job.nodes.a.status).toBe("done");
     expect(job.nodes.w.status).toBe("running");
     executor.release();
+    await until(() => late.events.some((e) => e.name === "job:succeeded"));
   });
 
   it("keeps queued jobs across a restart and marks the interrupted one failed", async () => {

@@ -18,7 +18,7 @@ import { errorHandler, sendError } from "./http-errors.ts";
 import type { Config, PackInfo } from "../protocol/index.ts";
 import { fileRoutes, RAW_BODY_ROUTES } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
-import { jobRoutes } from "./routes/jobs.ts";
+import { jobRoutes, refuseWhenFull } from "./routes/jobs.ts";
 import { DEFAULT_MAX_PIXELS } from "../runtime/image/decode.ts";
 import {
   declaredLengthGuard,
@@ -30,7 +30,7 @@ import {
 } from "./limits.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { checkRequest, checkSocketAuth, hostPolicy, securityMiddleware, type SecurityPolicy } from "./security.ts";
-import { bridgeQueueToSockets, type InfixSocketServer } from "./socket-bridge.ts";
+import { bridgeQueueToSockets, type BridgeOptions, type InfixSocketServer } from "./socket-bridge.ts";
 
 export interface ServerOptions {
   /** Interface to bind; default 127.0.0.1 (only this machine). */
@@ -79,6 +79,10 @@ export interface ServerOptions {
   historyLimit?: number;
   /** Bytes of finished jobs (their workflows) kept in the history; default 16 MiB. */
   historyBytes?: number;
+  /** Socket bounds: jobs one socket may watch, jobs the `queue` summary lists. */
+  sockets?: BridgeOptions;
+  /** How many jobs may wait; default 1000 (a submission beyond gets 429). */
+  maxQueuedJobs?: number;
   /** When the queue journal compacts (tests force frequent compactions). */
   journal?: Omit<JournalOptions, "log">;
   /** Where server-side errors are reported; default console.error. */
@@ -123,6 +127,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
     store: new JournalJobStore(join(options.dataDir, "queue.jsonl"), { ...options.journal, log }),
     historyLimit: options.historyLimit,
     historyBytes: options.historyBytes,
+    maxQueuedJobs: options.maxQueuedJobs,
     log,
   });
   const config: Config = {
@@ -149,6 +154,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   // workflow's nodes, links and names are checked before the queue or the store see it.
   // Uploads have their own raw parser and cap, and must reach it unparsed: a browser sends a
   // declared `.json` kind as application/json.
+  api.use(refuseWhenFull(queue));
   api.use(declaredLengthGuard((req) => (RAW_BODY_ROUTES.has(req.path) ? maxUploadBytes : jsonBodyCap(limits, req))));
   const jsonBody = jsonBodyParser(limits);
   api.use((req, res, next) => (RAW_BODY_ROUTES.has(req.path) ? next() : jsonBody(req, res, next)));
@@ -190,6 +196,8 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   );
   const io: InfixSocketServer = new SocketServer(http, {
     serveClient: false,
+    // Clients only send `jobs:watch` / `jobs:unwatch` (100 ids at most): socket.io's 1 MB default is far more than they need.
+    maxHttpBufferSize: 16 * 1024,
     allowRequest: (req, callback) => {
       const refusal = checkRequest(policy, req, "socket");
       callback(refusal, refusal === null);
@@ -199,7 +207,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
     const refusal = checkSocketAuth(policy, socket.handshake);
     next(refusal === null ? undefined : new Error(refusal));
   });
-  const unbridge = bridgeQueueToSockets(queue, io, log);
+  const unbridge = bridgeQueueToSockets(queue, io, log, options.sockets);
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);

@@ -1,42 +1,167 @@
 import sharp from "sharp";
-import type { Server as SocketServer } from "socket.io";
+import type { Server as SocketServer, Socket } from "socket.io";
 import type { PreviewImage } from "../nodes/definition.ts";
 import type { JobQueue, QueueEvent } from "../queue/job-queue.ts";
-import type { ClientToServerEvents, ServerToClientEvents } from "../protocol/index.ts";
+import {
+  MAX_WATCHED_JOBS,
+  WatchJobsSchema,
+  type ClientToServerEvents,
+  type QueueState,
+  type ServerToClientEvents,
+  type WatchReply,
+} from "../protocol/index.ts";
 
 export type InfixSocketServer = SocketServer<ClientToServerEvents, ServerToClientEvents>;
+type InfixSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export interface BridgeOptions {
+  /** Most jobs one socket may watch at once (default {@link MAX_WATCHED_JOBS}). */
+  maxWatchedJobs?: number;
+  /** Waiting and finished jobs the socket's `queue` summary lists, each (default 20). */
+  summaryJobs?: number;
+}
+
+/** The socket.io room of a job's watchers; prefixed so no job id can name a socket's own room. */
+export function jobRoom(jobId: string): string {
+  return `job:${jobId}`;
+}
 
 /**
- * Forwards queue events to every socket, encoding previews (raw RGB) as PNG data URLs, and
- * greets each new socket with the queue and the full state of each running job so a reloaded
- * editor catches up. Returns the function that disconnects the bridge.
+ * Forwards queue events to sockets. A job's events (lifecycle, node states, progress, previews)
+ * go only to its room: the socket that submitted it (its `clientId`) joins at admission, before
+ * the first event, and others join with `jobs:watch`; everyone leaves when the job ends. The
+ * queue-wide `queue` event, sent to all, is a bounded summary (the queue throttles it). Sending
+ * every event to every socket cost a quarter of the server's CPU in socket writes with 20 soak
+ * clients. Returns the function that disconnects the bridge.
  */
 export function bridgeQueueToSockets(
   queue: JobQueue,
   io: InfixSocketServer,
   log: (message: string) => void,
+  options: BridgeOptions = {},
 ): () => void {
+  const maxWatched = options.maxWatchedJobs ?? MAX_WATCHED_JOBS;
+  const summaryJobs = options.summaryJobs ?? 20;
+  const watchedCount = (socket: InfixSocket) => socket.rooms.size - (socket.rooms.has(socket.id) ? 1 : 0);
+
   io.on("connection", (socket) => {
-    socket.emit("queue", queue.state());
-    for (const running of queue.runningJobs()) socket.emit("job:state", running);
+    socket.emit("queue", queueSummary(queue.state(summaryJobs), summaryJobs));
+    socket.on("jobs:watch", (jobIds: unknown, ack?: unknown) => {
+      const reply = watch(socket, jobIds);
+      if (typeof ack === "function") (ack as (reply: WatchReply) => void)(reply);
+    });
+    socket.on("jobs:unwatch", (jobIds: unknown) => {
+      const parsed = WatchJobsSchema.safeParse(jobIds);
+      if (parsed.success) for (const id of parsed.data) void socket.leave(jobRoom(id));
+    });
   });
-  return queue.subscribe((event) => {
-    if (event.name === "preview") {
-      const { jobId, nodeId, image } = event.payload;
-      previewDataUrl(image).then(
-        (url) => io.emit("preview", { jobId, nodeId, image: url }),
-        (error: unknown) => log(`preview of node ${nodeId} could not be encoded: ${String(error)}`),
-      );
+
+  /** Joins the rooms of known unfinished jobs (within the cap) and sends each known job's state. */
+  function watch(socket: InfixSocket, jobIds: unknown): WatchReply {
+    const parsed = WatchJobsSchema.safeParse(jobIds);
+    if (!parsed.success)
+      return { watching: [], unknown: [], error: "jobs:watch takes a list of 1 to 100 job ids (strings)" };
+    const reply: WatchReply = { watching: [], unknown: [] };
+    for (const id of new Set(parsed.data)) {
+      const job = queue.get(id);
+      if (!job) {
+        reply.unknown.push(id);
+        continue;
+      }
+      const ended = job.status !== "queued" && job.status !== "running";
+      if (!ended && socket.rooms.has(jobRoom(id))) {
+        // Watched already: its state went out then, and its events since.
+        reply.watching.push(id);
+        continue;
+      }
+      if (!ended) {
+        if (watchedCount(socket) >= maxWatched) {
+          reply.error = `a socket may watch at most ${maxWatched} jobs; unwatch some first`;
+          break;
+        }
+        void socket.join(jobRoom(id));
+        reply.watching.push(id);
+      }
+      socket.emit("job:state", job);
+    }
+    return reply;
+  }
+
+  /** The submitter's socket joins the job's room before the job's first event goes out. */
+  function joinSubmitter(jobId: string, clientId: string | undefined): void {
+    if (clientId === undefined) return;
+    const socket = io.sockets.sockets.get(clientId);
+    if (!socket) return;
+    if (watchedCount(socket) >= maxWatched) {
+      log(`socket ${clientId} already watches ${maxWatched} jobs: job ${jobId}'s events do not go to it`);
       return;
     }
-    emitQueueEvent(io, event);
+    void socket.join(jobRoom(jobId));
+  }
+
+  const hasWatchers = (jobId: string) => (io.sockets.adapter.rooms.get(jobRoom(jobId))?.size ?? 0) > 0;
+
+  return queue.subscribe((event) => {
+    switch (event.name) {
+      case "queue":
+        io.emit("queue", queueSummary(event.payload, summaryJobs));
+        return;
+      case "preview": {
+        const { jobId, nodeId, image } = event.payload;
+        // Encoding a PNG nobody will see is wasted event-loop time.
+        if (!hasWatchers(jobId)) return;
+        previewDataUrl(image).then(
+          (url) => io.to(jobRoom(jobId)).emit("preview", { jobId, nodeId, image: url }),
+          (error: unknown) => log(`preview of node ${nodeId} could not be encoded: ${String(error)}`),
+        );
+        return;
+      }
+      case "job:state":
+        emitToJob(io, event.payload.id, event);
+        return;
+      case "job:queued":
+        joinSubmitter(event.payload.id, event.payload.clientId);
+        emitToJob(io, event.payload.id, event);
+        return;
+      case "job:succeeded":
+      case "job:failed":
+      case "job:cancelled":
+        emitToJob(io, event.payload.jobId, event);
+        // The job sends nothing more: its room goes, so rooms stay bounded by the live jobs.
+        io.socketsLeave(jobRoom(event.payload.jobId));
+        return;
+      default:
+        emitToJob(io, event.payload.jobId, event);
+    }
   });
 }
 
-/** Emits a (non-preview) queue event under its own name; the payload types match by construction of QueueEventMap. */
-function emitQueueEvent(io: InfixSocketServer, event: Exclude<QueueEvent, { name: "preview" }>): void {
-  const emit = io.emit.bind(io) as (name: string, payload: unknown) => boolean;
+/** Emits a (non-preview, non-queue) event to its job's room; the payload types match by construction of QueueEventMap. */
+function emitToJob(io: InfixSocketServer, jobId: string, event: Exclude<QueueEvent, { name: "preview" | "queue" }>) {
+  const room = io.to(jobRoom(jobId));
+  const emit = room.emit.bind(room) as (name: string, payload: unknown) => boolean;
   emit(event.name, event.payload);
+}
+
+/**
+ * The queue as the socket summary: every running job, the first `limit` waiting ones and the
+ * newest `limit` finished ones, with how many it leaves out. A full queue (1,000 jobs) sent to
+ * every socket on every change was most of the server's socket traffic under load.
+ *
+ * @example queueSummary(queue.state(), 20).omitted // { queued: 0, finished: 3 }
+ */
+export function queueSummary(state: QueueState, limit: number): QueueState {
+  const running = state.jobs.filter((job) => job.status === "running");
+  const queued = state.jobs.filter((job) => job.status === "queued");
+  const finished = state.jobs.filter((job) => job.status !== "running" && job.status !== "queued");
+  return {
+    paused: state.paused,
+    jobs: [...running, ...queued.slice(0, limit), ...finished.slice(0, limit)],
+    omitted: {
+      queued: Math.max(0, queued.length - limit) + (state.omitted?.queued ?? 0),
+      finished: Math.max(0, finished.length - limit) + (state.omitted?.finished ?? 0),
+    },
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Router, type Response } from "express";
+import { Router, type NextFunction, type Request, type Response } from "express";
 import type { JobQueue, QueueRefusal, QueueResult } from "../../queue/job-queue.ts";
 import { parseBody, sendError } from "../http-errors.ts";
 import { SubmitJobSchema } from "../../protocol/index.ts";
@@ -18,8 +18,11 @@ export function jobRoutes(queue: JobQueue): Router {
     res.status(201).json({ job: result.value });
   });
 
-  router.get("/jobs", (_req, res) => {
-    res.json(queue.state());
+  router.get("/jobs", (req, res) => {
+    const limit = req.query.limit ?? String(DEFAULT_LISTED_QUEUED);
+    if (typeof limit !== "string" || !/^[1-9]\d{0,5}$/.test(limit))
+      return sendError(res, 400, "limit is how many waiting jobs to list: a whole number from 1 to 999999");
+    res.json(queue.state(Number(limit)));
   });
 
   router.get("/jobs/:id", (req, res) => {
@@ -51,6 +54,22 @@ export function jobRoutes(queue: JobQueue): Router {
   });
 
   return router;
+}
+
+/** Waiting jobs GET /api/jobs lists unless `?limit=` says otherwise (a full queue holds 1,000). */
+export const DEFAULT_LISTED_QUEUED = 100;
+
+/**
+ * Answers a submission 429 before its body is read or parsed while the queue is full: under
+ * load, most submissions are refused, and parsing and validating each first cost the server
+ * more than the jobs it ran. Mounted before the body parsers.
+ */
+export function refuseWhenFull(queue: JobQueue) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.method !== "POST" || req.path !== "/jobs" || !queue.isFull()) return next();
+    res.setHeader("Retry-After", "1");
+    sendError(res, 429, `the queue holds ${queue.maxQueuedJobs} waiting jobs, its limit; try later`);
+  };
 }
 
 /**
