@@ -42,6 +42,11 @@ export interface ExecutionResult {
    * them unnecessary, and whose own outputs are still cached (reported as cached to the editor).
    */
   spared: string[];
+  /**
+   * The cache key of each needed node, by node id (absent when validation failed): with `ran`,
+   * `cached` and `spared`, the keys this executor's cache now holds (a farm worker publishes them).
+   */
+  cacheKeys?: Record<string, string>;
 }
 
 export interface WorkflowExecutor {
