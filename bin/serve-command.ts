@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
 import { BullmqDispatcher } from "../engine/src/queue/bullmq/bullmq-dispatcher.ts";
@@ -52,6 +53,10 @@ export async function serve(
     ? await BullmqDispatcher.start({
         redisUrl: options.redis,
         validate: (workflow, targets) => setup.executor.validate(workflow, targets),
+        // Cache affinity: the job goes to the worker whose cache holds most of these keys.
+        cacheKeys: async (workflow, targets) => (await setup.executor.cacheKeys?.(workflow, targets))?.values(),
+        // Stable across restarts of this studio, so a restart drops its own leftovers in Redis only.
+        coordinatorId: `${hostname()}:${resolve(options.data)}`,
         log,
       })
     : undefined;

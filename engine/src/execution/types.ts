@@ -24,6 +24,8 @@ export interface ExecuteRequest {
   targets?: string[];
   signal: AbortSignal;
   events: ExecutionEvents;
+  /** The queue's id of the job, when a queue runs it: a farm's workers name the job by it. */
+  jobId?: string;
 }
 
 export interface ExecutionResult {
@@ -54,6 +56,8 @@ export interface WorkflowExecutor {
   validate(workflow: Workflow, targets?: string[]): Problem[];
   /** Validates, then runs what the targets need; never throws for node failures or cancellation. */
   execute(request: ExecuteRequest): Promise<ExecutionResult>;
+  /** The cache keys of the nodes a run would need, by node id, without running (undefined: invalid). */
+  cacheKeys?(workflow: Workflow, targets?: string[]): Promise<Map<string, string> | undefined>;
   /** Releases what the executor holds (a worker thread); the server calls it when it stops. */
   close?(): Promise<void>;
 }

@@ -342,6 +342,7 @@ export class JobQueue {
     let result: ExecutionResult;
     try {
       result = await this.dispatcher.run({
+        jobId: job.id,
         workflow: job.workflow,
         targets: job.targets,
         signal: entry.controller.signal,
