@@ -346,6 +346,38 @@ describe("cache affinity: a job goes to the worker holding its upstream outputs"
   }, 180_000);
 });
 
+describe("several coordinators serving one farm", () => {
+  it("a client on coordinator B gets the events of a job submitted through A, and a coordinator that starts leaves A's waiting jobs alone", async () => {
+    const [a, b] = [
+      await startCoordinator(join(dir, "coordinator-a")),
+      await startCoordinator(join(dir, "coordinator-b")),
+    ];
+    const socket = io(b.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    cleanups.push(() => void socket.close());
+    const seen: string[] = [];
+    socket.onAny((name: string, payload: { jobId?: string; nodeId?: string }) => {
+      seen.push(`${payload.jobId}:${name}${payload.nodeId ? `:${payload.nodeId}` : ""}`);
+    });
+    await until(() => socket.connected);
+    // Submitted through A by a client whose socket is on B (as behind a load balancer); no
+    // worker yet, so it waits in Redis.
+    const { call, job } = client(a);
+    const submitted = await call("POST", "/api/jobs", { workflow: countTo(5, 10, 20), clientId: socket.id });
+    const id = (submitted.data.job as { id: string }).id;
+    await until(async () => (await job(id)).status === "running");
+    // A third coordinator starting now drops only its own or dead coordinators' leftovers.
+    await startCoordinator(join(dir, "coordinator-c"));
+    await startWorkerProcess("m1", join(dir, "coordinator-a"));
+    await until(async () => finished(await job(id)));
+    expect((await job(id)).status).toBe("succeeded");
+    await until(() => seen.includes(`${id}:job:succeeded`));
+    expect(seen).toContain(`${id}:node:finished:show`);
+    expect(seen).toContain(`${id}:progress:c`);
+    // B itself knows nothing of A's job: its events came through Redis.
+    expect((await client(b).call("GET", `/api/jobs/${id}`)).status).toBe(404);
+  }, 120_000);
+});
+
 async function killHard(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGKILL");

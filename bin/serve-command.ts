@@ -3,7 +3,8 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
 import { BullmqDispatcher } from "../engine/src/queue/bullmq/bullmq-dispatcher.ts";
-import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
+import { DEFAULT_FARM_QUEUE, redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
+import { farmSocketAdapter } from "../engine/src/queue/bullmq/farm-sockets.ts";
 import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { engineCliOptions, engineSetupFromCli } from "./cli-engine-setup.ts";
@@ -61,6 +62,8 @@ export async function serve(
       })
     : undefined;
   if (farm) log(`jobs go to the workers on ${redactRedisUrl(options.redis!)}`);
+  // Several coordinators may serve one farm: socket events travel between them through Redis.
+  const sockets = options.redis ? farmSocketAdapter(options.redis, DEFAULT_FARM_QUEUE, log) : undefined;
   const worker =
     options.inProcess || farm
       ? undefined
@@ -79,6 +82,7 @@ export async function serve(
       dataDir: resolve(options.data),
       executor: worker ?? setup.executor,
       dispatcher: farm,
+      socketAdapter: sockets?.adapter,
       catalog: () => setup.registry.catalog(setup.resources),
       files: setup.files,
       uploadKinds: setup.registry.uploadKinds(),
@@ -94,6 +98,7 @@ export async function serve(
   } catch (error) {
     await worker?.close();
     await farm?.close();
+    sockets?.close();
     throw listenError(error, options) ?? error;
   }
   if (farm) {
@@ -101,6 +106,7 @@ export async function serve(
     server.close = async () => {
       await closeServer();
       await farm.close();
+      sockets?.close();
     };
   }
   server.queue.subscribe((event) => {
