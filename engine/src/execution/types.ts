@@ -26,6 +26,11 @@ export interface ExecuteRequest {
   events: ExecutionEvents;
   /** The queue's id of the job, when a queue runs it: a farm's workers name the job by it. */
   jobId?: string;
+  /**
+   * Called once when a worker takes the job. A farm's job waits in Redis for a free worker after
+   * its dispatch, so until then the studio can say "waiting for a worker" rather than "running".
+   */
+  started?: () => void;
 }
 
 export interface ExecutionResult {

@@ -63,6 +63,8 @@ interface InFlight {
   ended: () => void;
   /** Set by a cancel: a worker that starts the job after all is told again. */
   cancelled?: string;
+  /** The request's `started`, at most once. */
+  started: () => void;
 }
 
 /** How long a finished job waits for its worker's last events (they travel on another connection). */
@@ -153,7 +155,12 @@ export class BullmqDispatcher implements JobDispatcher {
       const preferred = await this.preferredWorker(request);
       const queue = preferred?.queue ?? this.shared;
       await this.listen(queue);
-      this.inFlight.set(jobId, { events: request.events, queue, settle, ended });
+      let taken = false;
+      const started = () => {
+        if (!taken) request.started?.();
+        taken = true;
+      };
+      this.inFlight.set(jobId, { events: request.events, queue, settle, ended, started });
       // attempts: 1 — a node failure is the workflow's and would fail again. A worker that dies
       // mid-job is BullMQ's "stalled" case instead: moved back to wait once (maxStalledCount 1,
       // set on the workers), then failed with "job stalled more than allowable limit".
@@ -357,6 +364,8 @@ export class BullmqDispatcher implements JobDispatcher {
     if (!ready) {
       const events = new QueueEvents(name, { connection: redisConnection(this.options.redisUrl, this.log) });
       events.on("error", (error) => this.log(`farm: ${error.message}`));
+      // A worker took the job (its first node event may follow on the other connection).
+      events.on("active", ({ jobId }) => this.inFlight.get(jobId)?.started());
       events.on("completed", ({ jobId, returnvalue }) => {
         const result = (typeof returnvalue === "string" ? JSON.parse(returnvalue) : returnvalue) as ExecutionResult;
         this.inFlight.get(jobId)?.settle(result);
@@ -421,6 +430,7 @@ export class BullmqDispatcher implements JobDispatcher {
     const run = this.inFlight.get(message.jobId);
     if (!run) return; // another coordinator's job, or one already finished
     if (message.event[0] === "end") return run.ended();
+    run.started();
     // Cancelled while it moved between queues: the worker that started it after all is told again.
     if (run.cancelled !== undefined && message.event[0] === "nodeStarted")
       void this.tellCancel(message.jobId, run.cancelled).catch(() => undefined);
