@@ -59,9 +59,10 @@ async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-async function startDispatcher(): Promise<BullmqDispatcher> {
+async function startDispatcher(affinityWaitMs = 3000): Promise<BullmqDispatcher> {
   const planner = executor();
   const dispatcher = await BullmqDispatcher.start({
+    affinityWaitMs,
     redisUrl: redis.url,
     validate: (workflow, targets) => planner.validate(workflow, targets),
     cacheKeys: async (workflow, targets) => (await planner.cacheKeys(workflow, targets))?.values(),
@@ -128,6 +129,31 @@ describe("BullmqDispatcher", () => {
     }
     expect(first.filter((line) => /job route-\d started .*routed here/.test(line))).toHaveLength(3);
     expect(second.filter((line) => line.includes(" started "))).toHaveLength(0);
+  }, 60_000);
+
+  it("a re-run whose worker stays busy past the affinity wait goes to an idle worker through the shared queue", async () => {
+    const dispatcher = await startDispatcher(300);
+    const busy: string[] = [];
+    await startWorker("b1", busy);
+    await run(dispatcher, "busy-1", seeded(1));
+    const idle: string[] = [];
+    await startWorker("b2", idle);
+    // b1 holds busy-1's encoder: a long job routed to it by that key keeps it busy.
+    const long = workflowOf({
+      encode: { type: "SlowCount", inputs: { steps: 3, step_ms: 5 } },
+      wait: { type: "SlowCount", inputs: { steps: 200, step_ms: 20 } },
+      sum: {
+        type: "AddInts",
+        inputs: { a: { node: "encode", output: "count" }, b: { node: "wait", output: "count" } },
+      },
+      show: { type: "ShowValue", inputs: { value: { node: "sum", output: "sum" } } },
+    });
+    const longRun = run(dispatcher, "busy-long", long);
+    await until(() => busy.some((line) => line.includes("job busy-long started")));
+    const rerun = await run(dispatcher, "busy-2", seeded(2));
+    expect(rerun.status).toBe("succeeded");
+    expect(idle.some((line) => line.includes("job busy-2 started") && line.includes("shared queue"))).toBe(true);
+    expect((await longRun).status).toBe("succeeded");
   }, 60_000);
 
   it("moves a job routed to a worker that stopped to the shared queue, where another worker runs it", async () => {

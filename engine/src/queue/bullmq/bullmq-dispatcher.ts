@@ -169,7 +169,7 @@ export class BullmqDispatcher implements JobDispatcher {
         { workflow: request.workflow, targets: request.targets, coordinator: this.coordinatorId },
         { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
       );
-      if (preferred) this.later(this.options.affinityWaitMs ?? 3000, () => this.fallBack(jobId, queue));
+      if (preferred) this.later(this.options.affinityWaitMs ?? 3000, () => this.fallBack(jobId, preferred));
       request.signal.addEventListener("abort", onAbort, { once: true });
       if (request.signal.aborted) onAbort();
       const result = await settled;
@@ -235,11 +235,28 @@ export class BullmqDispatcher implements JobDispatcher {
     }
   }
 
-  /** After the affinity wait: a job its worker has not taken yet goes to the shared queue. */
-  private async fallBack(jobId: string, from: string): Promise<void> {
+  /**
+   * After the affinity wait: a job its worker has not taken yet goes to the shared queue, when
+   * another worker is free to take it there (else moving it would only lose its cached outputs;
+   * it waits another round). A dead worker's jobs are the sweep's.
+   */
+  private async fallBack(jobId: string, preferred: WorkerHeartbeat): Promise<void> {
     const run = this.inFlight.get(jobId);
-    if (!run || run.queue !== from) return;
-    if (await this.moveToShared(from, jobId, false)) this.log(`farm: job ${jobId} waited for its worker; shared now`);
+    if (!run || run.queue !== preferred.queue || this.closed) return;
+    if (!(await this.anotherWorkerIdle(preferred.name))) {
+      this.later(this.options.affinityWaitMs ?? 3000, () => this.fallBack(jobId, preferred));
+      return;
+    }
+    if (await this.moveToShared(preferred.queue, jobId, false))
+      this.log(`farm: job ${jobId} waited for worker ${preferred.name}; shared now`);
+  }
+
+  /** Whether a live worker other than `name` is idle (by the heartbeats). */
+  private async anotherWorkerIdle(name: string): Promise<boolean> {
+    const names = (await this.publisher.smembers(this.keys.workers)).filter((other) => other !== name);
+    if (names.length === 0) return false;
+    const beats = await this.publisher.mget(names.map((other) => this.keys.heartbeat(other)));
+    return beats.some((text) => text !== null && !(JSON.parse(text) as WorkerHeartbeat).busy);
   }
 
   /**
