@@ -99,6 +99,15 @@ const countTo = (steps: number, stepMs: number, tag = 0) => ({
   },
 });
 
+/** The farm's shared BullMQ queue, to look at from outside (closed after the test). */
+function farmQueue(): Queue {
+  const queue = new Queue("infix-jobs", {
+    connection: { host: "127.0.0.1", port: redis.port, password: redis.password },
+  });
+  cleanups.push(() => queue.close());
+  return queue;
+}
+
 const finished = (job: Job) => job.status === "succeeded" || job.status === "failed" || job.status === "cancelled";
 
 describe("infix serve --redis with infix worker processes", () => {
@@ -222,10 +231,13 @@ describe("infix serve --redis with infix worker processes", () => {
   it("Redis killed and restarted with AOF: the jobs it held are not lost", async () => {
     const data = join(dir, "aof");
     const server = await startCoordinator(data);
+    const inRedis = farmQueue();
     const { submit, job } = client(server);
-    // No worker yet: the jobs wait in Redis when it dies.
+    // No worker yet: the jobs wait in Redis when it dies (under the studio's job ids), and the
+    // studio shows them as queued, not running, until a worker takes them.
     const ids = [await submit(countTo(3, 5, 6)), await submit(countTo(3, 5, 7))];
-    await until(async () => (await Promise.all(ids.map(job))).every((j) => j.status === "running"));
+    await until(async () => (await Promise.all(ids.map((id) => inRedis.getJob(id)))).every(Boolean));
+    for (const id of ids) expect((await job(id)).status).toBe("queued");
     await redis.kill();
     await redis.restart();
     await startWorkerProcess("a1", data);
@@ -364,7 +376,8 @@ describe("several coordinators serving one farm", () => {
     const { call, job } = client(a);
     const submitted = await call("POST", "/api/jobs", { workflow: countTo(5, 10, 20), clientId: socket.id });
     const id = (submitted.data.job as { id: string }).id;
-    await until(async () => (await job(id)).status === "running");
+    const inRedis = farmQueue();
+    await until(async () => (await inRedis.getJob(id)) !== undefined);
     // A third coordinator starting now drops only its own or dead coordinators' leftovers.
     await startCoordinator(join(dir, "coordinator-c"));
     await startWorkerProcess("m1", join(dir, "coordinator-a"));

@@ -90,6 +90,8 @@ const WAITING_STATES = new Set(["waiting", "prioritized", "delayed"]);
  * @example const dispatcher = await BullmqDispatcher.start({ redisUrl, validate: (w, t) => setup.executor.validate(w, t) });
  */
 export class BullmqDispatcher implements JobDispatcher {
+  /** A job waits in Redis for a free worker; `request.started()` says when one takes it. */
+  readonly startsLater = true;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly log: (message: string) => void;
   private readonly channels: ReturnType<typeof farmChannels>;
