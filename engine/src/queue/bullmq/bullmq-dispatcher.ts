@@ -319,8 +319,8 @@ export class BullmqDispatcher implements JobDispatcher {
       for (const [jobId, run] of this.inFlight) {
         const job = await this.queue(run.queue).getJob(jobId);
         const state = await job?.getState();
-        if (job && state === "completed") run.settle(job.returnvalue);
-        else if (job && state === "failed") run.settle(failure(job));
+        if (job && state === "completed") this.finished(jobId, job.returnvalue);
+        else if (job && state === "failed") this.finished(jobId, failure(job));
       }
     } catch (error) {
       this.log(`farm: ${error instanceof Error ? error.message : String(error)}`);
@@ -387,15 +387,22 @@ export class BullmqDispatcher implements JobDispatcher {
       events.on("active", ({ jobId }) => this.inFlight.get(jobId)?.started());
       events.on("completed", ({ jobId, returnvalue }) => {
         const result = (typeof returnvalue === "string" ? JSON.parse(returnvalue) : returnvalue) as ExecutionResult;
-        this.inFlight.get(jobId)?.settle(result);
+        this.finished(jobId, result);
       });
       events.on("failed", ({ jobId, failedReason }) => {
-        this.inFlight.get(jobId)?.settle({ ...EMPTY_RESULT, status: "failed", error: farmProblem(failedReason) });
+        this.finished(jobId, { ...EMPTY_RESULT, status: "failed", error: farmProblem(failedReason) });
       });
       ready = events.waitUntilReady().then(() => events);
       this.queueEvents.set(name, ready);
     }
     await ready;
+  }
+
+  /** A worker finished the job (or BullMQ failed it after its workers died): it had started, whatever came first. */
+  private finished(jobId: string, result: ExecutionResult): void {
+    const run = this.inFlight.get(jobId);
+    run?.started();
+    run?.settle(result);
   }
 
   /** Closes what this coordinator opened for a worker's queue (the worker stopped). */
