@@ -85,10 +85,19 @@ function client(server: InfixServer) {
   };
 }
 
-async function coordinator(data: string, redis?: TestRedis): Promise<InfixServer> {
+async function coordinator(data: string, redis?: TestRedis, noCacheAffinity = false): Promise<InfixServer> {
   return serve(
     repoRoot,
-    { port: 0, host: "127.0.0.1", data, testNodes: true, device: "cpu", graphOptimization: "all", redis: redis?.url },
+    {
+      port: 0,
+      host: "127.0.0.1",
+      data,
+      testNodes: true,
+      device: "cpu",
+      graphOptimization: "all",
+      redis: redis?.url,
+      noCacheAffinity,
+    },
     () => undefined,
   );
 }
@@ -181,10 +190,10 @@ const seeded = (workflow: number, seed: number) => ({
  * (5 waves of one re-run of each, submitted together); returns the nodes the re-runs executed
  * (not served from a cache) and how many re-runs executed their encoder again.
  */
-async function affinityRound(redis: TestRedis, dir: string, workerCount: number, label: string) {
+async function affinityRound(redis: TestRedis, dir: string, workerCount: number, label: string, affinity = true) {
   const data = join(dir, `affinity-${label}`);
   const workers: WorkerProcess[] = [];
-  const server = await coordinator(data, redis);
+  const server = await coordinator(data, redis, !affinity);
   try {
     for (let i = 0; i < workerCount; i++) workers.push(await startWorker(redis, data, `${label}-${i}`));
     const { submit, done, job } = client(server);
@@ -215,11 +224,15 @@ export async function benchFarmAffinity(): Promise<void> {
   try {
     const one = await affinityRound(redis, dir, 1, "one");
     const four = await affinityRound(redis, dir, 4, "four");
+    const blind = await affinityRound(redis, dir, 4, "blind", false);
     console.log("farm cache affinity: 4 workflows, 20 seed-change re-runs (5 waves of 4), 4 nodes each");
     const hits = (round: { encoderAgain: number }) => `${(100 * (1 - round.encoderAgain / 20)).toFixed(0)}%`;
     console.log(`  1 worker : ${one.executed} nodes re-executed, encoder served from cache in ${hits(one)} of re-runs`);
     console.log(
       `  4 workers: ${four.executed} nodes re-executed, encoder served from cache in ${hits(four)} of re-runs (${(four.executed / one.executed).toFixed(2)}× the single worker; goal 1.00)`,
+    );
+    console.log(
+      `  4 workers without affinity (shared queue only): ${blind.executed} nodes re-executed, encoder served from cache in ${hits(blind)} of re-runs (${(blind.executed / one.executed).toFixed(2)}×)`,
     );
   } finally {
     await redis.stop();

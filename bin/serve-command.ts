@@ -25,6 +25,8 @@ export interface ServeOptions extends RuntimeCliOptions {
   inProcess?: boolean;
   /** `redis://:password@host:port`: jobs go to `infix worker` processes through BullMQ on this Redis. */
   redis?: string;
+  /** Farm mode without cache affinity (every job to the shared queue): for the bench's comparison. */
+  noCacheAffinity?: boolean;
 }
 
 /** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
@@ -55,7 +57,9 @@ export async function serve(
         redisUrl: options.redis,
         validate: (workflow, targets) => setup.executor.validate(workflow, targets),
         // Cache affinity: the job goes to the worker whose cache holds most of these keys.
-        cacheKeys: async (workflow, targets) => (await setup.executor.cacheKeys?.(workflow, targets))?.values(),
+        cacheKeys: options.noCacheAffinity
+          ? undefined
+          : async (workflow, targets) => (await setup.executor.cacheKeys?.(workflow, targets))?.values(),
         // Stable across restarts of this studio, so a restart drops its own leftovers in Redis only.
         coordinatorId: `${hostname()}:${resolve(options.data)}`,
         log,
