@@ -14,7 +14,8 @@ import { serve } from "../bin/serve-command.ts";
  * processes running the engine's test nodes:
  * - throughput of N jobs of a 200 ms SlowCount with 1, 2 and 4 workers, and the scaling ratio;
  * - coordinator overhead per job: sequential instant jobs, farm (1 worker) vs embedded `serve`;
- * - recovery after `kill -9` of a busy worker (lock 2 s): kill → another worker starts the job.
+ * - recovery after `kill -9` of a busy worker (lock 2 s): kill → another worker starts the job;
+ * - cache affinity: nodes 20 seed-change re-runs execute on 4 workers vs on one (goal: equal).
  */
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -71,6 +72,7 @@ function client(server: InfixServer) {
   };
   const job = async (id: string) => (await call("GET", `/api/jobs/${id}`)) as unknown as Job;
   return {
+    job,
     submit: async (workflow: unknown) => ((await call("POST", "/api/jobs", { workflow })).job as { id: string }).id,
     done: async (id: string) => {
       for (;;) {
@@ -83,10 +85,19 @@ function client(server: InfixServer) {
   };
 }
 
-async function coordinator(data: string, redis?: TestRedis): Promise<InfixServer> {
+async function coordinator(data: string, redis?: TestRedis, noCacheAffinity = false): Promise<InfixServer> {
   return serve(
     repoRoot,
-    { port: 0, host: "127.0.0.1", data, testNodes: true, device: "cpu", graphOptimization: "all", redis: redis?.url },
+    {
+      port: 0,
+      host: "127.0.0.1",
+      data,
+      testNodes: true,
+      device: "cpu",
+      graphOptimization: "all",
+      redis: redis?.url,
+      noCacheAffinity,
+    },
     () => undefined,
   );
 }
@@ -156,9 +167,81 @@ export async function benchFarm(jobs = 16): Promise<void> {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  await benchFarmAffinity();
+}
+
+/** A workflow shaped like a generation: slow encoders a seed change keeps, a sampler it changes, what follows. */
+const seeded = (workflow: number, seed: number) => ({
+  format: "infix-workflow",
+  version: 1,
+  nodes: {
+    encode: { type: "SlowCount", inputs: { steps: 5, step_ms: 40 + workflow } },
+    sampler: { type: "SlowCount", inputs: { steps: seed, step_ms: 10 + workflow } },
+    combine: {
+      type: "AddInts",
+      inputs: { a: { node: "encode", output: "count" }, b: { node: "sampler", output: "count" } },
+    },
+    show: { type: "ShowValue", inputs: { value: { node: "combine", output: "sum" } } },
+  },
+});
+
+/**
+ * Cache affinity: `workerCount` fresh workers run 4 workflows once, then 20 seed-change re-runs
+ * (5 waves of one re-run of each, submitted together); returns the nodes the re-runs executed
+ * (not served from a cache) and how many re-runs executed their encoder again.
+ */
+async function affinityRound(redis: TestRedis, dir: string, workerCount: number, label: string, affinity = true) {
+  const data = join(dir, `affinity-${label}`);
+  const workers: WorkerProcess[] = [];
+  const server = await coordinator(data, redis, !affinity);
+  try {
+    for (let i = 0; i < workerCount; i++) workers.push(await startWorker(redis, data, `${label}-${i}`));
+    const { submit, done, job } = client(server);
+    const wave = async (seed: number) => {
+      const ids = await Promise.all([0, 1, 2, 3].map((workflow) => submit(seeded(workflow, seed))));
+      for (const id of ids) await done(id);
+      return Promise.all(ids.map(job));
+    };
+    await wave(2);
+    let executed = 0;
+    let encoderAgain = 0;
+    for (const seed of [3, 4, 5, 6, 7]) {
+      for (const finished of await wave(seed)) {
+        executed += Object.values(finished.nodes).filter((node) => node.status === "done").length;
+        if (finished.nodes.encode.status === "done") encoderAgain += 1;
+      }
+    }
+    return { executed, encoderAgain };
+  } finally {
+    for (const worker of workers) await stopWorker(worker);
+    await server.close();
+  }
+}
+
+export async function benchFarmAffinity(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "infix-bench-affinity-"));
+  const redis = await startTestRedis();
+  try {
+    const one = await affinityRound(redis, dir, 1, "one");
+    const four = await affinityRound(redis, dir, 4, "four");
+    const blind = await affinityRound(redis, dir, 4, "blind", false);
+    console.log("farm cache affinity: 4 workflows, 20 seed-change re-runs (5 waves of 4), 4 nodes each");
+    const hits = (round: { encoderAgain: number }) => `${(100 * (1 - round.encoderAgain / 20)).toFixed(0)}%`;
+    console.log(`  1 worker : ${one.executed} nodes re-executed, encoder served from cache in ${hits(one)} of re-runs`);
+    console.log(
+      `  4 workers: ${four.executed} nodes re-executed, encoder served from cache in ${hits(four)} of re-runs (${(four.executed / one.executed).toFixed(2)}× the single worker; goal 1.00)`,
+    );
+    console.log(
+      `  4 workers without affinity (shared queue only): ${blind.executed} nodes re-executed, encoder served from cache in ${hits(blind)} of re-runs (${(blind.executed / one.executed).toFixed(2)}×)`,
+    );
+  } finally {
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  await benchFarm();
+  // `npx tsx bench/farm.ts affinity`: the cache-affinity figure alone.
+  await (process.argv[2] === "affinity" ? benchFarmAffinity() : benchFarm());
   process.exit(0);
 }

@@ -79,8 +79,9 @@ function client(server: InfixServer) {
   };
   return {
     call,
-    submit: async (workflow: unknown) =>
-      ((await call("POST", "/api/jobs", { workflow })).data.job as { id: string }).id,
+    /** `clientId`: the socket that should get the job's events (it joins the job's room). */
+    submit: async (workflow: unknown, clientId?: string) =>
+      ((await call("POST", "/api/jobs", { workflow, clientId })).data.job as { id: string }).id,
     job: async (id: string) => (await call("GET", `/api/jobs/${id}`)).data as unknown as Job,
   };
 }
@@ -99,6 +100,15 @@ const countTo = (steps: number, stepMs: number, tag = 0) => ({
   },
 });
 
+/** The farm's shared BullMQ queue, to look at from outside (closed after the test). */
+function farmQueue(): Queue {
+  const queue = new Queue("infix-jobs", {
+    connection: { host: "127.0.0.1", port: redis.port, password: redis.password },
+  });
+  cleanups.push(() => queue.close());
+  return queue;
+}
+
 const finished = (job: Job) => job.status === "succeeded" || job.status === "failed" || job.status === "cancelled";
 
 describe("infix serve --redis with infix worker processes", () => {
@@ -115,7 +125,7 @@ describe("infix serve --redis with infix worker processes", () => {
     });
     await until(() => socket.connected);
     const ids = [];
-    for (let i = 0; i < 6; i++) ids.push(await submit(countTo(5, 20, i)));
+    for (let i = 0; i < 6; i++) ids.push(await submit(countTo(5, 20, i), socket.id));
     for (const id of ids) await until(async () => finished(await job(id)));
     for (const id of ids) {
       const done = await job(id);
@@ -136,7 +146,7 @@ describe("infix serve --redis with infix worker processes", () => {
     const workers = await Promise.all(["k1", "k2", "k3", "k4"].map((name) => startWorkerProcess(name, data)));
     const server = await startCoordinator(data);
     const { submit, job } = client(server);
-    // The farm's job ids are BullMQ's, not the coordinator's: the runner is the worker that starts a new job.
+    // The runner is the worker that starts a new job.
     const starts = (w: WorkerProcess) =>
       w
         .log()
@@ -159,7 +169,8 @@ describe("infix serve --redis with infix worker processes", () => {
     expect((await job(id)).status).toBe("succeeded");
     expect((await job(id)).nodes.show.ui).toEqual({ text: ["150"] });
     const successor = await nextRunner(before, alive);
-    const succeeded = (w: WorkerProcess) => (w.log().match(/ succeeded\n/g) ?? []).length;
+    // Workers name jobs by the studio's ids.
+    const succeeded = (w: WorkerProcess) => (w.log().match(new RegExp(`job ${id} succeeded`, "g")) ?? []).length;
     expect(succeeded(first)).toBe(0);
     expect(succeeded(successor)).toBe(1);
     expect(workers.map(succeeded).reduce((a, b) => a + b)).toBe(1);
@@ -221,10 +232,13 @@ describe("infix serve --redis with infix worker processes", () => {
   it("Redis killed and restarted with AOF: the jobs it held are not lost", async () => {
     const data = join(dir, "aof");
     const server = await startCoordinator(data);
+    const inRedis = farmQueue();
     const { submit, job } = client(server);
-    // No worker yet: the jobs wait in Redis when it dies.
+    // No worker yet: the jobs wait in Redis when it dies (under the studio's job ids), and the
+    // studio shows them as queued, not running, until a worker takes them.
     const ids = [await submit(countTo(3, 5, 6)), await submit(countTo(3, 5, 7))];
-    await until(async () => (await Promise.all(ids.map(job))).every((j) => j.status === "running"));
+    await until(async () => (await Promise.all(ids.map((id) => inRedis.getJob(id)))).every(Boolean));
+    for (const id of ids) expect((await job(id)).status).toBe("queued");
     await redis.kill();
     await redis.restart();
     await startWorkerProcess("a1", data);
@@ -252,6 +266,130 @@ describe("infix serve --redis with infix worker processes", () => {
     const wrong = redis.url.replace(redis.password, "not-the-password");
     await expect(startWorkerProcess("x1", join(dir, "auth"), wrong)).rejects.toThrow(/WRONGPASS|NOAUTH|invalid/i);
   }, 60_000);
+});
+
+/**
+ * A BLIP-Diffusion-shaped workflow of test nodes: slow "encoders" whose outputs a seed change does
+ * not touch, a "sampler" whose step count stands for the seed, and what follows it.
+ */
+const seeded = (seed: number, tag: number, samplerStepMs = 5) => ({
+  format: "infix-workflow",
+  version: 1,
+  nodes: {
+    encode: { type: "SlowCount", inputs: { steps: 5, step_ms: 20 + tag } },
+    sampler: { type: "SlowCount", inputs: { steps: seed, step_ms: samplerStepMs } },
+    combine: {
+      type: "AddInts",
+      inputs: { a: { node: "encode", output: "count" }, b: { node: "sampler", output: "count" } },
+    },
+    show: { type: "ShowValue", inputs: { value: { node: "combine", output: "sum" } } },
+  },
+});
+
+/** Workers' log lines saying they started job `id` (and from which queue). */
+const startsOf = (workers: WorkerProcess[], id: string) =>
+  workers.flatMap((w) =>
+    w
+      .log()
+      .split("\n")
+      .filter((line) => line.includes(`job ${id} started`))
+      .map((line) => `${w.name}: ${line.includes("routed here") ? "own" : "shared"}`),
+  );
+
+describe("cache affinity: a job goes to the worker holding its upstream outputs", () => {
+  it("a seed-change re-run goes to the worker that ran the workflow and re-executes only the sampler and what follows", async () => {
+    const data = join(dir, "affinity");
+    const first = await startWorkerProcess("a1", data);
+    const server = await startCoordinator(data);
+    const { submit, job } = client(server);
+    const original = await submit(seeded(3, 1));
+    await until(async () => finished(await job(original)));
+    expect((await job(original)).status).toBe("succeeded");
+    // Two more workers, idle: without affinity, the shared queue would hand the re-runs to any.
+    const workers = [first, ...(await Promise.all(["a2", "a3"].map((name) => startWorkerProcess(name, data))))];
+    for (const seed of [4, 5, 6]) {
+      const rerun = await submit(seeded(seed, 1));
+      await until(async () => finished(await job(rerun)));
+      const done = await job(rerun);
+      expect(done.status).toBe("succeeded");
+      expect(done.nodes.show.ui).toEqual({ text: [String(5 + seed)] });
+      expect(startsOf(workers, rerun)).toEqual(["a1: own"]);
+      expect(done.nodes.encode.status).toBe("cached");
+      for (const id of ["sampler", "combine", "show"]) expect(done.nodes[id].status).toBe("done");
+    }
+    // A workflow no worker has seen goes to the shared queue.
+    const other = await submit(seeded(3, 2, 7));
+    await until(async () => finished(await job(other)));
+    expect(startsOf(workers, other)).toHaveLength(1);
+    expect(startsOf(workers, other)[0]).toMatch(/: shared$/);
+  }, 180_000);
+
+  it("with the preferred worker dead, before or during the re-run, the job still runs on another worker, once", async () => {
+    const data = join(dir, "affinity-dead");
+    const preferred = await startWorkerProcess("d1", data);
+    const server = await startCoordinator(data);
+    const { submit, job } = client(server);
+    const original = await submit(seeded(2, 3));
+    await until(async () => finished(await job(original)));
+    const others = await Promise.all(["d2", "d3"].map((name) => startWorkerProcess(name, data)));
+    const workers = [preferred, ...others];
+
+    // Killed while running the re-run routed to it: its lock expires, the coordinator moves the
+    // job to the shared queue, and another worker runs it whole (it holds no cached encoder).
+    const during = await submit(seeded(200, 3, 25));
+    await until(() => startsOf(workers, during).length > 0);
+    expect(startsOf(workers, during)).toEqual(["d1: own"]);
+    await killHard(preferred.child);
+    await until(async () => finished(await job(during)));
+    const rescued = await job(during);
+    expect(rescued.status).toBe("succeeded");
+    expect(rescued.nodes.show.ui).toEqual({ text: ["205"] });
+    expect(startsOf(workers, during)).toHaveLength(2);
+    expect(startsOf(workers, during)[1]).toMatch(/^d[23]: shared$/);
+    expect(workers.map((w) => (w.log().match(new RegExp(`job ${during} succeeded`, "g")) ?? []).length)).toEqual(
+      expect.arrayContaining([1, 0, 0]),
+    );
+
+    // Dead before the re-run: it is routed by what the survivor now holds, or shared.
+    const after = await submit(seeded(4, 3));
+    await until(async () => finished(await job(after)));
+    expect((await job(after)).status).toBe("succeeded");
+    expect(startsOf(workers, after)).toHaveLength(1);
+    expect(startsOf(workers, after)[0]).not.toMatch(/^d1/);
+  }, 180_000);
+});
+
+describe("several coordinators serving one farm", () => {
+  it("a client on coordinator B gets the events of a job submitted through A, and a coordinator that starts leaves A's waiting jobs alone", async () => {
+    const [a, b] = [
+      await startCoordinator(join(dir, "coordinator-a")),
+      await startCoordinator(join(dir, "coordinator-b")),
+    ];
+    const socket = io(b.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    cleanups.push(() => void socket.close());
+    const seen: string[] = [];
+    socket.onAny((name: string, payload: { jobId?: string; nodeId?: string }) => {
+      seen.push(`${payload.jobId}:${name}${payload.nodeId ? `:${payload.nodeId}` : ""}`);
+    });
+    await until(() => socket.connected);
+    // Submitted through A by a client whose socket is on B (as behind a load balancer); no
+    // worker yet, so it waits in Redis.
+    const { call, job } = client(a);
+    const submitted = await call("POST", "/api/jobs", { workflow: countTo(5, 10, 20), clientId: socket.id });
+    const id = (submitted.data.job as { id: string }).id;
+    const inRedis = farmQueue();
+    await until(async () => (await inRedis.getJob(id)) !== undefined);
+    // A third coordinator starting now drops only its own or dead coordinators' leftovers.
+    await startCoordinator(join(dir, "coordinator-c"));
+    await startWorkerProcess("m1", join(dir, "coordinator-a"));
+    await until(async () => finished(await job(id)));
+    expect((await job(id)).status).toBe("succeeded");
+    await until(() => seen.includes(`${id}:job:succeeded`));
+    expect(seen).toContain(`${id}:node:finished:show`);
+    expect(seen).toContain(`${id}:progress:c`);
+    // B itself knows nothing of A's job: its events came through Redis.
+    expect((await client(b).call("GET", `/api/jobs/${id}`)).status).toBe(404);
+  }, 120_000);
 });
 
 async function killHard(child: ChildProcess): Promise<void> {

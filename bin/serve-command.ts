@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
 import { BullmqDispatcher } from "../engine/src/queue/bullmq/bullmq-dispatcher.ts";
-import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
+import { DEFAULT_FARM_QUEUE, redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
+import { farmSocketAdapter } from "../engine/src/queue/bullmq/farm-sockets.ts";
 import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { engineCliOptions, engineSetupFromCli } from "./cli-engine-setup.ts";
@@ -23,6 +25,8 @@ export interface ServeOptions extends RuntimeCliOptions {
   inProcess?: boolean;
   /** `redis://:password@host:port`: jobs go to `infix worker` processes through BullMQ on this Redis. */
   redis?: string;
+  /** Farm mode without cache affinity (every job to the shared queue): for the bench's comparison. */
+  noCacheAffinity?: boolean;
 }
 
 /** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
@@ -52,10 +56,18 @@ export async function serve(
     ? await BullmqDispatcher.start({
         redisUrl: options.redis,
         validate: (workflow, targets) => setup.executor.validate(workflow, targets),
+        // Cache affinity: the job goes to the worker whose cache holds most of these keys.
+        cacheKeys: options.noCacheAffinity
+          ? undefined
+          : async (workflow, targets) => (await setup.executor.cacheKeys?.(workflow, targets))?.values(),
+        // Stable across restarts of this studio, so a restart drops its own leftovers in Redis only.
+        coordinatorId: `${hostname()}:${resolve(options.data)}`,
         log,
       })
     : undefined;
   if (farm) log(`jobs go to the workers on ${redactRedisUrl(options.redis!)}`);
+  // Several coordinators may serve one farm: socket events travel between them through Redis.
+  const sockets = options.redis ? farmSocketAdapter(options.redis, DEFAULT_FARM_QUEUE, log) : undefined;
   const worker =
     options.inProcess || farm
       ? undefined
@@ -74,6 +86,7 @@ export async function serve(
       dataDir: resolve(options.data),
       executor: worker ?? setup.executor,
       dispatcher: farm,
+      socketAdapter: sockets?.adapter,
       catalog: () => setup.registry.catalog(setup.resources),
       files: setup.files,
       uploadKinds: setup.registry.uploadKinds(),
@@ -89,6 +102,7 @@ export async function serve(
   } catch (error) {
     await worker?.close();
     await farm?.close();
+    sockets?.close();
     throw listenError(error, options) ?? error;
   }
   if (farm) {
@@ -96,6 +110,7 @@ export async function serve(
     server.close = async () => {
       await closeServer();
       await farm.close();
+      sockets?.close();
     };
   }
   server.queue.subscribe((event) => {

@@ -33,7 +33,18 @@ export async function startWorker(options: WorkerOptions, log: (line: string) =>
     log,
   });
   const name = options.name ?? `${hostname()}:${process.pid}`;
-  const farm = await startFarmWorker({ redisUrl: options.redis, executor, name, lockMs: options.lockMs, log });
+  const lockMs = options.lockMs ?? 30_000;
+  const farm = await startFarmWorker({
+    redisUrl: options.redis,
+    executor,
+    name,
+    lockMs,
+    // Alive-or-dead is noticed about as fast as a dead worker's job lock expires, within 6 s.
+    heartbeatMs: Math.min(2000, lockMs / 2),
+    // The published cache keys follow the worker thread's output cache as it evicts.
+    cacheEntries: async () => (await executor.cache.stats()).entries,
+    log,
+  });
   log(`worker ${name} is taking jobs from ${redactRedisUrl(options.redis)}`);
   return {
     close: async () => {

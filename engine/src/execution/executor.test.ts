@@ -182,6 +182,24 @@ describe("Executor: running", () => {
 });
 
 describe("Executor: caching", () => {
+  it("plans a workflow's cache keys without running it: the keys its run stores, and only the changed branch's differ", async () => {
+    const { executor, cache, run } = setup();
+    const keys = await executor.cacheKeys(diamond());
+    expect(cache.keys()).toEqual([]);
+    expect([...keys!.keys()]).toEqual(["one", "two", "left", "right", "join", "show"]);
+    const result = await run(diamond());
+    expect(result.cacheKeys).toEqual(Object.fromEntries(keys!));
+    expect(new Set(cache.keys())).toEqual(new Set(keys!.values()));
+    const changed = diamond();
+    changed.nodes.right.inputs.b = 21;
+    const after = (await executor.cacheKeys(changed))!;
+    const same = [...after].filter(([id, key]) => keys!.get(id) === key).map(([id]) => id);
+    expect(same).toEqual(["one", "two", "left"]);
+    const invalid = diamond();
+    invalid.nodes.join.inputs.a = link("nowhere", "sum");
+    expect(await executor.cacheKeys(invalid)).toBeUndefined();
+  });
+
   it("serves a fully cached re-run from the output node alone, replaying what it showed", async () => {
     const { run } = setup();
     await run(diamond());

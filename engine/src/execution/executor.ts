@@ -64,6 +64,22 @@ export class Executor implements WorkflowExecutor {
     return this.check(workflow, targets).problems;
   }
 
+  /**
+   * The cache key of every node a run of `workflow` (up to `targets`) needs, by node id, without
+   * running anything: what a farm's coordinator routes on (a job goes to the worker holding most
+   * of them). Undefined when the workflow is invalid or a node's key material cannot be read.
+   */
+  async cacheKeys(workflow: Workflow, targets?: string[]): Promise<Map<string, string> | undefined> {
+    const { problems, plan } = this.check(workflow, targets);
+    if (problems.length > 0) return undefined;
+    try {
+      return computeCacheKeys(plan, await this.cacheKeyExtras(plan));
+    } catch (error) {
+      if (error instanceof NodeStepError) return undefined;
+      throw error;
+    }
+  }
+
   async execute(request: ExecuteRequest): Promise<ExecutionResult> {
     const { workflow, signal, events } = request;
     const result: ExecutionResult = { status: "succeeded", ui: {}, ran: [], cached: [], spared: [] };
@@ -82,6 +98,8 @@ export class Executor implements WorkflowExecutor {
       }
       throw error;
     }
+
+    result.cacheKeys = Object.fromEntries(keys);
 
     // From the targets down: a cache hit spares its whole upstream.
     const held = new Map<string, CachedNodeResult>();

@@ -24,6 +24,13 @@ export interface ExecuteRequest {
   targets?: string[];
   signal: AbortSignal;
   events: ExecutionEvents;
+  /** The queue's id of the job, when a queue runs it: a farm's workers name the job by it. */
+  jobId?: string;
+  /**
+   * Called once when a worker takes the job. A farm's job waits in Redis for a free worker after
+   * its dispatch, so until then the studio can say "waiting for a worker" rather than "running".
+   */
+  started?: () => void;
 }
 
 export interface ExecutionResult {
@@ -42,6 +49,11 @@ export interface ExecutionResult {
    * them unnecessary, and whose own outputs are still cached (reported as cached to the editor).
    */
   spared: string[];
+  /**
+   * The cache key of each needed node, by node id (absent when validation failed): with `ran`,
+   * `cached` and `spared`, the keys this executor's cache now holds (a farm worker publishes them).
+   */
+  cacheKeys?: Record<string, string>;
 }
 
 export interface WorkflowExecutor {
@@ -49,6 +61,8 @@ export interface WorkflowExecutor {
   validate(workflow: Workflow, targets?: string[]): Problem[];
   /** Validates, then runs what the targets need; never throws for node failures or cancellation. */
   execute(request: ExecuteRequest): Promise<ExecutionResult>;
+  /** The cache keys of the nodes a run would need, by node id, without running (undefined: invalid). */
+  cacheKeys?(workflow: Workflow, targets?: string[]): Promise<Map<string, string> | undefined>;
   /** Releases what the executor holds (a worker thread); the server calls it when it stops. */
   close?(): Promise<void>;
 }

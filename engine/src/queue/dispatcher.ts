@@ -14,6 +14,11 @@ export interface JobDispatcher {
   freeSlots(): number;
   /** Runs one job; never throws for node failures or cancellation (the executor's contract). */
   run(request: ExecuteRequest): Promise<ExecutionResult>;
+  /**
+   * True when a job may wait after `run` (a farm's Redis, for a free worker): `run` then calls
+   * `request.started()` when a worker takes it, and the queue shows it as queued until then.
+   */
+  readonly startsLater?: boolean;
 }
 
 /** One job at a time on one executor: the embedded default. */

@@ -4,6 +4,9 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ExecuteRequest, ExecutionResult } from "../execution/types.ts";
+import type { Workflow } from "../graph/workflow.ts";
+import type { JobDispatcher } from "./dispatcher.ts";
 import { JobQueue, type QueueEvent } from "./job-queue.ts";
 import { JobStoreError } from "./job-store.ts";
 import { JournalJobStore } from "./journal.ts";
@@ -342,5 +345,67 @@ describe("JobQueue", () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => submitOk(queue, { [`n${i}`]: "Ok" })));
     await expect.poll(() => snapshots().at(-1)?.jobs.length, { timeout: 10_000 }).toBe(20);
     expect(snapshots().length).toBeLessThan(20);
+  });
+});
+
+/** A dispatcher like the farm's: a job waits after dispatch until `take()` says a worker took it. */
+class WaitingDispatcher implements JobDispatcher {
+  readonly startsLater = true;
+  private readonly takers: (() => void)[] = [];
+  readonly executor = new ScriptedExecutor();
+
+  validate(workflow: Workflow) {
+    return this.executor.validate(workflow);
+  }
+
+  freeSlots() {
+    return 4 - this.takers.length;
+  }
+
+  /** Jobs handed over that no worker took yet. */
+  get waiting(): number {
+    return this.takers.length;
+  }
+
+  /** A worker takes the oldest waiting job. */
+  take(): void {
+    this.takers.shift()?.();
+  }
+
+  async run(request: ExecuteRequest): Promise<ExecutionResult> {
+    if (request.signal.aborted) return { status: "cancelled", ui: {}, ran: [], cached: [], spared: [] };
+    const taken = await new Promise<boolean>((resolve) => {
+      this.takers.push(() => resolve(true));
+      request.signal.addEventListener("abort", () => resolve(false), { once: true });
+    });
+    if (!taken) return { status: "cancelled", ui: {}, ran: [], cached: [], spared: [] };
+    request.started?.();
+    return this.executor.execute(request);
+  }
+}
+
+describe("JobQueue with a dispatcher whose jobs wait for a worker", () => {
+  it("shows a dispatched job as queued until a worker takes it, and cancels it through the dispatcher", async () => {
+    const dispatcher = new WaitingDispatcher();
+    const queue = new JobQueue({ dispatcher, journalPath: join(dir, "queue.jsonl"), log: () => undefined });
+    queues.push(queue);
+    const events: QueueEvent[] = [];
+    queue.subscribe((event) => events.push(event));
+    const first = await submitOk(queue, { a: "Ok" });
+    const second = await submitOk(queue, { b: "Ok" });
+    await until(() => dispatcher.waiting === 2);
+    expect(queue.get(first)?.status).toBe("queued");
+    expect(queue.get(first)?.startedAt).toBeUndefined();
+    expect(events.some((e) => e.name === "job:started")).toBe(false);
+    // Already with the dispatcher: it cannot be reordered or deleted, only cancelled.
+    expect(queue.moveToFront(second).ok).toBe(false);
+    expect(queue.remove(second).ok).toBe(false);
+    expect(queue.cancel(second).ok).toBe(true);
+    await until(() => queue.get(second)?.status === "cancelled");
+    dispatcher.take();
+    await until(() => queue.get(first)?.status === "succeeded");
+    expect(queue.get(first)?.startedAt).toBeTypeOf("number");
+    expect(events.filter((e) => e.name === "job:started").map((e) => e.payload)).toEqual([{ jobId: first }]);
+    expect(dispatcher.executor.started).toEqual(["a"]);
   });
 });

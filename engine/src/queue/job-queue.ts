@@ -66,6 +66,8 @@ interface Entry {
   /** Stored size (its admission record), for the byte bounds. */
   bytes: number;
   controller?: AbortController;
+  /** Handed to the dispatcher (it may still read as queued while it waits for a farm worker). */
+  dispatched?: boolean;
 }
 
 export class JobQueue {
@@ -279,13 +281,14 @@ export class JobQueue {
   cancel(id: string): QueueResult<JobSummary> {
     const entry = this.entries.get(id);
     if (!entry) return notFound(id);
-    if (entry.job.status === "queued") {
-      this.finish(entry, "cancelled");
-      this.pump();
-    } else if (entry.job.status === "running") {
+    if (isFinished(entry.job)) {
+      return { ok: false, reason: "conflict", error: `job ${id} already ${entry.job.status}` };
+    } else if (entry.job.status === "running" || entry.dispatched) {
+      // A dispatched job still reading as queued (waiting for a farm worker) is the dispatcher's to take back.
       entry.controller?.abort(new Error("cancelled"));
     } else {
-      return { ok: false, reason: "conflict", error: `job ${id} already ${entry.job.status}` };
+      this.finish(entry, "cancelled");
+      this.pump();
     }
     return { ok: true, value: summarise(entry.job) };
   }
@@ -296,6 +299,8 @@ export class JobQueue {
     if (!entry) return notFound(id);
     if (entry.job.status !== "queued")
       return { ok: false, reason: "conflict", error: `job ${id} is ${entry.job.status}, not queued` };
+    if (entry.dispatched)
+      return { ok: false, reason: "conflict", error: `job ${id} is already waiting for a worker, first in line` };
     entry.position = this.nextFront--;
     void this.store.update(id, { position: entry.position });
     this.emitQueue();
@@ -306,7 +311,7 @@ export class JobQueue {
   remove(id: string): QueueResult<null> {
     const entry = this.entries.get(id);
     if (!entry) return notFound(id);
-    if (entry.job.status === "running")
+    if (entry.job.status === "running" || entry.dispatched)
       return { ok: false, reason: "conflict", error: `job ${id} is running; cancel it first` };
     this.entries.delete(id);
     if (entry.job.status === "queued") this.queuedJobs -= 1;
@@ -361,13 +366,16 @@ export class JobQueue {
   private firstWaiting(): Entry | undefined {
     let first: Entry | undefined;
     for (const entry of this.entries.values())
-      if (entry.job.status === "queued" && (!first || entry.position < first.position)) first = entry;
+      if (entry.job.status === "queued" && !entry.dispatched && (!first || entry.position < first.position))
+        first = entry;
     return first;
   }
 
   /** Queued jobs in the order they run. */
   private waiting(): Entry[] {
-    return [...this.entries.values()].filter((e) => e.job.status === "queued").sort((a, b) => a.position - b.position);
+    return [...this.entries.values()]
+      .filter((e) => e.job.status === "queued" && !e.dispatched)
+      .sort((a, b) => a.position - b.position);
   }
 
   /** Jobs marked running whose dispatch has not begun yet (the store is writing their start). */
@@ -391,18 +399,33 @@ export class JobQueue {
   private async run(entry: Entry): Promise<void> {
     const { job } = entry;
     entry.controller = new AbortController();
-    job.status = "running";
+    entry.dispatched = true;
+    // Out of the waiting line from here on, even while a farm job still reads as queued.
     this.queuedJobs -= 1;
-    job.startedAt = Date.now();
+    const markRunning = () => {
+      job.status = "running";
+      job.startedAt = Date.now();
+      this.emit({ name: "job:started", payload: { jobId: job.id } });
+      this.emitQueue();
+    };
+    // A farm's dispatcher says when a worker takes the job; until then it reads as queued
+    // ("waiting for a worker"), not running.
+    const later = this.dispatcher.startsLater === true;
+    if (!later) markRunning();
     // Written before the run starts, so a crash mid-run reads as interrupted, never re-runs the job.
-    const started = this.store.update(job.id, { status: "running", startedAt: job.startedAt });
-    this.emit({ name: "job:started", payload: { jobId: job.id } });
-    this.emitQueue();
+    const started = this.store.update(job.id, { status: "running", startedAt: job.startedAt ?? Date.now() });
+    if (later) this.emitQueue();
     await started;
     this.starting -= 1;
     let result: ExecutionResult;
     try {
       result = await this.dispatcher.run({
+        jobId: job.id,
+        started: () => {
+          if (job.status !== "queued" || this.closed) return;
+          markRunning();
+          void this.store.update(job.id, { startedAt: job.startedAt });
+        },
         workflow: job.workflow,
         targets: job.targets,
         signal: entry.controller.signal,
@@ -420,6 +443,9 @@ export class JobQueue {
     this.previewThrottle.clear();
     this.running.delete(job.id);
     entry.controller = undefined;
+    entry.dispatched = false;
+    // A job no worker took still reads as queued: it counts as waiting again until finish() ends it.
+    if (job.status === "queued") this.queuedJobs += 1;
     if (this.closed) return;
     for (const [nodeId, ui] of Object.entries(result.ui)) {
       const node = job.nodes[nodeId];

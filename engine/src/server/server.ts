@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express from "express";
-import { Server as SocketServer } from "socket.io";
+import { Server as SocketServer, type ServerOptions as SocketServerOptions } from "socket.io";
 import type { WorkflowExecutor } from "../execution/types.ts";
 import { FileStore } from "../files/file-store.ts";
 import { WorkflowStore } from "../files/workflow-store.ts";
@@ -87,6 +87,11 @@ export interface ServerOptions {
   journal?: Omit<JournalOptions, "log">;
   /** Where server-side errors are reported; default console.error. */
   log?: (message: string) => void;
+  /**
+   * socket.io's adapter: the Redis adapter when several coordinators serve one farm, so a
+   * client connected to one gets the events another emits. Default: in-process.
+   */
+  socketAdapter?: Partial<SocketServerOptions>["adapter"];
 }
 
 export interface InfixServer {
@@ -198,6 +203,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
     serveClient: false,
     // Clients only send `jobs:watch` / `jobs:unwatch` (100 ids at most): socket.io's 1 MB default is far more than they need.
     maxHttpBufferSize: 16 * 1024,
+    ...(options.socketAdapter ? { adapter: options.socketAdapter } : {}),
     allowRequest: (req, callback) => {
       const refusal = checkRequest(policy, req, "socket");
       callback(refusal, refusal === null);
@@ -207,7 +213,10 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
     const refusal = checkSocketAuth(policy, socket.handshake);
     next(refusal === null ? undefined : new Error(refusal));
   });
-  const unbridge = bridgeQueueToSockets(queue, io, log, options.sockets);
+  const unbridge = bridgeQueueToSockets(queue, io, log, {
+    ...options.sockets,
+    sharedAdapter: options.socketAdapter !== undefined,
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);

@@ -19,6 +19,8 @@ export interface BridgeOptions {
   maxWatchedJobs?: number;
   /** Waiting and finished jobs the socket's `queue` summary lists, each (default 20). */
   summaryJobs?: number;
+  /** Set when several coordinators share socket rooms through an adapter (the farm's Redis adapter). */
+  sharedAdapter?: boolean;
 }
 
 /** The socket.io room of a job's watchers; prefixed so no job id can name a socket's own room. */
@@ -91,7 +93,12 @@ export function bridgeQueueToSockets(
   function joinSubmitter(jobId: string, clientId: string | undefined): void {
     if (clientId === undefined) return;
     const socket = io.sockets.sockets.get(clientId);
-    if (!socket) return;
+    if (!socket) {
+      // The submitter may be connected to another coordinator of the same farm: its socket is in a
+      // room named by its id, and the Redis adapter carries the join there (no cap check possible).
+      if (options.sharedAdapter) void io.in(clientId).socketsJoin(jobRoom(jobId));
+      return;
+    }
     if (watchedCount(socket) >= maxWatched) {
       log(`socket ${clientId} already watches ${maxWatched} jobs: job ${jobId}'s events do not go to it`);
       return;
@@ -99,12 +106,15 @@ export function bridgeQueueToSockets(
     void socket.join(jobRoom(jobId));
   }
 
-  const hasWatchers = (jobId: string) => (io.sockets.adapter.rooms.get(jobRoom(jobId))?.size ?? 0) > 0;
+  // With a shared adapter a watcher may sit on another coordinator, where rooms are not visible here.
+  const hasWatchers = (jobId: string) =>
+    options.sharedAdapter === true || (io.sockets.adapter.rooms.get(jobRoom(jobId))?.size ?? 0) > 0;
 
   return queue.subscribe((event) => {
     switch (event.name) {
       case "queue":
-        io.emit("queue", queueSummary(event.payload, summaryJobs));
+        // Each coordinator's clients see its own queue: never broadcast it through a shared adapter.
+        io.local.emit("queue", queueSummary(event.payload, summaryJobs));
         return;
       case "preview": {
         const { jobId, nodeId, image } = event.payload;

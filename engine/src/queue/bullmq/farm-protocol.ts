@@ -27,7 +27,48 @@ export const farmChannels = (queue: string) => ({
 export interface FarmJobData {
   workflow: Workflow;
   targets?: string[];
+  /** The coordinator that admitted it (`BullmqDispatcherOptions.coordinatorId`): a restart drops its own leftovers. */
+  coordinator?: string;
+  /**
+   * How often a worker died while running it before it was moved out of that worker's queue
+   * (the coordinator moves a dead worker's jobs to the shared queue; BullMQ's stalled counter
+   * starts again there, so the count travels with the job).
+   */
+  takeovers?: number;
 }
+
+/**
+ * Cache affinity (BullMQ's open-source edition has no group routing): every worker consumes the
+ * shared queue and a queue of its own; it publishes a heartbeat (a key with a TTL, refreshed
+ * periodically and after each job) and the set of cache keys its output cache holds. The
+ * coordinator sends a job to the queue of the live worker that holds most of the job's keys.
+ */
+export const farmKeys = (queue: string) => ({
+  /** SET of the names of workers that registered (live or not: a missing heartbeat says dead). */
+  workers: `${queue}:workers`,
+  /** `WorkerHeartbeat` as JSON, with a TTL. */
+  heartbeat: (worker: string) => `${queue}:worker:${worker}`,
+  /** SET of the cache keys the worker holds, with the heartbeat's TTL. */
+  held: (worker: string) => `${queue}:worker:${worker}:held`,
+  /** A coordinator's heartbeat, with a TTL: its jobs waiting in Redis are not leftovers. */
+  coordinator: (id: string) => `${queue}:coordinator:${id}`,
+});
+
+export interface WorkerHeartbeat {
+  name: string;
+  /** The BullMQ queue only this worker consumes. */
+  queue: string;
+  /** Running a job now. */
+  busy: boolean;
+}
+
+/** The queue of one worker (BullMQ queue names may not hold `:`; a host:pid name is made safe). */
+export function workerQueueName(queue: string, worker: string): string {
+  return `${queue}.worker.${worker.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+}
+
+/** The failure of a job whose workers died under it more than once (worded as BullMQ's own). */
+export const STALLED_TOO_OFTEN = "job stalled more than allowable limit";
 
 /** One executor callback of a running job; previews carry their RGB as base64. */
 export interface FarmEventMessage {
