@@ -36,7 +36,7 @@ function syntheticWorkflow(): Workflow {
     const source = CONSTANTS + Math.floor(((k + 1) * adds) / OUTPUTS) - 1;
     nodes[`out${k}`] = { type: "ShowValue", mode: "active", inputs: { value: { node: `n${source}`, output: "sum" } } };
   }
-  return { format: "infix-workflow", version: 1, nodes, packs: [] };
+  return { format: "infix-workflow", version: 2, nodes, requires: [] };
 }
 
 const quietEvents: ExecutionEvents = {

@@ -21,8 +21,8 @@ function bigJob(id: string, bytes: number): Job {
     nodes: { a: { status: "pending" } },
     workflow: {
       format: "infix-workflow",
-      version: 1,
-      packs: [],
+      version: 2,
+      requires: [],
       description: "x".repeat(bytes),
       nodes: { a: { type: "Ok", mode: "active", inputs: {} } },
     },

@@ -25,10 +25,6 @@ export interface ServeOptions extends RuntimeCliOptions {
   redis?: string;
 }
 
-/** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
-const INSTALL_HELP =
-  "Pictures are meaningless noise with the built-in tiny test pack: run `infix pack pull Salesforce/blipdiffusion` to install the real model (README, “Use the real model”).";
-
 /** A start-up failure the user can fix, said in words (exit 2) instead of a stack trace. */
 export class ServeError extends Error {}
 
@@ -44,7 +40,7 @@ export async function serve(
 ): Promise<InfixServer> {
   if (options.buildEditor) await buildEditorIfStale(repoRoot, log);
   const setup = await engineSetupFromCli(options, log);
-  const packs = await setup.packs();
+  const packages = await setup.packageInfo();
   // Jobs run in a worker thread with its own engine setup (executor, sessions, output cache);
   // this process keeps the registry for the catalog and validation.
   // In farm mode (--redis) no job runs here: `infix worker` processes pull them from Redis.
@@ -78,10 +74,9 @@ export async function serve(
       files: setup.files,
       uploadKinds: setup.registry.uploadKinds(),
       examples: folderExamples(join(repoRoot, "examples")),
-      packs: setup.packs,
+      packages: setup.packageInfo,
       // In farm mode each worker holds its own cache; this process runs nothing, so it has none to show.
       cache: farm ? undefined : (worker?.cache ?? setup.cache),
-      config: { tinyPackOnly: !options.testNodes && packs.every((pack) => pack.embedded), installHelp: INSTALL_HELP },
       editorDist: existsSync(join(editorDist, "index.html")) ? editorDist : undefined,
       authToken: options.authToken,
       log,
@@ -109,7 +104,7 @@ export async function serve(
     dataDir: resolve(options.data),
     folders: setup.files.folders,
     modelsDir: modelsDir ? resolve(modelsDir) : undefined,
-    packs,
+    packages,
     testNodes: options.testNodes,
   }))
     log(line);

@@ -32,7 +32,7 @@ function busy(steps: number, stepMs: number): Workflow {
   return {
     format: WORKFLOW_FORMAT,
     version: WORKFLOW_VERSION,
-    packs: [],
+    requires: [],
     nodes: { b: { type: "BusySteps", mode: "active", inputs: { steps, step_ms: stepMs } } },
   };
 }

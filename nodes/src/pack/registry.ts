@@ -22,7 +22,7 @@ import type { ModelPack } from "./types.ts";
  * fails to load is listed with its error instead of taking the server down.
  */
 
-/** A pack as `GET /api/packs` lists it (the protocol's PackInfo, field for field). */
+/** A pack as the registry lists it; package-info.ts turns it into the engine's generic resource. */
 export interface PackListing {
   name: string;
   /** Folder name under the models folder, or `tiny` for the embedded pack. */
