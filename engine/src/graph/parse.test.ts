@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { workflowJsonSchema } from "./json-schema.ts";
-import { parseWorkflow, serializeWorkflow } from "./parse.ts";
+import { AnyVersionWorkflowSchema, parseWorkflow, serializeWorkflow } from "./parse.ts";
 import { WORKFLOW_VERSION } from "./workflow.ts";
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -103,6 +103,35 @@ describe("parseWorkflow on bad input", () => {
       nodes: [{ id: "1", type: "X", inputs: { a: ["only-one"] } }],
     });
     expect(result.ok ? null : result.problems[0].message).toMatch(/workflow version 0/);
+  });
+});
+
+describe("AnyVersionWorkflowSchema", () => {
+  it("takes the current version as the workflow schema does, and older ones migrated", () => {
+    const current = AnyVersionWorkflowSchema.parse(read("v2/editor-extras.json"));
+    expect(AnyVersionWorkflowSchema.parse(read("v1/editor-extras.json"))).toEqual(current);
+    expect(AnyVersionWorkflowSchema.parse(read("v0/text-pipeline.json"))).toEqual(
+      AnyVersionWorkflowSchema.parse(read("v2/text-pipeline.json")),
+    );
+  });
+
+  it("reports an old document's issues where they are, naming its version", () => {
+    const result = AnyVersionWorkflowSchema.safeParse({
+      format: "infix-workflow",
+      version: 1,
+      nodes: {},
+      packs: [{ hash: "sha256:00" }],
+    });
+    expect(result.success ? [] : result.error.issues).toEqual([
+      expect.objectContaining({ path: ["packs", 0, "name"], message: expect.stringMatching(/workflow version 1\)$/) }),
+    ]);
+  });
+
+  it("refuses a version from the future and what is not a workflow", () => {
+    expect(AnyVersionWorkflowSchema.safeParse({ format: "infix-workflow", version: 99, nodes: {} }).success).toBe(
+      false,
+    );
+    expect(AnyVersionWorkflowSchema.safeParse("x").success).toBe(false);
   });
 });
 

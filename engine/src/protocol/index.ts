@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NodeCatalogSchema } from "../graph/node-schema.ts";
 import { ProblemSchema } from "../graph/problem.ts";
-import { WorkflowSchema } from "../graph/workflow.ts";
+import { AnyVersionWorkflowSchema } from "../graph/parse.ts";
 
 /**
  * The protocol between the editor and the server, in one file: REST bodies and socket.io
@@ -65,7 +65,8 @@ export const NodeRunStateSchema = z.object({
 export type NodeRunState = z.infer<typeof NodeRunStateSchema>;
 
 export const SubmitJobSchema = z.object({
-  workflow: WorkflowSchema,
+  /** Any supported version; older ones are migrated. */
+  workflow: AnyVersionWorkflowSchema,
   /** Node ids to run up to ("run to here"); absent = every active output node. */
   targets: z.array(z.string()).optional(),
   /** Put the job at the front of the queue. */
@@ -92,7 +93,8 @@ export const JobSummarySchema = z.object({
 export type JobSummary = z.infer<typeof JobSummarySchema>;
 
 export const JobSchema = JobSummarySchema.extend({
-  workflow: WorkflowSchema,
+  /** Any supported version (a journal written before an upgrade), migrated. */
+  workflow: AnyVersionWorkflowSchema,
   targets: z.array(z.string()).optional(),
   nodes: z.record(z.string(), NodeRunStateSchema),
 });
