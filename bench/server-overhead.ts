@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { WorkflowSchema, type ExecutionEvents, type Workflow } from "@infix/engine";
+import { WorkflowSchema, type Workflow } from "@infix/engine";
+import type { ExecutionEvents } from "@infix/engine/host";
+import { createServer } from "@infix/engine/server";
 import type { ClientToServerEvents, ServerToClientEvents } from "@infix/protocol";
 import { io as connect, type Socket } from "socket.io-client";
 import { createEngineSetup } from "../bin/engine-setup.ts";
-import { createServer } from "../engine/src/server/index.ts";
 
 /**
  * What the server adds to a run: the zero-shot example through the HTTP queue with a connected

@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
-import type { NodePackage, Resources, SessionPoolOptions } from "@infix/engine";
+import type { NodePackage, Resources } from "@infix/engine";
+import type { SessionPoolOptions } from "@infix/engine/runtime";
 import { createNodeResources, nodePackage } from "@infix/nodes";
 import { ensureExamplePictures } from "../examples/draw-subjects.ts";
 

@@ -1,12 +1,8 @@
 import { resolve } from "node:path";
-import type { NodePackage, Resources, SessionPoolOptions } from "@infix/engine";
+import type { NodePackage, Resources } from "@infix/engine";
+import type { SessionPoolOptions } from "@infix/engine/runtime";
+import { type WorkflowExecutor, OutputCache, Executor, FileStore, NodeRegistry } from "@infix/engine/host";
 import type { NodePackageInfo } from "@infix/protocol";
-import type { WorkflowExecutor } from "../engine/src/execution/types.ts";
-import { OutputCache } from "../engine/src/cache/index.ts";
-import { Executor } from "../engine/src/execution/executor.ts";
-import { FileStore } from "../engine/src/files/file-store.ts";
-import { NodeRegistry } from "../engine/src/nodes/registry.ts";
-import { testNodePackage } from "../engine/src/testing/index.ts";
 import { localFileAccess } from "./local-files.ts";
 import { mapResources } from "./map-resources.ts";
 
@@ -57,6 +53,8 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
   let packages: NodePackage[];
   let resources: Resources;
   if (options.testNodes) {
+    // Loaded only here: a production run never loads the testing entry (nor what its helpers import).
+    const { testNodePackage } = await import("@infix/engine/testing");
     packages = [testNodePackage];
     resources = mapResources();
   } else {

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { serveExecutor } from "../engine/src/worker/serve-executor.ts";
+import { serveExecutor } from "@infix/engine/host";
 import { engineSetupFromCli, type EngineCliOptions } from "./cli-engine-setup.ts";
 
 /**

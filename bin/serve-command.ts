@@ -1,9 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
-import { BullmqDispatcher } from "../engine/src/queue/bullmq/bullmq-dispatcher.ts";
-import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
-import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
+import { WorkerExecutor } from "@infix/engine/host";
+import { createServer, folderExamples, type InfixServer, BullmqDispatcher, redactRedisUrl } from "@infix/engine/server";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { engineCliOptions, engineSetupFromCli } from "./cli-engine-setup.ts";
 import type { RuntimeCliOptions } from "./runtime-options.ts";

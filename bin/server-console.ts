@@ -1,4 +1,4 @@
-import type { FileFolders } from "../engine/src/server/index.ts";
+import type { FileFolders } from "@infix/engine/host";
 import type { Job, NodePackageInfo } from "@infix/protocol";
 
 /**

@@ -1,5 +1,5 @@
-import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
-import { SessionPool } from "@infix/engine";
+import type { NodeDefinition, NodePackage, ResourceKey, Resources } from "@infix/engine";
+import { type SessionPoolOptions, SessionPool } from "@infix/engine/runtime";
 import { cannyEdgesNode } from "./control/canny-edges.ts";
 import { controlNetApplyNode } from "./control/controlnet-apply.ts";
 import { attentionControllerNode } from "./editing/attention-controller-node.ts";

@@ -9,14 +9,14 @@ import {
   decodeImage,
   encodeNpy,
   encodePng,
-  Executor,
   floatTensor,
-  NodeRegistry,
-  OutputCache,
   TorchGenerator,
   WorkflowSchema,
+  type FloatTensor,
+  type RgbImage,
+  type Workflow,
 } from "@infix/engine";
-import type { ExecutionEvents, ExecutionResult, FloatTensor, RgbImage, Workflow } from "@infix/engine";
+import { Executor, NodeRegistry, OutputCache, type ExecutionEvents, type ExecutionResult } from "@infix/engine/testing";
 import { createNodeResources, nodePackage } from "./index.ts";
 import type { NodeResources } from "./index.ts";
 import { loadImageNode } from "./image/load-image.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NodeRegistry } from "@infix/engine";
+import { NodeRegistry } from "@infix/engine/testing";
 import { nodePackage } from "../index.ts";
 import { createTestContext } from "../testing/test-context.ts";
 import { INSTALL_HELP, MODEL_PACK_KIND } from "./package-info.ts";

@@ -1,6 +1,7 @@
 import { lstat, readdir, rm, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { resourceKey, SessionPool } from "@infix/engine";
+import { resourceKey } from "@infix/engine";
+import { SessionPool } from "@infix/engine/runtime";
 import { FileDigestCache } from "./content-hash.ts";
 import {
   controlnetFolders,

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadClipTokenizer } from "@infix/engine";
-import type { TextTokenizer } from "@infix/engine";
+import { loadClipTokenizer, type TextTokenizer } from "@infix/engine";
 
 /**
  * Reads ../shared/fixtures/reference-edit (LAVIS editing on the shared tiny pipeline; see its
