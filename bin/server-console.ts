@@ -6,7 +6,10 @@ import type { Job, NodePackageInfo } from "@infix/protocol";
  * finished job. Pure formatting, tested beside it.
  */
 
-/** The start banner: folders, the packs (every node package's resources), then the URL last (what the user opens next). */
+/**
+ * The start banner: folders, the packs (every node package's resources), then the URL last
+ * (what the user opens next).
+ */
 export function startBanner(info: {
   url: string;
   dataDir: string;

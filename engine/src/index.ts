@@ -3,7 +3,8 @@
  * the definition types, the graph core, tensors, images, schedulers, noise, tokenizers, .npy
  * and PNG metadata. No sessions, no executor, no server: a package that needs ONNX sessions or
  * checkpoint readers imports `@infix/engine/runtime`; what runs packages is `@infix/engine/host`
- * (and its network half `@infix/engine/server`); test helpers are `@infix/engine/testing`. Lint keeps nodes/ and bin/ to these entry points.
+ * (and its network half `@infix/engine/server`); test helpers are `@infix/engine/testing`. Lint
+ * keeps code outside engine/ to these entry points.
  */
 export * from "./graph/index.ts";
 export * from "./nodes/definition.ts";
