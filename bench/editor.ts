@@ -28,10 +28,10 @@ function bigWorkflow() {
   }
   return {
     format: "infix-workflow",
-    version: 1,
+    version: 2,
     name: "bench 300",
     nodes,
-    packs: [],
+    requires: [],
     editor: { nodes: layout, groups: [], notes: [] },
   };
 }

@@ -1,12 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { OutputCache } from "../engine/src/cache/output-cache.ts";
-import { Executor } from "../engine/src/execution/executor.ts";
-import type { ExecutionEvents } from "../engine/src/execution/types.ts";
-import type { Workflow, WorkflowNode } from "../engine/src/graph/workflow.ts";
-import { NodeRegistry } from "../engine/src/nodes/registry.ts";
-import { testNodePackage } from "../engine/src/testing/index.ts";
-import { testFiles, testResources } from "../engine/src/testing/harness.ts";
+import type { Workflow, WorkflowNode } from "@infix/engine";
+import { OutputCache, Executor, type ExecutionEvents, NodeRegistry } from "@infix/engine/host";
+import { testNodePackage, testFiles, testResources } from "@infix/engine/testing";
 
 /**
  * Engine overhead per node on a 1,000-node synthetic graph of trivial nodes (integer adds),
@@ -36,7 +32,7 @@ function syntheticWorkflow(): Workflow {
     const source = CONSTANTS + Math.floor(((k + 1) * adds) / OUTPUTS) - 1;
     nodes[`out${k}`] = { type: "ShowValue", mode: "active", inputs: { value: { node: `n${source}`, output: "sum" } } };
   }
-  return { format: "infix-workflow", version: 1, nodes, packs: [] };
+  return { format: "infix-workflow", version: 2, nodes, requires: [] };
 }
 
 const quietEvents: ExecutionEvents = {

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Job } from "../engine/src/protocol/index.ts";
-import { startTestRedis, type TestRedis } from "../engine/src/queue/bullmq/redis-server.test-support.ts";
-import type { InfixServer } from "../engine/src/server/index.ts";
+import type { Job } from "@infix/protocol";
+import type { InfixServer } from "@infix/engine/server";
+import { startTestRedis, type TestRedis } from "@infix/engine/testing";
 import { serve } from "../bin/serve-command.ts";
 
 /**

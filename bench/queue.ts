@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { Job } from "@infix/protocol";
-import { JournalJobStore } from "../engine/src/queue/journal.ts";
+import { JournalJobStore } from "@infix/engine/server";
 
 /**
  * The queue journal under the load issue #14 found (21 jobs carrying 9.5 MB each made an
@@ -21,8 +21,8 @@ function bigJob(id: string, bytes: number): Job {
     nodes: { a: { status: "pending" } },
     workflow: {
       format: "infix-workflow",
-      version: 1,
-      packs: [],
+      version: 2,
+      requires: [],
       description: "x".repeat(bytes),
       nodes: { a: { type: "Ok", mode: "active", inputs: {} } },
     },

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeSafetensors } from "../engine/src/runtime/checkpoint/index.ts";
+import { writeSafetensors } from "@infix/engine/runtime";
 import { ShapeOnlyWeights } from "../nodes/src/pack/import/checkpoint-weights.ts";
 import { ConfigReader } from "../nodes/src/pack/import/config-fields.ts";
 import { buildImportedQformer, readQformerConfig } from "../nodes/src/pack/import/qformer.ts";

@@ -4,10 +4,10 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { WorkflowSchema, type Workflow } from "@infix/engine";
+import { createServer } from "@infix/engine/server";
 import type { ClientToServerEvents, ServerToClientEvents } from "@infix/protocol";
 import { io as connect, type Socket } from "socket.io-client";
 import { createEngineSetup } from "../bin/engine-setup.ts";
-import { createServer } from "../engine/src/server/index.ts";
 import { silentEvents } from "../nodes/src/testing/run-workflow.ts";
 
 /**

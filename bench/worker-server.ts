@@ -4,6 +4,7 @@
  * Prints `listening <url> <token>` once it serves.
  */
 import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { serve } from "../bin/serve-command.ts";
 
 const [data, models, mode] = process.argv.slice(2);
@@ -21,4 +22,17 @@ const server = await serve(
   () => undefined,
 );
 process.stdout.write(`listening ${server.url} ${server.token}\n`);
-process.on("SIGTERM", () => void server.close().then(() => process.exit(0)));
+// What the server's own thread did meanwhile: how late its timers ran (work or a starved core)
+// and how busy its event loop was (its own work), on stderr as it stops.
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+const utilisation = performance.eventLoopUtilization();
+process.on("SIGTERM", () => {
+  delay.disable();
+  const ms = (ns: number) => (ns / 1e6).toFixed(1);
+  const busy = performance.eventLoopUtilization(utilisation).utilization;
+  process.stderr.write(
+    `  server thread: event-loop delay p50 ${ms(delay.percentile(50))} p99 ${ms(delay.percentile(99))} max ${ms(delay.max)} ms, busy ${(busy * 100).toFixed(1)}%\n`,
+  );
+  void server.close().then(() => process.exit(0));
+});

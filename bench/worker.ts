@@ -33,7 +33,16 @@ interface Studio {
 async function startStudio(data: string, models: string, inProcess: boolean): Promise<Studio> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(here, "worker-server.ts"), data, models, ...(inProcess ? ["--in-process"] : [])],
+    [
+      // INFIX_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the studio's threads, to see what the server's thread does.
+      ...(process.env.INFIX_BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.INFIX_BENCH_CPU_PROF}`] : []),
+      "--import",
+      "tsx",
+      join(here, "worker-server.ts"),
+      data,
+      models,
+      ...(inProcess ? ["--in-process"] : []),
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   return new Promise((resolve, reject) => {
@@ -56,6 +65,9 @@ async function call(studio: Studio, method: string, path: string, json?: unknown
   return (await res.json()) as Record<string, unknown>;
 }
 
+const show = (s: WorkerBenchRow["configMs"]) =>
+  `p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)} max ${s.max.toFixed(1)} ms (n=${s.count})`;
+
 function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -75,9 +87,14 @@ async function submitAndReachSampler(studio: Studio, workflow: unknown, seed: nu
   }
 }
 
-async function waitFor(studio: Studio, id: string, done: (job: Job) => boolean): Promise<void> {
+/**
+ * Polls the job until `done`. Every 2 ms where the time to an end is measured (a cancel); while
+ * the probes run, every 25 ms: a full job (workflow included) 500 times a second was most of the
+ * server thread's work then, and of the client's (profiled with INFIX_BENCH_CPU_PROF).
+ */
+async function waitFor(studio: Studio, id: string, done: (job: Job) => boolean, pollMs = 2): Promise<void> {
   while (!done((await call(studio, "GET", `/api/jobs/${id}`)) as unknown as Job))
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
 }
 
 /**
@@ -85,7 +102,7 @@ async function waitFor(studio: Studio, id: string, done: (job: Job) => boolean):
  * @example await benchWorker({ cancels: 5 })
  */
 export async function benchWorker(
-  options: { cancels?: number; pack?: "tiny" | "small"; size?: number } = {},
+  options: { cancels?: number; pack?: "tiny" | "small"; size?: number; modes?: readonly WorkerBenchRow["mode"][] } = {},
 ): Promise<WorkerBenchRow[]> {
   const pack = options.pack ?? "small";
   const size = options.size ?? 256;
@@ -102,7 +119,7 @@ export async function benchWorker(
   const rows: WorkerBenchRow[] = [];
   console.log(`worker: server latency while the sampler runs (${pack} pack, ${size} px, 25 steps)`);
   try {
-    for (const mode of ["in-process", "worker"] as const) {
+    for (const mode of options.modes ?? (["in-process", "worker"] as const)) {
       const studio = await startStudio(join(root, mode), models, mode === "in-process");
       try {
         // Warm up: sessions load on the first job.
@@ -121,11 +138,12 @@ export async function benchWorker(
             }),
           );
         }, 10);
-        await waitFor(studio, probed, (job) => job.nodes.sampler.status !== "running").finally(() =>
+        await waitFor(studio, probed, (job) => job.nodes.sampler.status !== "running", 25).finally(() =>
           clearInterval(probes),
         );
         await Promise.all(inFlight);
         await waitFor(studio, probed, (job) => job.status !== "running" && job.status !== "queued");
+        console.log(`  ${mode.padEnd(10)} GET /api/config ${show(summary(config))}`);
 
         const answers: number[] = [];
         const cancelled: number[] = [];
@@ -146,9 +164,6 @@ export async function benchWorker(
           cancelledMs: summary(cancelled),
         };
         rows.push(row);
-        const show = (s: WorkerBenchRow["configMs"]) =>
-          `p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)} max ${s.max.toFixed(1)} ms (n=${s.count})`;
-        console.log(`  ${mode.padEnd(10)} GET /api/config ${show(row.configMs)}`);
         console.log(`  ${"".padEnd(10)} cancel answered ${show(row.cancelAnswerMs)}`);
         console.log(`  ${"".padEnd(10)} job cancelled   ${show(row.cancelledMs)}`);
       } finally {
@@ -163,11 +178,13 @@ export async function benchWorker(
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  // `npx tsx bench/worker.ts [tiny|small] [size] [cancels]`: a loaded machine may only afford the tiny pack.
-  const [pack, size, cancels] = process.argv.slice(2);
+  // `npx tsx bench/worker.ts [tiny|small] [size] [cancels] [worker|in-process]`: a loaded machine may only
+  // afford the tiny pack, or only the worker mode (the in-process server can stall past a client's timeout).
+  const [pack, size, cancels, mode] = process.argv.slice(2);
   await benchWorker({
     pack: pack === "tiny" ? "tiny" : undefined,
     size: size ? Number(size) : undefined,
     cancels: cancels ? Number(cancels) : undefined,
+    modes: mode === "worker" || mode === "in-process" ? [mode] : undefined,
   });
 }

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
-import type { NodePackage, Resources, SessionPoolOptions } from "@infix/engine";
-import type { PackInfo } from "@infix/protocol";
+import type { NodePackage, Resources } from "@infix/engine";
+import type { SessionPoolOptions } from "@infix/engine/runtime";
 import { createNodeResources, nodePackage } from "@infix/nodes";
 import { ensureExamplePictures } from "../examples/draw-subjects.ts";
 
@@ -16,7 +16,6 @@ export async function blipDiffusionNodes(options: {
 }): Promise<{
   packages: NodePackage[];
   resources: Resources;
-  packs: () => Promise<PackInfo[]>;
 }> {
   // The example workflows read pictures drawn by code (nothing downloaded, no binaries
   // committed), drawn once per data folder. A link placed at input/examples is refused, not
@@ -34,5 +33,5 @@ export async function blipDiffusionNodes(options: {
     onImportProgress: (pack, event) =>
       console.error(`importing ${pack}: ${event.component} ${event.state} (${event.index + 1}/${event.total})`),
   });
-  return { packages: [nodePackage], resources, packs: () => resources.packs.list() };
+  return { packages: [nodePackage], resources };
 }

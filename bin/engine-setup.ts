@@ -1,12 +1,8 @@
 import { resolve } from "node:path";
-import type { NodePackage, Resources, SessionPoolOptions } from "@infix/engine";
-import type { PackInfo } from "@infix/protocol";
-import type { WorkflowExecutor } from "../engine/src/execution/types.ts";
-import { OutputCache } from "../engine/src/cache/index.ts";
-import { Executor } from "../engine/src/execution/executor.ts";
-import { FileStore } from "../engine/src/files/file-store.ts";
-import { NodeRegistry } from "../engine/src/nodes/registry.ts";
-import { testNodePackage } from "../engine/src/testing/index.ts";
+import type { NodePackage, Resources } from "@infix/engine";
+import type { SessionPoolOptions } from "@infix/engine/runtime";
+import { type WorkflowExecutor, OutputCache, Executor, FileStore, NodeRegistry } from "@infix/engine/host";
+import type { NodePackageInfo } from "@infix/protocol";
 import { localFileAccess } from "./local-files.ts";
 import { mapResources } from "./map-resources.ts";
 
@@ -41,8 +37,8 @@ export interface EngineSetup {
   executor: WorkflowExecutor;
   cache: OutputCache;
   files: FileStore;
-  /** Installed model packs, as /api/packs lists them. */
-  packs: () => Promise<PackInfo[]>;
+  /** What the node packages offer besides node types (their installed packs...), as /api/packages lists it. */
+  packageInfo: () => Promise<NodePackageInfo[]>;
 }
 
 export const DEFAULT_CACHE_BUDGET_BYTES = 2 * 1024 ** 3;
@@ -56,11 +52,11 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
   );
   let packages: NodePackage[];
   let resources: Resources;
-  let packs: () => Promise<PackInfo[]>;
   if (options.testNodes) {
+    // Loaded only here: a production run never loads the testing entry (nor what its helpers import).
+    const { testNodePackage } = await import("@infix/engine/testing");
     packages = [testNodePackage];
     resources = mapResources();
-    packs = async () => [];
   } else {
     let blipDiffusionNodes: typeof import("./blip-diffusion-nodes.ts").blipDiffusionNodes;
     try {
@@ -72,7 +68,7 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
         { cause: error },
       );
     }
-    ({ packages, resources, packs } = await blipDiffusionNodes({
+    ({ packages, resources } = await blipDiffusionNodes({
       dataDir,
       inputDir: files.folders.input,
       modelsDir: options.modelsDir,
@@ -88,5 +84,5 @@ export async function createEngineSetup(options: EngineSetupOptions): Promise<En
     files: options.localFiles ? localFileAccess(files.access(), files.folders.input) : files.access(),
     log: { info: (message) => log(message), warn: (message) => log(`warning: ${message}`) },
   });
-  return { registry, resources, executor, cache, files, packs };
+  return { registry, resources, executor, cache, files, packageInfo: () => registry.packageInfo(resources) };
 }

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { serveExecutor } from "../engine/src/worker/serve-executor.ts";
+import { serveExecutor } from "@infix/engine/host";
 import { engineSetupFromCli, type EngineCliOptions } from "./cli-engine-setup.ts";
+import { lowerThreadPriority } from "./thread-priority.ts";
 
 /**
  * The worker thread of `infix serve`: the executor, the model sessions and the node output
@@ -12,6 +13,9 @@ export type ExecutorWorkerData = EngineCliOptions;
 
 const options = workerData as ExecutorWorkerData;
 const log = (message: string) => console.error(message);
+// Before any session exists, so onnxruntime's threads inherit it: on a busy machine the server's
+// thread (answers, cancels, heartbeats) goes first, inference after (issue #13's p99 goal).
+lowerThreadPriority();
 try {
   const setup = await engineSetupFromCli(options, log);
   serveExecutor(parentPort!, setup.executor, setup.cache);

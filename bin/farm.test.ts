@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Job } from "@infix/protocol";
 import { Queue } from "bullmq";
 import { io } from "socket.io-client";
-import { startTestRedis, type TestRedis } from "../engine/src/queue/bullmq/redis-server.test-support.ts";
-import type { InfixServer } from "../engine/src/server/index.ts";
+import type { InfixServer } from "@infix/engine/server";
+import { startTestRedis, type TestRedis } from "@infix/engine/testing";
 import { serve } from "./serve-command.ts";
 
 /**

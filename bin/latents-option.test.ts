@@ -5,14 +5,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { encodeNpy, floatTensor, WorkflowSchema } from "@infix/engine";
-import type { Workflow } from "@infix/engine";
+import { encodeNpy, floatTensor, WorkflowSchema, type Workflow } from "@infix/engine";
 import { applyLatentsOption, CLI_LATENTS_FOLDER } from "./latents-option.ts";
 
 const launcher = fileURLToPath(new URL("./infix.mjs", import.meta.url));
 
 function workflowWith(nodes: Record<string, unknown>): Workflow {
-  return WorkflowSchema.parse({ format: "infix-workflow", version: 1, nodes });
+  return WorkflowSchema.parse({ format: "infix-workflow", version: 2, nodes });
 }
 
 /** Load Latent straight into Save Latent: what comes out is exactly what went in. */

@@ -34,7 +34,7 @@ export function addPackVerifyCommand(pack: Command): void {
     .option("--models <dir>", "models folder to look the pack up in (default $INFIX_MODELS)")
     .action(async (name: string, options: PackVerifyCliOptions) => {
       // Loaded here so other commands never load onnxruntime.
-      const { SessionPool } = await import("@infix/engine");
+      const { SessionPool } = await import("@infix/engine/runtime");
       const nodes = await import("@infix/nodes");
       const { ensureTinyPack, formatVerifyReport, verifyPack } = nodes;
       const folder = packFolderOf(name, options.models ?? process.env.INFIX_MODELS);

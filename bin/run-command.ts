@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { NodeSchema, Problem, Workflow } from "@infix/engine";
-import type { ExecutionEvents } from "../engine/src/execution/types.ts";
+import type { ExecutionEvents } from "@infix/engine/host";
 import type { EngineSetup } from "./engine-setup.ts";
 import { formatProblem } from "./format-problem.ts";
 import { applyLatentsOption } from "./latents-option.ts";

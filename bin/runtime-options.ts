@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import type { ExecutionProvider, GraphOptimizationLevel, SessionPoolOptions } from "@infix/engine";
+import type { ExecutionProvider, GraphOptimizationLevel, SessionPoolOptions } from "@infix/engine/runtime";
 
 /**
  * The inference and cache settings `infix serve` and `infix run` share: where graphs run,

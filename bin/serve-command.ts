@@ -1,11 +1,16 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { createServer, folderExamples, type InfixServer } from "../engine/src/server/index.ts";
-import { BullmqDispatcher } from "../engine/src/queue/bullmq/bullmq-dispatcher.ts";
-import { DEFAULT_FARM_QUEUE, redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
-import { farmSocketAdapter } from "../engine/src/queue/bullmq/farm-sockets.ts";
-import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
+import { WorkerExecutor } from "@infix/engine/host";
+import {
+  createServer,
+  folderExamples,
+  type InfixServer,
+  BullmqDispatcher,
+  DEFAULT_FARM_QUEUE,
+  redactRedisUrl,
+  farmSocketAdapter,
+} from "@infix/engine/server";
 import { buildEditorIfStale } from "./build-editor.ts";
 import { engineCliOptions, engineSetupFromCli } from "./cli-engine-setup.ts";
 import type { RuntimeCliOptions } from "./runtime-options.ts";
@@ -29,10 +34,6 @@ export interface ServeOptions extends RuntimeCliOptions {
   noCacheAffinity?: boolean;
 }
 
-/** Where to read how to install real weights (shown by the editor's tiny-pack banner). */
-const INSTALL_HELP =
-  "Pictures are meaningless noise with the built-in tiny test pack: run `infix pack pull Salesforce/blipdiffusion` to install the real model (README, “Use the real model”).";
-
 /** A start-up failure the user can fix, said in words (exit 2) instead of a stack trace. */
 export class ServeError extends Error {}
 
@@ -48,7 +49,7 @@ export async function serve(
 ): Promise<InfixServer> {
   if (options.buildEditor) await buildEditorIfStale(repoRoot, log);
   const setup = await engineSetupFromCli(options, log);
-  const packs = await setup.packs();
+  const packages = await setup.packageInfo();
   // Jobs run in a worker thread with its own engine setup (executor, sessions, output cache);
   // this process keeps the registry for the catalog and validation.
   // In farm mode (--redis) no job runs here: `infix worker` processes pull them from Redis.
@@ -91,10 +92,9 @@ export async function serve(
       files: setup.files,
       uploadKinds: setup.registry.uploadKinds(),
       examples: folderExamples(join(repoRoot, "examples")),
-      packs: setup.packs,
+      packages: setup.packageInfo,
       // In farm mode each worker holds its own cache; this process runs nothing, so it has none to show.
       cache: farm ? undefined : (worker?.cache ?? setup.cache),
-      config: { tinyPackOnly: !options.testNodes && packs.every((pack) => pack.embedded), installHelp: INSTALL_HELP },
       editorDist: existsSync(join(editorDist, "index.html")) ? editorDist : undefined,
       authToken: options.authToken,
       log,
@@ -124,7 +124,7 @@ export async function serve(
     dataDir: resolve(options.data),
     folders: setup.files.folders,
     modelsDir: modelsDir ? resolve(modelsDir) : undefined,
-    packs,
+    packages,
     testNodes: options.testNodes,
   }))
     log(line);

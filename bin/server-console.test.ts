@@ -5,30 +5,29 @@ import { jobLine, startBanner } from "./server-console.ts";
 const folders = { input: "/d/input", output: "/out", temp: "/d/temp" };
 
 describe("startBanner", () => {
-  it("lists the folders and each pack with its state, and ends on the URL", () => {
+  it("lists the folders and each package's resource with its state, and ends on the URL", () => {
     const lines = startBanner({
       url: "http://127.0.0.1:8188",
       dataDir: "/d",
       folders,
       modelsDir: "/models",
-      packs: [
-        { id: "tiny", name: "tiny", bytes: 1, embedded: true, controlnets: [], attentionControl: false },
+      packages: [
         {
-          id: "real",
-          name: "BLIP-Diffusion",
-          bytes: 3 * 1024 ** 3,
-          embedded: false,
-          controlnets: [],
-          attentionControl: true,
-        },
-        {
-          id: "bad",
-          name: "bad",
-          bytes: 0,
-          embedded: false,
-          controlnets: [],
-          attentionControl: false,
-          error: "no manifest.json",
+          name: "blip-diffusion",
+          kinds: [{ kind: "model-pack", title: "model pack" }],
+          resources: [
+            {
+              kind: "model-pack",
+              id: "tiny",
+              title: "tiny",
+              bytes: 1,
+              description: "embedded tiny pack: real code paths, meaningless pictures",
+              details: {},
+            },
+            { kind: "model-pack", id: "real", title: "BLIP-Diffusion", bytes: 3 * 1024 ** 3, details: {} },
+            { kind: "model-pack", id: "bad", title: "bad", bytes: 0, error: "no manifest.json", details: {} },
+          ],
+          notices: [],
         },
       ],
     });
@@ -44,7 +43,7 @@ describe("startBanner", () => {
     ]);
   });
   it("says how to give a models folder when there is none", () => {
-    const lines = startBanner({ url: "u", dataDir: "/d", folders, packs: [] });
+    const lines = startBanner({ url: "u", dataDir: "/d", folders, packages: [] });
     expect(lines[3]).toBe("models: none (give --models <folder> or set INFIX_MODELS for real weights)");
     expect(lines[4]).toBe("packs:  none");
   });

@@ -1,31 +1,35 @@
-import type { FileFolders } from "../engine/src/server/index.ts";
-import type { Job, PackInfo } from "@infix/protocol";
+import type { FileFolders } from "@infix/engine/host";
+import type { Job, NodePackageInfo } from "@infix/protocol";
 
 /**
  * What `infix serve` prints on its console: where things are at start, then one line per
  * finished job. Pure formatting, tested beside it.
  */
 
-/** The start banner: folders, packs, then the URL last (what the user opens next). */
+/**
+ * The start banner: folders, the packs (every node package's resources), then the URL last
+ * (what the user opens next).
+ */
 export function startBanner(info: {
   url: string;
   dataDir: string;
   folders: FileFolders;
   modelsDir?: string;
-  packs: readonly PackInfo[];
+  packages: readonly NodePackageInfo[];
   testNodes?: boolean;
 }): string[] {
   const models = info.modelsDir ?? "none (give --models <folder> or set INFIX_MODELS for real weights)";
+  const resources = info.packages.flatMap((pkg) => pkg.resources);
   const packs = info.testNodes
     ? ["(test nodes only: no model packs)"]
-    : info.packs.length === 0
+    : resources.length === 0
       ? ["none"]
-      : info.packs.map((pack) =>
-          pack.error
-            ? `${pack.id}: not usable: ${pack.error}`
-            : pack.embedded
-              ? `${pack.id} (embedded tiny pack: real code paths, meaningless pictures)`
-              : `${pack.id} (${pack.name}, ${formatBytes(pack.bytes)})`,
+      : resources.map((resource) =>
+          resource.error
+            ? `${resource.id}: not usable: ${resource.error}`
+            : resource.description !== undefined
+              ? `${resource.id} (${resource.description})`
+              : `${resource.id} (${resource.title}${resource.bytes !== undefined ? `, ${formatBytes(resource.bytes)}` : ""})`,
         );
   return [
     `data:   ${info.dataDir}`,

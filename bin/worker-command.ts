@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
-import { startFarmWorker, type FarmWorker } from "../engine/src/queue/bullmq/farm-worker.ts";
-import { redactRedisUrl } from "../engine/src/queue/bullmq/farm-protocol.ts";
-import { WorkerExecutor } from "../engine/src/worker/worker-executor.ts";
+import { WorkerExecutor } from "@infix/engine/host";
+import { startFarmWorker, type FarmWorker, redactRedisUrl } from "@infix/engine/server";
 import { engineCliOptions, engineSetupFromCli } from "./cli-engine-setup.ts";
 import type { RuntimeCliOptions } from "./runtime-options.ts";
 

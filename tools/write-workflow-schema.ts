@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { workflowJsonSchema } from "../engine/src/graph/json-schema.ts";
+import { workflowJsonSchema } from "@infix/engine";
 
 const target = fileURLToPath(new URL("../engine/workflow.schema.json", import.meta.url));
 writeFileSync(target, JSON.stringify(workflowJsonSchema(), null, 2) + "\n");

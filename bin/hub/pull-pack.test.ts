@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeSafetensors } from "@infix/engine";
+import { writeSafetensors } from "@infix/engine/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeHub, type FakeHubFaults } from "./fake-hub.ts";
 import { hubAccessFromEnv, type HubAccess } from "./hub-download.ts";

@@ -6,7 +6,7 @@
  */
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { chooseWeightFile } from "@infix/engine";
+import { chooseWeightFile } from "@infix/engine/runtime";
 import { downloadHubFile, HubDownloadError, listHubFiles, type HubAccess, type HubFile } from "./hub-download.ts";
 
 /** The released Q-Former reads its vocabulary from BERT's (LAVIS `Blip2Base.init_tokenizer`), which its repository lacks. */

@@ -57,12 +57,12 @@ describeInBrowser("first contact with the studio (tiny pack)", () => {
     { timeout: 60_000 },
     async () => {
       const studio = await firstVisit();
-      const banner = studio.page.getByTestId("tiny-pack-banner");
+      const banner = studio.page.locator('[data-notice-id="blip-diffusion:tiny-pack-only"]');
       const text = (await banner.textContent())!;
       expect(text).toContain("infix pack pull Salesforce/blipdiffusion");
       expect(text).toContain("Use the real model");
       expect(text.split(/[.!?](\s|$)/).filter((s) => s && s.trim()).length).toBe(1);
-      await banner.getByRole("button", { name: "Dismiss the tiny-pack notice" }).click();
+      await banner.getByRole("button", { name: "Dismiss this notice" }).click();
       await eventually(() => banner.count()).toBe(0);
       await studio.page.reload();
       await studio.node("sampler").waitFor();

@@ -70,7 +70,7 @@ describeInBrowser("studio in a browser (generation nodes, tiny pack)", { timeout
 
   it("says that the tiny pack makes meaningless pictures and how to install real weights", async () => {
     const { studio } = suite;
-    const banner = studio.page.getByTestId("tiny-pack-banner");
+    const banner = studio.page.locator('[data-notice-id="blip-diffusion:tiny-pack-only"]');
     await banner.waitFor();
     expect(await banner.textContent()).toContain("infix pack pull Salesforce/blipdiffusion");
   });

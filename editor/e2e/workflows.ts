@@ -19,7 +19,7 @@ const at = (x: number, y: number) => ({ position: { x, y } });
 export function countingWorkflow(steps = 12, stepMs = 120) {
   return {
     format: "infix-workflow",
-    version: 1,
+    version: 2,
     name: "e2e counting",
     nodes: {
       slow: { type: "SlowCount", mode: "active", inputs: { steps, step_ms: stepMs } },
@@ -31,7 +31,7 @@ export function countingWorkflow(steps = 12, stepMs = 120) {
       },
       show: { type: "ShowValue", mode: "active", inputs: { value: { node: "add", output: "sum" } } },
     },
-    packs: [],
+    requires: [],
     editor: {
       nodes: { slow: at(0, 0), const: at(0, 220), add: at(330, 60), show: at(640, 80) },
       groups: [],
@@ -44,13 +44,13 @@ export function countingWorkflow(steps = 12, stepMs = 120) {
 export function failingWorkflow(message: string) {
   return {
     format: "infix-workflow",
-    version: 1,
+    version: 2,
     name: "e2e failing",
     nodes: {
       fail: { type: "Fail", mode: "active", inputs: { message } },
       show: { type: "ShowValue", mode: "active", inputs: { value: { node: "fail", output: "value" } } },
     },
-    packs: [],
+    requires: [],
     editor: { nodes: { fail: at(0, 0), show: at(340, 0) }, groups: [], notes: [] },
   };
 }

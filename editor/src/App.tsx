@@ -1,6 +1,7 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useRef, useState } from "react";
 import { useStore } from "zustand";
+import type { PackageNotice } from "@infix/protocol";
 import { copySelection, duplicateSelection, pasteText, toggleSelectedMode } from "./canvas/commands.ts";
 import { FlowCanvas } from "./canvas/FlowCanvas.tsx";
 import { isTypingTarget, matchShortcut } from "./canvas/shortcuts.ts";
@@ -38,7 +39,7 @@ function Shell() {
         <div className="studio">
           <Toolbar onHelp={() => setHelp(true)} />
           <TabBar />
-          <TinyPackBanner />
+          <PackageNotices />
           <Workspace onHelp={() => setHelp(true)} />
           <NoticeBar />
         </div>
@@ -181,14 +182,26 @@ function Workspace({ onHelp }: { onHelp(): void }) {
   );
 }
 
-function TinyPackBanner() {
-  const config = useStudioState((s) => s.config);
-  const [dismissed, setDismissed] = useState(() => bannerDismissed(localStorage, config?.installHelp ?? ""));
-  if (!config?.tinyPackOnly || dismissed || bannerDismissed(localStorage, config.installHelp)) return null;
+/** The notices the server's node packages publish (e.g. only the tiny test pack is installed), each dismissible. */
+function PackageNotices() {
+  const packages = useStudioState((s) => s.packages);
+  const notices = (packages ?? []).flatMap((pkg) => pkg.notices);
   return (
-    <div className="banner" role="status" data-testid="tiny-pack-banner">
+    <>
+      {notices.map((notice) => (
+        <NoticeBanner key={notice.id} notice={notice} />
+      ))}
+    </>
+  );
+}
+
+function NoticeBanner({ notice }: { notice: PackageNotice }) {
+  const [dismissed, setDismissed] = useState(() => bannerDismissed(localStorage, notice));
+  if (dismissed || bannerDismissed(localStorage, notice)) return null;
+  return (
+    <div className="banner" role="status" data-testid="package-notice" data-notice-id={notice.id}>
       <span className="banner__text">
-        {helpParts(config.installHelp).map((part, i) =>
+        {helpParts(notice.text).map((part, i) =>
           part.kind === "code" ? (
             <code key={i}>{part.text}</code>
           ) : part.kind === "link" ? (
@@ -203,9 +216,9 @@ function TinyPackBanner() {
       <button
         type="button"
         className="small"
-        aria-label="Dismiss the tiny-pack notice"
+        aria-label="Dismiss this notice"
         onClick={() => {
-          dismissBanner(localStorage, config.installHelp);
+          dismissBanner(localStorage, notice);
           setDismissed(true);
         }}
       >

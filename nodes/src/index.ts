@@ -1,5 +1,5 @@
-import type { NodeDefinition, NodePackage, ResourceKey, Resources, SessionPoolOptions } from "@infix/engine";
-import { SessionPool } from "@infix/engine";
+import type { NodeDefinition, NodePackage, ResourceKey, Resources } from "@infix/engine";
+import { type SessionPoolOptions, SessionPool } from "@infix/engine/runtime";
 import { cannyEdgesNode } from "./control/canny-edges.ts";
 import { controlNetApplyNode } from "./control/controlnet-apply.ts";
 import { attentionControllerNode } from "./editing/attention-controller-node.ts";
@@ -21,6 +21,7 @@ import { loadModelPackNode } from "./model/load-model-pack.ts";
 import { refreshPackIds } from "./model/pack-options.ts";
 import type { ImportPrecision, SourceImportProgress } from "./pack/diffusers-source.ts";
 import { importDiffusersPack } from "./pack/import/import-pack.ts";
+import { describeModelPacks, modelPackKind } from "./pack/package-info.ts";
 import { PackRegistry, PACKS } from "./pack/registry.ts";
 import { ensureTinyPack } from "./pack/tiny/index.ts";
 import { samplerNode } from "./sampling/sampler.ts";
@@ -64,12 +65,17 @@ export const NODE_DEFINITIONS: readonly NodeDefinition[] = [
   saveImageNode,
 ];
 
-/** The package the server entry registers: node types, the socket types they introduce, the files users may upload for them. */
+/**
+ * The package the server entry registers: node types, the socket types they introduce, the
+ * files users may upload for them, and the model packs it offers (GET /api/packages).
+ */
 export const nodePackage: NodePackage = {
   name: "blip-diffusion",
   nodes: NODE_DEFINITIONS,
   socketTypes: SOCKET_TYPES,
   uploadKinds: [subjectUploadKind],
+  resourceKinds: [modelPackKind],
+  describe: describeModelPacks,
 };
 
 export interface NodeResourceOptions {
@@ -87,7 +93,7 @@ export interface NodeResourceOptions {
   onImportProgress?: (packId: string, event: SourceImportProgress) => void;
 }
 
-/** Resources for the nodes, plus the registry for the server's /api/packs. */
+/** Resources for the nodes, plus the pack registry (the `pack` commands and tests list it). */
 export interface NodeResources extends Resources {
   readonly packs: PackRegistry;
 }
@@ -119,7 +125,8 @@ export async function createNodeResources(options: NodeResourceOptions = {}): Pr
   };
 }
 
-export { PACKS } from "./pack/registry.ts";
+export { PACKS, type PackListing } from "./pack/registry.ts";
+export { INSTALL_HELP, MODEL_PACK_KIND } from "./pack/package-info.ts";
 export type * from "./sockets.ts";
 export { importDiffusersPack } from "./pack/import/import-pack.ts";
 export { controlnetName } from "./pack/import/pipeline-configs.ts";

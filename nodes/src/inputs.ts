@@ -1,5 +1,4 @@
-import { InfixError } from "@infix/engine";
-import type { NodeInputs } from "@infix/engine";
+import { InfixError, type NodeInputs } from "@infix/engine";
 
 /**
  * Reading a node's inputs with a clear error when a value is missing or of the wrong kind.

@@ -5,8 +5,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeImage, encodeNpy, encodePng, floatTensor, TorchGenerator, WorkflowSchema } from "@infix/engine";
-import type { ExecutionResult, FloatTensor, RgbImage, Workflow } from "@infix/engine";
+import {
+  decodeImage,
+  encodeNpy,
+  encodePng,
+  floatTensor,
+  TorchGenerator,
+  WorkflowSchema,
+  type FloatTensor,
+  type RgbImage,
+  type Workflow,
+} from "@infix/engine";
+import { type ExecutionResult } from "@infix/engine/testing";
 import { createNodeResources } from "./index.ts";
 import type { NodeResources } from "./index.ts";
 import { loadImageNode } from "./image/load-image.ts";

@@ -1,4 +1,4 @@
-import { headerOnlyPng } from "../../engine/src/testing/header-only-png.ts";
+import { headerOnlyPng } from "@infix/engine/testing";
 
 /**
  * Hostile requests for the soak: broken and oversized JSON, deep nesting, reserved names,

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
-import type { WatchReply } from "../../engine/src/protocol/index.ts";
+import type { WatchReply } from "@infix/protocol";
 import { closeClients, exchange, type Exchange } from "./client.ts";
 import { nextFuzzCase, seededRandom, slowWorkflow, trivialWorkflow } from "./fuzz-cases.ts";
 import { startSoakServer, type LoopDelay, type SoakServer } from "./server-process.ts";

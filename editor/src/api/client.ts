@@ -3,13 +3,14 @@ import {
   ConfigSchema,
   ErrorBodySchema,
   NodeCatalogSchema,
+  NodePackageInfoSchema,
   type CacheStats,
   type Config,
   type ExampleInfo,
   type FileRefMessage,
   type Job,
   type JobSummary,
-  type PackInfo,
+  type NodePackageInfo,
   type QueueState,
   type SavedWorkflowInfo,
   type SubmitJob,
@@ -110,7 +111,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
   return {
     config: () => request<Config>("GET", "/api/config", undefined, (j) => ConfigSchema.parse(j)),
     nodes: () => request<NodeCatalog>("GET", "/api/nodes", undefined, (j) => NodeCatalogSchema.parse(j)),
-    packs: () => request<{ packs: PackInfo[] }>("GET", "/api/packs"),
+    packages: () =>
+      request<NodePackageInfo[]>("GET", "/api/packages", undefined, (j) =>
+        NodePackageInfoSchema.array().parse((j as { packages?: unknown }).packages),
+      ),
     submitJob: (job: SubmitJob) => request<{ job: JobSummary }>("POST", "/api/jobs", job),
     queue: () => request<QueueState>("GET", "/api/jobs"),
     job: (id: string) => request<Job>("GET", `/api/jobs/${enc(id)}`),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bannerDismissed, dismissBanner, helpParts } from "./banner.ts";
 
-describe("the tiny-pack banner", () => {
+describe("the notice banners", () => {
   it("shows the command to copy as code and URLs as links", () => {
     expect(helpParts("Noise: run `infix pack pull Salesforce/blipdiffusion` (see https://example.org/x).")).toEqual([
       { kind: "text", text: "Noise: run " },
@@ -17,9 +17,17 @@ describe("the tiny-pack banner", () => {
       getItem: (k: string) => items.get(k) ?? null,
       setItem: (k: string, v: string) => void items.set(k, v),
     };
-    expect(bannerDismissed(storage, "a")).toBe(false);
-    dismissBanner(storage, "a");
-    expect(bannerDismissed(storage, "a")).toBe(true);
-    expect(bannerDismissed(storage, "b")).toBe(false);
+    const a = { id: "pkg:a", text: "a" };
+    expect(bannerDismissed(storage, a)).toBe(false);
+    dismissBanner(storage, a);
+    expect(bannerDismissed(storage, a)).toBe(true);
+    expect(bannerDismissed(storage, { ...a, text: "b" })).toBe(false);
+    expect(bannerDismissed(storage, { id: "pkg:other", text: "a" })).toBe(false);
+  });
+
+  it("honours a dismissal saved before notices came from node packages", () => {
+    const storage = { getItem: (k: string) => (k === "infix.tinyPackBanner.dismissed" ? "old advice" : null) };
+    expect(bannerDismissed(storage, { id: "pkg:tiny", text: "old advice" })).toBe(true);
+    expect(bannerDismissed(storage, { id: "pkg:tiny", text: "new advice" })).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The tiny-pack banner's small logic: the server's help text split into plain text, `code`
- * and links, and the user's "dismiss" remembered in the browser's storage.
+ * The notice banners' small logic (notices the node packages publish, e.g. "only the tiny
+ * pack is installed"): the text split into plain text, `code` and links, and the user's
+ * "dismiss" remembered in the browser's storage.
  */
 
 export type HelpPart = { kind: "text" | "code" | "link"; text: string };
@@ -25,13 +26,20 @@ export function helpParts(help: string): HelpPart[] {
   return parts;
 }
 
-export const BANNER_DISMISSED_KEY = "infix.tinyPackBanner.dismissed";
+/** Where a dismissal of the notice with this id is kept (its text: a new text shows again). */
+export const bannerDismissedKey = (id: string) => `infix.notice.dismissed.${id}`;
 
-/** Whether the banner for this help text was dismissed (a new text shows again). */
-export function bannerDismissed(storage: Pick<Storage, "getItem">, help: string): boolean {
-  return storage.getItem(BANNER_DISMISSED_KEY) === help;
+/** Before notices came from node packages there was one banner, dismissed under this key; still honoured. */
+const LEGACY_DISMISSED_KEY = "infix.tinyPackBanner.dismissed";
+
+/** Whether this notice was dismissed (a new text for the same notice shows again). */
+export function bannerDismissed(storage: Pick<Storage, "getItem">, notice: { id: string; text: string }): boolean {
+  return (
+    storage.getItem(bannerDismissedKey(notice.id)) === notice.text ||
+    storage.getItem(LEGACY_DISMISSED_KEY) === notice.text
+  );
 }
 
-export function dismissBanner(storage: Pick<Storage, "setItem">, help: string): void {
-  storage.setItem(BANNER_DISMISSED_KEY, help);
+export function dismissBanner(storage: Pick<Storage, "setItem">, notice: { id: string; text: string }): void {
+  storage.setItem(bannerDismissedKey(notice.id), notice.text);
 }

@@ -15,13 +15,13 @@ const job: Job = {
   nodeCount: 3,
   workflow: {
     format: "infix-workflow",
-    version: 1,
+    version: 2,
     nodes: {
       sampler: { type: "Sampler", mode: "active", inputs: { seed: 88888 } },
       off: { type: "Sampler", mode: "muted", inputs: { seed: 1 } },
       save: { type: "SaveImage", title: "Save", mode: "active", inputs: {} },
     },
-    packs: [],
+    requires: [],
   },
   nodes: {
     sampler: { status: "done", ms: 2000 },

@@ -6,7 +6,7 @@ import { moveNodes, setInputValue } from "./operations.ts";
 /** A document with every kind of editor data, including keys this editor does not know. */
 const saved = {
   format: "infix-workflow",
-  version: 1,
+  version: 2,
   name: "round trip",
   description: "all the layout kinds",
   nodes: {
@@ -18,7 +18,7 @@ const saved = {
       inputs: { latents: { node: "pack", output: "pack" }, seed: 7, cfg: 2.5 },
     },
   },
-  packs: [{ name: "tiny", hash: "sha256:abc" }],
+  requires: [{ kind: "model-pack", id: "tiny", hash: "sha256:abc" }],
   editor: {
     nodes: {
       pack: { position: { x: -20, y: 10.5 }, size: { width: 240, height: 120 }, collapsed: true, color: "#223344" },

@@ -1,5 +1,5 @@
 import type { Problem, Workflow } from "@infix/graph";
-import type { Config, FileRefMessage, QueueState } from "@infix/protocol";
+import type { Config, FileRefMessage, NodePackageInfo, QueueState } from "@infix/protocol";
 import { createStore, type StoreApi } from "zustand/vanilla";
 import type { CatalogIndex } from "./catalog.ts";
 import type { SeedUse } from "./job-history.ts";
@@ -31,6 +31,8 @@ export interface StudioState {
   catalog?: CatalogIndex;
   catalogError?: string;
   config?: Config;
+  /** What the server's node packages offer (model packs...) and what they want said (the notices' banners). */
+  packages?: NodePackageInfo[];
   tabs: Tab[];
   activeTabId: string;
   queue: QueueState;

@@ -82,16 +82,27 @@ describe("Studio.queue", () => {
 
 describe("Studio.open", () => {
   it("marks unknown node types and values the server no longer offers, and names missing packs", async () => {
-    const { studio } = studioWith(() => new Response(JSON.stringify({ packs: [] }), { status: 200 }));
+    const packages = [
+      {
+        name: "blip-diffusion",
+        kinds: [{ kind: "model-pack", title: "model pack", help: "Install it." }],
+        resources: [{ kind: "model-pack", id: "tiny", title: "tiny", details: {} }],
+        notices: [],
+      },
+    ];
+    const { studio } = studioWith(() => new Response(JSON.stringify({ packages }), { status: 200 }));
     studio.newTab();
     const ok = studio.open({
       format: "infix-workflow",
-      version: 1,
+      version: 2,
       nodes: {
         gone: { type: "Vanished", inputs: {} },
         s: { type: "Sampler", inputs: { scheduler: "heun", steps: 20, cfg: 7.5, seed: 1 } },
       },
-      packs: [{ name: "blip-diffusion-real" }],
+      requires: [
+        { kind: "model-pack", id: "tiny" },
+        { kind: "model-pack", id: "blip-diffusion-real" },
+      ],
     });
     expect(ok).toBe(true);
     await new Promise((r) => setTimeout(r, 0));
@@ -103,7 +114,7 @@ describe("Studio.open", () => {
     ]);
     const notice = studio.store.getState().notice?.text ?? "";
     expect(notice).toContain("Vanished");
-    expect(notice).toContain("Missing model pack(s): blip-diffusion-real");
+    expect(notice).toContain("Missing model pack(s): blip-diffusion-real. Install it.");
   });
 
   it("marks a mistyped node type with the type it most likely meant, on the node and in the notice", async () => {
@@ -208,7 +219,7 @@ describe("notices and marks after later actions", () => {
 
 describe("examples", () => {
   it("focuses an example's tab when it is opened again unchanged, and opens a copy once it was edited", async () => {
-    const example = { format: "infix-workflow", version: 1, name: "Ex", nodes: {}, packs: [] };
+    const example = { format: "infix-workflow", version: 2, name: "Ex", nodes: {}, requires: [] };
     const { studio } = studioWith(() => new Response(JSON.stringify(example), { status: 200 }));
     studio.newTab();
     await studio.openExample("ex");

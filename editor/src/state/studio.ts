@@ -6,6 +6,7 @@ import { loadGalleryHistory, seedsOf } from "./job-history.ts";
 import { routeJobEvents, type EventSource, type JobRouter, type JobWatcher } from "./job-events.ts";
 import { LiveValidation, markProblems, problemsByNode } from "./live-validation.ts";
 import { loadWorkflowJson } from "./load-workflow.ts";
+import { missingRequirements } from "./requirements.ts";
 import { advanceSeeds } from "./operations.ts";
 import {
   activeTab,
@@ -37,10 +38,11 @@ export class Studio {
     return activeTab(this.store.getState());
   }
 
-  /** Loads config and the node catalog; the canvas waits for the catalog. */
+  /** Loads config, the node catalog and what the node packages offer; the canvas waits for the catalog. */
   async init(): Promise<void> {
-    const [config, nodes] = await Promise.all([this.api.config(), this.api.nodes()]);
+    const [config, nodes, packages] = await Promise.all([this.api.config(), this.api.nodes(), this.api.packages()]);
     if (config.ok) this.store.setState({ config: config.value });
+    if (packages.ok) this.store.setState({ packages: packages.value });
     if (nodes.ok) this.store.setState({ catalog: indexCatalog(nodes.value), catalogError: undefined });
     else this.store.setState({ catalogError: nodes.error.message });
   }
@@ -192,8 +194,9 @@ export class Studio {
   /**
    * Marks what cannot run in a freshly opened workflow, with the graph core's validator over
    * every node: unknown node types (a missing node package), options the server no longer
-   * offers (a missing model pack in a pack picker), out-of-range values. Also names packs the
-   * workflow lists that this server lacks.
+   * offers (a missing model pack in a pack picker), out-of-range values. Also names the
+   * resources the workflow requires that no node package on this server offers, with the help
+   * their kind gives.
    */
   private async markMissing(workflow: Workflow): Promise<void> {
     const catalog = this.store.getState().catalog;
@@ -219,15 +222,11 @@ export class Studio {
       lines.push(
         `${problems.filter((p) => p.code === "unknown_node_type").length} node(s) have types this server does not know: ${unknownTypes.join(", ")}.`,
       );
-    if (workflow.packs.length) {
-      const installed = await this.api.packs();
+    if (workflow.requires.length) {
+      const installed = await this.api.packages();
       if (installed.ok) {
-        const names = new Set(installed.value.packs.flatMap((p) => [p.name, p.id]));
-        const missing = workflow.packs.filter((p) => !names.has(p.name)).map((p) => p.name);
-        if (missing.length)
-          lines.push(
-            `Missing model pack(s): ${missing.join(", ")}. ${this.store.getState().config?.installHelp ?? ""}`.trim(),
-          );
+        this.store.setState({ packages: installed.value });
+        lines.push(...missingRequirements(workflow, installed.value));
       }
     }
     const others = problems.length - problems.filter((p) => p.code === "unknown_node_type").length;

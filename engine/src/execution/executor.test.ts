@@ -21,7 +21,7 @@ afterAll(async () => {
 function workflowOf(nodes: Record<string, Partial<WorkflowNode> & { type: string }>): Workflow {
   const full: Record<string, WorkflowNode> = {};
   for (const [id, node] of Object.entries(nodes)) full[id] = { mode: "active", inputs: {}, ...node };
-  return { format: "infix-workflow", version: 1, nodes: full, packs: [] };
+  return { format: "infix-workflow", version: 2, nodes: full, requires: [] };
 }
 const link = (node: string, output: string) => ({ node, output });
 

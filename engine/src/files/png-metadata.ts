@@ -1,6 +1,7 @@
 import { crc32 } from "node:zlib";
 import { decode as decodeText, encode as encodeText } from "png-chunk-text";
-import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
+import { AnyVersionWorkflowSchema } from "../graph/parse.ts";
+import type { Workflow } from "../graph/workflow.ts";
 
 /**
  * The workflow that made a picture travels inside it, as ComfyUI does with its `prompt` and
@@ -56,7 +57,7 @@ export function readWorkflowFromPng(png: Uint8Array): Workflow | null {
     const text = workflowText(chunk);
     if (text === null) continue;
     try {
-      const parsed = WorkflowSchema.safeParse(JSON.parse(text));
+      const parsed = AnyVersionWorkflowSchema.safeParse(JSON.parse(text));
       if (parsed.success) return parsed.data;
     } catch {
       // not JSON: keep looking, another chunk may hold a good copy

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -28,6 +28,18 @@ describe("WorkflowStore", () => {
     expect((await store.list()).map((w) => w.name)).toEqual(["dog"]);
     expect(await store.remove("dog")).toBe(true);
     expect(await store.list()).toEqual([]);
+  });
+
+  it("reads a workflow saved in an older format version, migrated", async () => {
+    const store = new WorkflowStore(join(base, "old"));
+    mkdirSync(join(base, "old", "cat"), { recursive: true });
+    const v1 = { format: "infix-workflow", version: 1, name: "cat", nodes: {}, packs: [{ name: "tiny" }] };
+    writeFileSync(join(base, "old", "cat", "1.json"), JSON.stringify(v1));
+    expect(await store.read("cat")).toMatchObject({
+      version: 2,
+      name: "cat",
+      requires: [{ kind: "model-pack", id: "tiny" }],
+    });
   });
 
   it("prunes versions beyond the limit, keeping the newest", async () => {

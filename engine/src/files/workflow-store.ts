@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, open, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
+import { AnyVersionWorkflowSchema } from "../graph/parse.ts";
+import type { Workflow } from "../graph/workflow.ts";
 import { ensureFolderInside, readInside, verifyWrittenInside } from "./safe-path.ts";
 
 /**
@@ -86,7 +87,7 @@ export class WorkflowStore {
     if (chosen === undefined || !versions.some((v) => v.version === chosen)) return null;
     const read = await readInside(this.root, `${name}/${fileOf(chosen)}`);
     if (!read.ok) return null;
-    return WorkflowSchema.parse(JSON.parse(new TextDecoder().decode(read.bytes)));
+    return AnyVersionWorkflowSchema.parse(JSON.parse(new TextDecoder().decode(read.bytes)));
   }
 
   /** Saves a new version and returns the workflow's summary. */

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { MIGRATIONS } from "./migrations/index.ts";
 import type { Problem } from "./problem.ts";
 import { WORKFLOW_FORMAT, WORKFLOW_VERSION, WorkflowSchema, type Workflow } from "./workflow.ts";
@@ -43,19 +43,50 @@ export function parseWorkflow(json: unknown): ParseResult {
       found: String(version),
     });
   }
-  let document: unknown = json;
-  for (let step = version; step < WORKFLOW_VERSION; step++) {
-    const migration = MIGRATIONS[step];
-    const parsed = migration.schema.safeParse(document);
-    if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.error.issues, step) };
-    document = migration.migrate(parsed.data as never);
-  }
-  const parsed = WorkflowSchema.safeParse(document);
+  const migrated = migrateDocument(json, version);
+  if ("issues" in migrated) return { ok: false, problems: issuesToProblems(migrated.issues, migrated.step) };
+  const parsed = WorkflowSchema.safeParse(migrated.document);
   if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.error.issues, WORKFLOW_VERSION) };
   return version < WORKFLOW_VERSION
     ? { ok: true, workflow: parsed.data, migratedFrom: version }
     : { ok: true, workflow: parsed.data };
 }
+
+/**
+ * Steps a document of an older version up to the current one, each step validating against its
+ * version's frozen schema first; the issues of the step that refused it otherwise.
+ */
+function migrateDocument(
+  json: unknown,
+  version: number,
+): { document: unknown } | { issues: readonly z.core.$ZodIssue[]; step: number } {
+  let document = json;
+  for (let step = version; step < WORKFLOW_VERSION; step++) {
+    const migration = MIGRATIONS[step];
+    const parsed = migration.schema.safeParse(document);
+    if (!parsed.success) return { issues: parsed.error.issues, step };
+    document = migration.migrate(parsed.data as never);
+  }
+  return { document };
+}
+
+/**
+ * The current workflow schema, taking older versions too (migrated first): for what may predate
+ * this version — saved workflows, workflows embedded in PNGs, the job journal, API bodies. An
+ * old document its own version's schema refuses fails with that schema's issues, naming the version.
+ *
+ * @example const workflow = AnyVersionWorkflowSchema.parse(JSON.parse(text)); // a v1 file gives a current Workflow
+ */
+export const AnyVersionWorkflowSchema = z.preprocess((value, ctx) => {
+  const version = typeof value === "object" && value !== null ? (value as { version?: unknown }).version : undefined;
+  if (typeof version !== "number" || !Number.isInteger(version) || version < 0 || version >= WORKFLOW_VERSION)
+    return value; // the current version, or not a workflow: the current schema says what is wrong
+  const migrated = migrateDocument(value, version);
+  if ("document" in migrated) return migrated.document;
+  for (const issue of migrated.issues)
+    ctx.addIssue({ code: "custom", message: `${issue.message} (workflow version ${migrated.step})`, path: issue.path });
+  return z.NEVER;
+}, WorkflowSchema);
 
 /** The text to save: plain JSON, two-space indented; `parseWorkflow(JSON.parse(text))` gives the workflow back. */
 export function serializeWorkflow(workflow: Workflow): string {

@@ -1,14 +1,14 @@
 import { z } from "zod";
 
 /**
- * The saved workflow document, version 1. One document serves the editor and the engine:
+ * The saved workflow document, version 2. One document serves the editor and the engine:
  * `nodes` is what runs; `editor` is layout the engine ignores (moving a node changes no
  * cache key). Old versions' schemas stay frozen in `migrations/`; `parseWorkflow` migrates.
  * Pure: no Node or DOM imports.
  */
 
 export const WORKFLOW_FORMAT = "infix-workflow";
-export const WORKFLOW_VERSION = 1;
+export const WORKFLOW_VERSION = 2;
 
 /** A link from another node's named output. */
 export const LinkSchema = z.object({ node: z.string().min(1), output: z.string().min(1) }).strict();
@@ -44,12 +44,22 @@ export const WorkflowNodeSchema = z.object({
 });
 export type WorkflowNode = z.infer<typeof WorkflowNodeSchema>;
 
-export const PackRefSchema = z.object({
-  name: z.string().min(1),
-  /** Content hash of the manifest and graphs, `sha256:<hex>`; absent when unknown. */
-  hash: z.string().optional(),
-});
-export type PackRef = z.infer<typeof PackRefSchema>;
+/**
+ * A resource the workflow needs besides its node types (a model, a font...): the node package
+ * that offers the kind fills these in (a saved picture then says which weights made it), and
+ * the editor names those the server lacks. The engine only carries them.
+ */
+export const RequirementSchema = z
+  .object({
+    /** The resource kind, as the node package offering it declares it (e.g. `model-pack`). */
+    kind: z.string().min(1),
+    /** The resource's id within its kind, as node inputs name it. */
+    id: z.string().min(1),
+    /** Content hash, `sha256:<hex>`; absent when unknown. */
+    hash: z.string().optional(),
+  })
+  .strict();
+export type Requirement = z.infer<typeof RequirementSchema>;
 
 const PointSchema = z.object({ x: z.number(), y: z.number() });
 const SizeSchema = z.object({ width: z.number().positive(), height: z.number().positive() });
@@ -92,7 +102,8 @@ export const WorkflowSchema = z.object({
   name: z.string().optional(),
   description: z.string().optional(),
   nodes: z.record(z.string().min(1), WorkflowNodeSchema),
-  packs: z.array(PackRefSchema).default([]),
+  /** What the workflow needs besides node types; version 1 called this `packs` (model packs only). */
+  requires: z.array(RequirementSchema).default([]),
   editor: EditorDataSchema.optional(),
 });
 export type Workflow = z.infer<typeof WorkflowSchema>;
@@ -103,7 +114,18 @@ export function emptyWorkflow(): Workflow {
     format: WORKFLOW_FORMAT,
     version: WORKFLOW_VERSION,
     nodes: {},
-    packs: [],
+    requires: [],
     editor: { nodes: {}, groups: [], notes: [] },
+  };
+}
+
+/**
+ * The workflow with its requirements of one kind replaced (other kinds kept, in order), as the
+ * package that owns `kind` brings them up to date.
+ */
+export function withRequirements(workflow: Workflow, kind: string, requirements: readonly Requirement[]): Workflow {
+  return {
+    ...workflow,
+    requires: [...workflow.requires.filter((requirement) => requirement.kind !== kind), ...requirements],
   };
 }

@@ -1,5 +1,7 @@
+import type { z } from "zod";
 import type { NodeSchema, SocketTypeInfo } from "../graph/node-schema.ts";
 import type { Workflow } from "../graph/workflow.ts";
+import type { PackageNotice, PackageResource } from "../protocol/index.ts";
 
 /**
  * The node definition API: what a node package (such as `nodes/`) implements. A node type
@@ -136,4 +138,35 @@ export interface NodePackage {
   readonly socketTypes: readonly SocketTypeInfo[];
   /** The upload kinds its nodes read (a suffix may be declared by one package only). */
   readonly uploadKinds?: readonly UploadKind[];
+  /** The kinds of resource it offers (a kind may be declared by one package only). */
+  readonly resourceKinds?: readonly ResourceKind[];
+  /**
+   * What it offers now, for GET /api/packages and the start banner: its installed resources
+   * and notices for the user. Called on each request: keep it cheap (cache inside).
+   */
+  describe?(resources: Resources): PackageState | Promise<PackageState>;
+}
+
+/**
+ * A kind of resource a node package offers besides node types (the BLIP-Diffusion package:
+ * model packs). Workflows name what they need as requirements of a kind (`Workflow.requires`).
+ */
+export interface ResourceKind {
+  /** Stable name saved in workflows' requirements, e.g. `model-pack`. */
+  readonly kind: string;
+  /** What one is called in messages, e.g. "model pack". */
+  readonly title: string;
+  /** How to get one that is missing: one sentence, `code` in backticks. */
+  readonly help?: string;
+  /** Checks each resource's `details`; published to the editor as JSON Schema. Absent: details must be empty. */
+  readonly details?: z.ZodType<Record<string, unknown>>;
+}
+
+/** A resource as its package describes it; `details` is checked against its kind's schema. */
+export type OfferedResource = Omit<PackageResource, "details"> & { details?: Record<string, unknown> };
+
+/** What a package offers at one moment. */
+export interface PackageState {
+  resources: readonly OfferedResource[];
+  notices?: readonly PackageNotice[];
 }

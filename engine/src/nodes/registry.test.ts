@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { InfixError } from "../graph/problem.ts";
 import { noteUploadKind, testNodePackage, testOptionsKey, testResources } from "../testing/index.ts";
-import type { NodeDefinition, NodePackage, UploadKind } from "./definition.ts";
+import type { NodeDefinition, NodePackage, ResourceKind, UploadKind } from "./definition.ts";
 import { NodeRegistry } from "./registry.ts";
 
 const node = (type: string, extra: Partial<NodeDefinition> = {}): NodeDefinition => ({
@@ -112,5 +113,75 @@ describe("NodeRegistry", () => {
         found: suffix,
       });
     }
+  });
+});
+
+describe("NodeRegistry.packageInfo", () => {
+  const fontKind: ResourceKind = {
+    kind: "font",
+    title: "font",
+    help: "Put fonts in the fonts folder.",
+    details: z.object({ glyphs: z.number().int().describe("How many glyphs it draws") }),
+  };
+  const fonts = (resources: NodePackage["describe"]): NodePackage => ({
+    ...pkg("fonts", []),
+    resourceKinds: [fontKind],
+    describe: resources,
+  });
+
+  it("lists each package's kinds with their details' JSON Schema, its resources and notices", async () => {
+    const registry = new NodeRegistry([
+      testNodePackage,
+      fonts(() => ({
+        resources: [{ kind: "font", id: "serif", title: "Serif", bytes: 10, details: { glyphs: 96 } }],
+        notices: [{ id: "fonts:few", level: "info", text: "Only one font." }],
+      })),
+    ]);
+    const [info, ...others] = await registry.packageInfo(testResources());
+    expect(others).toEqual([]); // the test package offers no resources: left out
+    expect(info).toMatchObject({
+      name: "fonts",
+      kinds: [{ kind: "font", title: "font", help: "Put fonts in the fonts folder." }],
+      resources: [{ kind: "font", id: "serif", title: "Serif", bytes: 10, details: { glyphs: 96 } }],
+      notices: [{ id: "fonts:few", level: "info", text: "Only one font." }],
+    });
+    expect(info.kinds[0].detailsSchema).toMatchObject({
+      type: "object",
+      properties: { glyphs: { type: "integer", description: "How many glyphs it draws" } },
+    });
+    expect(info.resources[0].error).toBeUndefined();
+  });
+
+  it("marks a resource whose details its kind refuses, or whose kind is undeclared, keeping its own error first", async () => {
+    const registry = new NodeRegistry([
+      fonts(() => ({
+        resources: [
+          { kind: "font", id: "bad", title: "Bad", error: "file truncated", details: { glyphs: "many" } },
+          { kind: "colour", id: "red", title: "Red" },
+        ],
+      })),
+    ]);
+    const [info] = await registry.packageInfo(testResources());
+    expect(info.resources[0].error).toMatch(/^file truncated; its details are malformed at glyphs: /);
+    expect(info.resources[1].error).toContain("kind 'colour', which it does not declare");
+  });
+
+  it("turns a failing describe into a warning notice instead of failing the request", async () => {
+    const registry = new NodeRegistry([
+      fonts(async () => {
+        throw new Error("fonts folder unreadable");
+      }),
+    ]);
+    const [info] = await registry.packageInfo(testResources());
+    expect(info.resources).toEqual([]);
+    expect(info.notices).toEqual([
+      { id: "fonts:describe-failed", level: "warning", text: expect.stringContaining("fonts folder unreadable") },
+    ]);
+  });
+
+  it("rejects a resource kind declared by two packages, naming both", () => {
+    const problem = thrownProblem(() => new NodeRegistry([fonts(undefined), { ...fonts(undefined), name: "copycat" }]));
+    expect(problem).toMatchObject({ code: "duplicate_resource_kind", found: "font" });
+    expect(problem.message).toContain("fonts and copycat");
   });
 });

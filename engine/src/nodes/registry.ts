@@ -1,6 +1,16 @@
+import { z } from "zod";
 import { NodeSchemaSchema, type NodeCatalog, type NodeSchema, type SocketTypeInfo } from "../graph/node-schema.ts";
 import { InfixError } from "../graph/problem.ts";
-import type { EnumChoices, NodeDefinition, NodePackage, Resources, UploadKind } from "./definition.ts";
+import type { NodePackageInfo, PackageResource, ResourceKindInfo } from "../protocol/index.ts";
+import type {
+  EnumChoices,
+  NodeDefinition,
+  NodePackage,
+  OfferedResource,
+  ResourceKind,
+  Resources,
+  UploadKind,
+} from "./definition.ts";
 
 /**
  * The node types a server knows: a list of packages, checked once at start-up. Duplicate
@@ -10,17 +20,31 @@ export class NodeRegistry {
   private readonly definitions = new Map<string, NodeDefinition>();
   private readonly socketTypeList: SocketTypeInfo[] = [];
   private readonly uploadKindList: UploadKind[] = [];
+  private readonly packages: readonly NodePackage[];
 
   /**
    * @throws InfixError `duplicate_node_type`, `invalid_node_schema`, `invalid_dynamic_options`,
-   * `invalid_upload_kind` or `duplicate_upload_kind`
+   * `invalid_upload_kind`, `duplicate_upload_kind` or `duplicate_resource_kind`
    * @example const registry = new NodeRegistry([testNodePackage, blipDiffusionPackage]);
    */
   constructor(packages: readonly NodePackage[]) {
+    this.packages = packages;
     const owner = new Map<string, string>();
     const socketTypes = new Map<string, SocketTypeInfo>();
     const suffixOwner = new Map<string, string>();
+    const kindOwner = new Map<string, string>();
     for (const pkg of packages) {
+      for (const { kind } of pkg.resourceKinds ?? []) {
+        const previous = kindOwner.get(kind);
+        if (previous !== undefined) {
+          throw new InfixError({
+            code: "duplicate_resource_kind",
+            message: `Resource kind ${kind} is declared by both ${previous} and ${pkg.name}; only one package may offer it.`,
+            found: kind,
+          });
+        }
+        kindOwner.set(kind, pkg.name);
+      }
       for (const definition of pkg.nodes) {
         const type = definition.schema?.type ?? "(no type)";
         const parsed = NodeSchemaSchema.safeParse(definition.schema);
@@ -103,6 +127,85 @@ export class NodeRegistry {
     for (const definition of this.definitions.values()) nodes.push(withDynamicOptions(definition, resources));
     return { nodes, socketTypes: [...this.socketTypeList] };
   }
+
+  /**
+   * What each package offers besides node types (GET /api/packages): its resource kinds with
+   * their details' JSON Schema, its resources and notices. A resource of an undeclared kind or
+   * with details its kind's schema refuses is listed with `error`; a package whose `describe`
+   * fails is listed with a warning notice. Packages that offer nothing are left out.
+   */
+  async packageInfo(resources: Resources): Promise<NodePackageInfo[]> {
+    const infos: NodePackageInfo[] = [];
+    for (const pkg of this.packages) {
+      if (!pkg.resourceKinds?.length && !pkg.describe) continue;
+      const kinds = new Map((pkg.resourceKinds ?? []).map((kind) => [kind.kind, kind]));
+      const info: NodePackageInfo = {
+        name: pkg.name,
+        kinds: [...kinds.values()].map(kindInfo),
+        resources: [],
+        notices: [],
+      };
+      try {
+        const state = await pkg.describe?.(resources);
+        info.resources = (state?.resources ?? []).map((resource) => checkedResource(resource, kinds, pkg.name));
+        info.notices = [...(state?.notices ?? [])];
+      } catch (error) {
+        info.notices = [
+          {
+            id: `${pkg.name}:describe-failed`,
+            level: "warning",
+            text: `The ${pkg.name} package could not list what it offers: ${(error as Error).message}`,
+          },
+        ];
+      }
+      infos.push(info);
+    }
+    return infos;
+  }
+}
+
+const kindInfoCache = new WeakMap<ResourceKind, ResourceKindInfo>();
+
+/** A kind as the editor sees it; its details' zod schema becomes JSON Schema (once per kind). */
+function kindInfo(kind: ResourceKind): ResourceKindInfo {
+  let info = kindInfoCache.get(kind);
+  if (!info) {
+    info = {
+      kind: kind.kind,
+      title: kind.title,
+      ...(kind.help !== undefined && { help: kind.help }),
+      ...(kind.details && { detailsSchema: z.toJSONSchema(kind.details, { io: "output" }) as Record<string, unknown> }),
+    };
+    kindInfoCache.set(kind, info);
+  }
+  return info;
+}
+
+/** The resource with its details checked against its kind's schema; what is wrong goes into `error`. */
+function checkedResource(
+  resource: OfferedResource,
+  kinds: ReadonlyMap<string, ResourceKind>,
+  packageName: string,
+): PackageResource {
+  const kind = kinds.get(resource.kind);
+  const details = resource.details ?? {};
+  let problem: string | undefined;
+  let checked: Record<string, unknown> = details;
+  if (!kind) {
+    problem = `package ${packageName} lists it under kind '${resource.kind}', which it does not declare`;
+  } else if (kind.details) {
+    const parsed = kind.details.safeParse(details);
+    if (parsed.success) checked = parsed.data;
+    else {
+      const issue = parsed.error.issues[0];
+      problem = `its details are malformed at ${issue.path.join(".") || "(root)"}: ${issue.message}`;
+    }
+  } else if (Object.keys(details).length) {
+    problem = `kind '${resource.kind}' declares no details, yet it has some`;
+  }
+  if (problem === undefined) return { ...resource, details: checked };
+  // The package's own error (the resource failed to load) is the one to show first.
+  return { ...resource, details: checked, error: resource.error ? `${resource.error}; ${problem}` : problem };
 }
 
 function withDynamicOptions(definition: NodeDefinition, resources: Resources): NodeSchema {

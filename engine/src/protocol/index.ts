@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NodeCatalogSchema } from "../graph/node-schema.ts";
 import { ProblemSchema } from "../graph/problem.ts";
-import { WorkflowSchema } from "../graph/workflow.ts";
+import { AnyVersionWorkflowSchema } from "../graph/parse.ts";
 
 /**
  * The protocol between the editor and the server, in one file: REST bodies and socket.io
@@ -12,7 +12,7 @@ import { WorkflowSchema } from "../graph/workflow.ts";
  * with the token the server puts in the page as <meta name="infix-token">):
  *   GET    /api/config                      → Config
  *   GET    /api/nodes                       → NodeCatalog
- *   GET    /api/packs                       → { packs: PackInfo[] }
+ *   GET    /api/packages                    → { packages: NodePackageInfo[] }
  *   POST   /api/jobs            SubmitJob   → 201 { job: JobSummary } | 400 { error, problems }
  *   GET    /api/jobs?limit=<n>              → QueueState (the first n waiting jobs, default 100; `omitted` counts the rest)
  *   GET    /api/jobs/:id                    → Job
@@ -65,7 +65,8 @@ export const NodeRunStateSchema = z.object({
 export type NodeRunState = z.infer<typeof NodeRunStateSchema>;
 
 export const SubmitJobSchema = z.object({
-  workflow: WorkflowSchema,
+  /** Any supported version; older ones are migrated. */
+  workflow: AnyVersionWorkflowSchema,
   /** Node ids to run up to ("run to here"); absent = every active output node. */
   targets: z.array(z.string()).optional(),
   /** Put the job at the front of the queue. */
@@ -92,7 +93,8 @@ export const JobSummarySchema = z.object({
 export type JobSummary = z.infer<typeof JobSummarySchema>;
 
 export const JobSchema = JobSummarySchema.extend({
-  workflow: WorkflowSchema,
+  /** Any supported version (a journal written before an upgrade), migrated. */
+  workflow: AnyVersionWorkflowSchema,
   targets: z.array(z.string()).optional(),
   nodes: z.record(z.string(), NodeRunStateSchema),
 });
@@ -110,28 +112,58 @@ export const QueueStateSchema = z.object({
 });
 export type QueueState = z.infer<typeof QueueStateSchema>;
 
-export const PackInfoSchema = z.object({
-  name: z.string(),
-  /** Folder name under the models folder, or `tiny` for the embedded pack. */
-  id: z.string(),
-  bytes: z.number(),
-  embedded: z.boolean(),
-  controlnets: z.array(z.string()),
-  attentionControl: z.boolean(),
-  source: z.string().optional(),
-  /** Set when the pack failed to load: what is wrong with it (the pack is not usable). */
-  error: z.string().optional(),
-  /** A diffusers folder not imported yet: the first run that uses it imports it (minutes for the released model). */
-  needsImport: z.boolean().optional(),
+/**
+ * What a node package offers besides node types, for the editor to list: its resource kinds
+ * (e.g. the BLIP-Diffusion package's model packs), the resources installed now, and notices.
+ * The package fills these in (NodePackage.describe); the server validates each resource's
+ * `details` against its kind's schema and publishes that schema, so the editor can show
+ * details it has no words for.
+ */
+export const ResourceKindInfoSchema = z.object({
+  kind: z.string(),
+  /** What one is called in messages, e.g. "model pack". */
+  title: z.string(),
+  /** How to get one that is missing: text where `code` is in backticks and URLs are links. */
+  help: z.string().optional(),
+  /** JSON Schema of the `details` of this kind's resources. */
+  detailsSchema: z.record(z.string(), z.unknown()).optional(),
 });
-export type PackInfo = z.infer<typeof PackInfoSchema>;
+export type ResourceKindInfo = z.infer<typeof ResourceKindInfoSchema>;
+
+export const PackageResourceSchema = z.object({
+  kind: z.string(),
+  /** What node inputs and workflow requirements name it by. */
+  id: z.string(),
+  title: z.string(),
+  /** One line said beside it instead of its title and size (e.g. what an embedded test resource is for). */
+  description: z.string().optional(),
+  bytes: z.number().optional(),
+  /** Why it cannot be used (it failed to load, or its details are malformed). */
+  error: z.string().optional(),
+  /** Free-form facts, valid against the kind's `detailsSchema`. */
+  details: z.record(z.string(), z.unknown()),
+});
+export type PackageResource = z.infer<typeof PackageResourceSchema>;
+
+export const PackageNoticeSchema = z.object({
+  /** Stable per notice, so a dismissal is remembered. */
+  id: z.string(),
+  level: z.enum(["info", "warning"]),
+  /** One sentence; `code` in backticks and URLs are shown as such. */
+  text: z.string(),
+});
+export type PackageNotice = z.infer<typeof PackageNoticeSchema>;
+
+export const NodePackageInfoSchema = z.object({
+  name: z.string(),
+  kinds: z.array(ResourceKindInfoSchema),
+  resources: z.array(PackageResourceSchema),
+  notices: z.array(PackageNoticeSchema),
+});
+export type NodePackageInfo = z.infer<typeof NodePackageInfoSchema>;
 
 export const ConfigSchema = z.object({
   version: z.string(),
-  /** True when the only pack is the embedded tiny one: pictures are meaningless. */
-  tinyPackOnly: z.boolean(),
-  /** Where to read how to install real weights. */
-  installHelp: z.string(),
   maxUploadBytes: z.number(),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -79,5 +79,5 @@ export function scriptedWorkflow(
 ): Workflow {
   const nodes: Workflow["nodes"] = {};
   for (const [id, type] of Object.entries(types)) nodes[id] = { type, mode: "active", inputs: inputs[id] ?? {} };
-  return { format: WORKFLOW_FORMAT, version: WORKFLOW_VERSION, nodes, packs: [] };
+  return { format: WORKFLOW_FORMAT, version: WORKFLOW_VERSION, nodes, requires: [] };
 }

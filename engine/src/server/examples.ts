@@ -1,7 +1,8 @@
 import { readdir } from "node:fs/promises";
 import { basename } from "node:path";
 import { readInside } from "../files/safe-path.ts";
-import { WorkflowSchema, type Workflow } from "../graph/workflow.ts";
+import { AnyVersionWorkflowSchema } from "../graph/parse.ts";
+import type { Workflow } from "../graph/workflow.ts";
 import type { ExampleInfo } from "../protocol/index.ts";
 
 const MAX_EXAMPLE_BYTES = 10 * 1024 * 1024;
@@ -25,7 +26,7 @@ export function folderExamples(dir: string): ExamplesProvider {
       // Example files are read like served files: no link is followed, none escapes the folder.
       const read = await readInside(dir, file, MAX_EXAMPLE_BYTES);
       if (!read.ok) return null;
-      const parsed = WorkflowSchema.safeParse(JSON.parse(new TextDecoder().decode(read.bytes)));
+      const parsed = AnyVersionWorkflowSchema.safeParse(JSON.parse(new TextDecoder().decode(read.bytes)));
       return parsed.success ? parsed.data : null;
     } catch {
       return null;

@@ -40,7 +40,7 @@ async function startReal() {
 }
 
 function workflow(nodes: Workflow["nodes"]): Workflow {
-  return { format: WORKFLOW_FORMAT, version: WORKFLOW_VERSION, nodes, packs: [] };
+  return { format: WORKFLOW_FORMAT, version: WORKFLOW_VERSION, nodes, requires: [] };
 }
 
 const counting = workflow({

@@ -196,19 +196,24 @@ describe("workflow from PNG, examples, cache, packs", () => {
     expect((await api(server, "GET", "/api/examples/broken")).status).toBe(404);
   });
 
-  it("reports and clears the cache through the injected control, and lists packs", async () => {
+  it("reports and clears the cache through the injected control, and lists what node packages offer", async () => {
     let entries = 3;
     const cache = {
       stats: () => ({ entries, bytes: entries * 10, budgetBytes: 100, hits: 1, misses: 2, evictions: 0 }),
       clear: () => void (entries = 0),
     };
-    const pack = { name: "Tiny", id: "tiny", bytes: 1, embedded: true, controlnets: [], attentionControl: false };
-    const { server } = await start({ cache, packs: () => [pack], config: { tinyPackOnly: true } });
+    const info = {
+      name: "fonts",
+      kinds: [{ kind: "font", title: "font" }],
+      resources: [{ kind: "font", id: "serif", title: "Serif", details: {} }],
+      notices: [{ id: "fonts:few", level: "info" as const, text: "Only one font." }],
+    };
+    const { server } = await start({ cache, packages: () => [info] });
     expect((await api(server, "GET", "/api/cache")).data).toMatchObject({ entries: 3, bytes: 30 });
     expect((await api(server, "DELETE", "/api/cache")).data).toMatchObject({ entries: 0, bytes: 0 });
-    expect((await api(server, "GET", "/api/packs")).data).toEqual({ packs: [pack] });
-    expect((await api(server, "GET", "/api/config")).data).toMatchObject({
-      tinyPackOnly: true,
+    expect((await api(server, "GET", "/api/packages")).data).toEqual({ packages: [info] });
+    expect((await api(server, "GET", "/api/config")).data).toEqual({
+      version: "0.1.0",
       maxUploadBytes: 25 * 1024 * 1024,
     });
   });

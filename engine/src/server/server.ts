@@ -15,7 +15,7 @@ import { JournalJobStore, type JournalOptions } from "../queue/journal.ts";
 import { editorPages } from "./editor-pages.ts";
 import { folderExamples, type ExamplesProvider } from "./examples.ts";
 import { errorHandler, sendError } from "./http-errors.ts";
-import type { Config, PackInfo } from "../protocol/index.ts";
+import type { Config, NodePackageInfo } from "../protocol/index.ts";
 import { fileRoutes, RAW_BODY_ROUTES } from "./routes/files.ts";
 import { infoRoutes, type CacheControl } from "./routes/info.ts";
 import { jobRoutes, refuseWhenFull } from "./routes/jobs.ts";
@@ -48,9 +48,9 @@ export interface ServerOptions {
   files?: FileStore;
   /** Example workflows; default none. */
   examples?: ExamplesProvider;
-  /** Installed model packs; default none. */
-  packs?: () => PackInfo[] | Promise<PackInfo[]>;
-  config?: { version?: string; tinyPackOnly?: boolean; installHelp?: string };
+  /** What the node packages offer besides node types (`NodeRegistry.packageInfo`); default nothing. */
+  packages?: () => NodePackageInfo[] | Promise<NodePackageInfo[]>;
+  config?: { version?: string };
   /** The built editor (editor/dist); absent = a page saying how to build it. */
   editorDist?: string;
   /**
@@ -137,8 +137,6 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
   });
   const config: Config = {
     version: options.config?.version ?? "0.1.0",
-    tinyPackOnly: options.config?.tinyPackOnly ?? false,
-    installHelp: options.config?.installHelp ?? "See the README's 'Model packs' section.",
     maxUploadBytes,
   };
 
@@ -168,7 +166,7 @@ export async function createServer(options: ServerOptions): Promise<InfixServer>
     infoRoutes({
       config,
       catalog: options.catalog,
-      packs: options.packs ?? (() => []),
+      packages: options.packages ?? (() => []),
       examples: options.examples ?? folderExamples(join(options.dataDir, "examples")),
       cache: options.cache,
     }),

@@ -11,7 +11,8 @@ import { joinText, pickOption, readTextFile } from "./text.ts";
 /**
  * Built-in node types for tests of the engine, the queue and the server: integers, text,
  * a small image, slow work with progress and abort, lists, failures and output nodes.
- * Not served in production.
+ * Not served in production (`infix serve --test-nodes` serves them for tests and e2e).
+ * This module is the testing entry point, `@infix/engine/testing`.
  */
 export const testNodePackage: NodePackage = {
   name: "infix-testing",
@@ -43,3 +44,12 @@ export const testNodePackage: NodePackage = {
 export { testOptionsKey } from "./text.ts";
 export { noteUploadKind } from "./note-upload.ts";
 export { recordEvents, testFiles, testResources, type RecordedEvent } from "./harness.ts";
+export { headerOnlyPng } from "./header-only-png.ts";
+export { startTestRedis, type TestRedis } from "../queue/bullmq/redis-server.test-support.ts";
+/**
+ * A node package's own tests run its workflows as the server does, through the real executor,
+ * registry and output cache; node packages reach the host only through here, never in code they ship.
+ */
+export { Executor, type ExecutionEvents, type ExecutionResult, type WorkflowExecutor } from "../execution/index.ts";
+export { NodeRegistry } from "../nodes/registry.ts";
+export { OutputCache } from "../cache/index.ts";

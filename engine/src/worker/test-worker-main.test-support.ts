@@ -4,6 +4,7 @@ import { Executor } from "../execution/executor.ts";
 import type { NodeDefinition, Resources } from "../nodes/definition.ts";
 import { NodeRegistry } from "../nodes/registry.ts";
 import { testFiles } from "../testing/harness.ts";
+import { guardNativeCall } from "../runtime/sessions/native-guard.ts";
 import { testNodePackage } from "../testing/index.ts";
 import { serveExecutor } from "./serve-executor.ts";
 
@@ -43,15 +44,56 @@ const busySteps: NodeDefinition = {
   },
 };
 
+/**
+ * Holds its thread for `section_ms` inside a guarded native section, as session.run does
+ * (progress 0 once inside, then `sectionEnded` set in shared memory as it ends), then busy for
+ * `then_ms` in plain JS, where a cancel cannot land: a hard stop must wait for the section's end.
+ */
+const nativeSection: NodeDefinition = {
+  schema: {
+    type: "NativeSection",
+    version: 1,
+    category: "testing/slow",
+    title: "Native Section",
+    description: "A guarded blocking section, then a busy loop.",
+    inputs: [
+      { name: "section_ms", type: "INT", widget: { kind: "INT", default: 300, min: 0, max: 60_000 } },
+      { name: "then_ms", type: "INT", widget: { kind: "INT", default: 0, min: 0, max: 60_000 } },
+    ],
+    outputs: [],
+    isOutput: true,
+  },
+  async run(inputs, ctx) {
+    await guardNativeCall(async () => {
+      ctx.progress(0, 1);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, inputs.section_ms as number);
+      if (sectionEnded) Atomics.store(sectionEnded, 0, 1);
+    });
+    const until = performance.now() + (inputs.then_ms as number);
+    while (performance.now() < until) {
+      // plain JS holding the thread
+    }
+    ctx.signal.throwIfAborted();
+    return {};
+  },
+};
+
 const resources: Resources = {
   get: (key) => {
     throw new Error(`no resource ${key.id}`);
   },
   has: () => false,
 };
-const registry = new NodeRegistry([testNodePackage, { name: "worker-test", nodes: [busySteps], socketTypes: [] }]);
+const registry = new NodeRegistry([
+  testNodePackage,
+  { name: "worker-test", nodes: [busySteps, nativeSection], socketTypes: [] },
+]);
 const cache = new OutputCache({ budgetBytes: 1 << 24 });
-const { root } = (await import("node:worker_threads")).workerData as { root: string };
+const { root, sectionEnded: sectionEndedBuffer } = (await import("node:worker_threads")).workerData as {
+  root: string;
+  sectionEnded?: SharedArrayBuffer;
+};
+const sectionEnded = sectionEndedBuffer && new Int32Array(sectionEndedBuffer);
 const executor = new Executor({
   registry,
   cache,

@@ -12,11 +12,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startWorker(hardCancelMs?: number) {
+async function startWorker(hardCancelMs?: number, sectionEnded?: SharedArrayBuffer) {
   const root = mkdtempSync(join(tmpdir(), "infix-worker-"));
   const executor = await WorkerExecutor.start({
     entry,
-    workerData: { root },
+    workerData: { root, sectionEnded },
     validate: () => [],
     hardCancelMs,
     log: () => undefined,
@@ -32,7 +32,7 @@ function busy(steps: number, stepMs: number): Workflow {
   return {
     format: WORKFLOW_FORMAT,
     version: WORKFLOW_VERSION,
-    packs: [],
+    requires: [],
     nodes: { b: { type: "BusySteps", mode: "active", inputs: { steps, step_ms: stepMs } } },
   };
 }
@@ -96,6 +96,26 @@ describe("WorkerExecutor", () => {
     while (!log.some(([name]) => name === "nodeStarted")) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort(new Error("cancelled"));
     expect((await running).status).toBe("cancelled");
+    const next = await executor.execute({ workflow: busy(2, 1), signal: new AbortController().signal, events });
+    expect(next.status).toBe("succeeded");
+  });
+
+  it("terminates a worker that ignores its cancel only once its native call has returned", async () => {
+    // Terminating a thread inside an onnxruntime call aborts the whole process (native-guard.ts).
+    const sectionEnded = new SharedArrayBuffer(4);
+    const executor = await startWorker(10, sectionEnded);
+    const controller = new AbortController();
+    const { events, log } = recordEvents();
+    const workflow: Workflow = {
+      ...busy(1, 1),
+      nodes: { n: { type: "NativeSection", mode: "active", inputs: { section_ms: 400, then_ms: 10_000 } } },
+    };
+    const running = executor.execute({ workflow, signal: controller.signal, events });
+    // Progress 0 is sent from inside the section: the native call is under way.
+    while (!log.some(([name]) => name === "progress")) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(new Error("cancelled"));
+    expect((await running).status).toBe("cancelled");
+    expect(Atomics.load(new Int32Array(sectionEnded), 0)).toBe(1);
     const next = await executor.execute({ workflow: busy(2, 1), signal: new AbortController().signal, events });
     expect(next.status).toBe("succeeded");
   });

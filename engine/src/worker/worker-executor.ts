@@ -3,6 +3,7 @@ import type { ExecuteRequest, ExecutionEvents, ExecutionResult, WorkflowExecutor
 import type { Problem } from "../graph/problem.ts";
 import type { Workflow } from "../graph/workflow.ts";
 import type { CacheStats } from "../protocol/index.ts";
+import { claimForTermination, guardNextWorker } from "../runtime/sessions/native-guard.ts";
 import type { CoordinatorMessage, WorkerMessage } from "./worker-messages.ts";
 
 /**
@@ -49,6 +50,8 @@ export class WorkerExecutor implements WorkflowExecutor {
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
   private readonly runs = new Map<number, PendingRun>();
+  /** Per worker, the cell its onnxruntime calls and a termination share (native-guard.ts). */
+  private readonly guards = new WeakMap<Worker, Int32Array>();
   private readonly cacheRequests = new Map<number, (stats: CacheStats | undefined) => void>();
   private nextId = 0;
   private lastStats: CacheStats = { entries: 0, bytes: 0, budgetBytes: 0, hits: 0, misses: 0, evictions: 0 };
@@ -94,7 +97,8 @@ export class WorkerExecutor implements WorkflowExecutor {
         this.post(worker, { type: "abort", runId, reason });
         hardStop = setTimeout(() => {
           this.log(`worker: job did not stop within ${this.hardCancelMs} ms of its cancel; restarting the worker`);
-          void worker.terminate();
+          // Not if the job ends by itself before then (its cancel landed): the worker is healthy.
+          void this.terminateOutsideNativeCalls(worker, () => this.runs.has(runId));
         }, this.hardCancelMs);
       };
       const run: PendingRun = {
@@ -128,7 +132,7 @@ export class WorkerExecutor implements WorkflowExecutor {
     const worker = this.worker;
     this.worker = undefined;
     this.ready = undefined;
-    if (worker) await worker.terminate();
+    if (worker) await this.terminateOutsideNativeCalls(worker);
   }
 
   private get hardCancelMs(): number {
@@ -147,6 +151,23 @@ export class WorkerExecutor implements WorkflowExecutor {
     return this.lastStats;
   }
 
+  /**
+   * Terminates the worker as soon as no onnxruntime call runs in it — at once when none does,
+   * else when the call returns (checked every 20 ms) — since terminating a thread inside one
+   * aborts this whole process (native-guard.ts). A native call that never returns keeps it.
+   */
+  private async terminateOutsideNativeCalls(worker: Worker, stillWanted: () => boolean = () => true): Promise<void> {
+    const guard = this.guards.get(worker);
+    for (;;) {
+      if (worker.threadId === -1) return; // stopped already (threadId turns -1 before the 'exit' event)
+      if (!stillWanted()) return;
+      // Once claimed, no native call can start: the thread must then be terminated.
+      if (!guard || claimForTermination(guard)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await worker.terminate();
+  }
+
   private post(worker: Worker, message: CoordinatorMessage): void {
     worker.postMessage(message);
   }
@@ -155,7 +176,9 @@ export class WorkerExecutor implements WorkflowExecutor {
   private ensureWorker(): Promise<Worker> {
     if (this.closed) return Promise.reject(new Error("the executor is closed"));
     this.ready ??= new Promise<Worker>((resolve, reject) => {
+      const guard = guardNextWorker();
       const worker = new Worker(this.options.entry, { workerData: this.options.workerData });
+      this.guards.set(worker, guard);
       let started = false;
       let failure: string | undefined;
       worker.on("message", (message: WorkerMessage) => {

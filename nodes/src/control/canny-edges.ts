@@ -1,5 +1,11 @@
-import { byteImageOf, cannyEdges, gaussianBlur, GAUSSIAN_BLUR_SIZES, grayToRgb } from "@infix/engine";
-import type { NodeDefinition } from "@infix/engine";
+import {
+  byteImageOf,
+  cannyEdges,
+  gaussianBlur,
+  GAUSSIAN_BLUR_SIZES,
+  grayToRgb,
+  type NodeDefinition,
+} from "@infix/engine";
 import { inputError, intInput, stringInput, taggedInput } from "../inputs.ts";
 import { mapImages } from "../image/map-images.ts";
 import type { ImageBatch } from "../sockets.ts";

@@ -1,5 +1,4 @@
-import { imagesToTensor, resizeBicubicPil } from "@infix/engine";
-import type { FloatTensor } from "@infix/engine";
+import { imagesToTensor, resizeBicubicPil, type FloatTensor } from "@infix/engine";
 import { imageBatchToRgb } from "../image/image-batch.ts";
 import { inputError } from "../inputs.ts";
 import type { ImageBatch } from "../sockets.ts";

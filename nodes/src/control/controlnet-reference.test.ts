@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { FloatTensor } from "@infix/engine";
+import { type FloatTensor } from "@infix/engine";
 import type { Feeds } from "../pack/types.ts";
 import { itDrawsDiffusersImage, itFollowsDiffusersLatents } from "../testing/diffusers-case-checks.ts";
 import { maxAbsDiff } from "../testing/reference-compare.ts";

@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { NodeDefinition, NodeInputs } from "@infix/engine";
+import { floatTensor, type NodeDefinition, type NodeInputs } from "@infix/engine";
 import { inputError, numberInput, optionalTaggedInput, stringInput } from "../inputs.ts";
 import { packInput } from "../model/pack-input.ts";
 import type { Conditioning, SubjectEmbedding } from "../sockets.ts";

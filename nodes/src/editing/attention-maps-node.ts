@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { NodeDefinition } from "@infix/engine";
+import { floatTensor, type NodeDefinition } from "@infix/engine";
 import { inputError, numberInput, stringInput, taggedInput } from "../inputs.ts";
 import type { ImageBatch, LatentBatch } from "../sockets.ts";
 import type { AttentionMapsRecord } from "./attention-edit.ts";

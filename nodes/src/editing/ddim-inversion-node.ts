@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { FloatTensor, NodeDefinition, Scheduler } from "@infix/engine";
+import { floatTensor, type FloatTensor, type NodeDefinition, type Scheduler } from "@infix/engine";
 import { inputError, intInput, optionalTaggedInput, taggedInput } from "../inputs.ts";
 import { packInput, runGraphOutputs } from "../model/pack-input.ts";
 import type { ModelPack } from "../pack/types.ts";

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { floatTensor } from "@infix/engine";
+import { floatTensor, type FloatTensor } from "@infix/engine";
 import { imageBatchFromRgb } from "../image/image-batch.ts";
 import { controlNetApplyNode } from "../control/controlnet-apply.ts";
-import type { FloatTensor } from "@infix/engine";
 import { emptyLatentNode } from "../latent/empty-latent.ts";
 import { vaeDecodeNode } from "../latent/vae-decode.ts";
 import type { ModelPack } from "../pack/types.ts";

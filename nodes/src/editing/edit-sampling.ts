@@ -5,8 +5,7 @@
  * feeding the attention control and applying the local blend after every step. Returns the
  * two rows' latents [source, edited] and the maps the run saw.
  */
-import { floatTensor, TorchGenerator } from "@infix/engine";
-import type { FloatTensor, RunContext, Scheduler } from "@infix/engine";
+import { floatTensor, TorchGenerator, type FloatTensor, type RunContext, type Scheduler } from "@infix/engine";
 import { inputError } from "../inputs.ts";
 import type { ModelPack } from "../pack/types.ts";
 import { denoise, stepPreview } from "../sampling/denoise.ts";

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { floatTensor } from "@infix/engine";
-import type { FloatTensor, IntTensor } from "@infix/engine";
+import { floatTensor, type FloatTensor, type IntTensor } from "@infix/engine";
 import { loadImageNode } from "../image/load-image.ts";
 import { vaeDecodeNode } from "../latent/vae-decode.ts";
 import { vaeEncodeNode } from "../latent/vae-encode.ts";

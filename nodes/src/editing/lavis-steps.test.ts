@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createScheduler, floatTensor } from "@infix/engine";
-import type { Scheduler } from "@infix/engine";
+import { createScheduler, floatTensor, type Scheduler } from "@infix/engine";
 import { BLIP_DIFFUSION_SCHEDULER_CONFIG } from "../pack/manifest.ts";
 import { seededNormal } from "../sampling/noise.ts";
 import { combineGuidance } from "../sampling/guidance.ts";

@@ -1,5 +1,4 @@
-import { byteImageOf, grayToRgb, rgbToGray } from "@infix/engine";
-import type { NodeDefinition } from "@infix/engine";
+import { byteImageOf, grayToRgb, rgbToGray, type NodeDefinition } from "@infix/engine";
 import { taggedInput } from "../inputs.ts";
 import type { ImageBatch } from "../sockets.ts";
 import { mapImages } from "./map-images.ts";

@@ -1,5 +1,4 @@
-import { imagesToTensor, tensorToImages } from "@infix/engine";
-import type { RgbImage } from "@infix/engine";
+import { imagesToTensor, tensorToImages, type RgbImage } from "@infix/engine";
 import type { ImageBatch } from "../sockets.ts";
 
 /** Packs same-sized 8-bit RGB images into an IMAGE value ([B,3,H,W] in [0,1]). */

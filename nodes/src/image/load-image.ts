@@ -1,5 +1,11 @@
-import { decodeImage, floatTensor, ImageError } from "@infix/engine";
-import type { NodeDefinition, NodeInputs, RunContext } from "@infix/engine";
+import {
+  decodeImage,
+  floatTensor,
+  ImageError,
+  type NodeDefinition,
+  type NodeInputs,
+  type RunContext,
+} from "@infix/engine";
 import { inputError, stringInput } from "../inputs.ts";
 import type { MaskBatch } from "../sockets.ts";
 import { contentHash, fileContentHash } from "./file-hash.ts";

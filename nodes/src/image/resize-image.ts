@@ -1,5 +1,4 @@
-import { FIT_MODES, fitImage } from "@infix/engine";
-import type { FitMode, NodeDefinition } from "@infix/engine";
+import { FIT_MODES, fitImage, type FitMode, type NodeDefinition } from "@infix/engine";
 import { inputError, intInput, stringInput, taggedInput } from "../inputs.ts";
 import type { ImageBatch } from "../sockets.ts";
 import { mapImages } from "./map-images.ts";

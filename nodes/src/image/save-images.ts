@@ -1,5 +1,4 @@
-import { embedWorkflowInPng, encodePng } from "@infix/engine";
-import type { FileRef, RunContext, UiResult } from "@infix/engine";
+import { embedWorkflowInPng, encodePng, type FileRef, type RunContext, type UiResult } from "@infix/engine";
 import type { ImageBatch } from "../sockets.ts";
 import { withPackReferences } from "../model/pack-references.ts";
 import { imageBatchToRgb } from "./image-batch.ts";

@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { NodeDefinition, Widget } from "@infix/engine";
+import { floatTensor, type NodeDefinition, type Widget } from "@infix/engine";
 import { inputError, intInput } from "../inputs.ts";
 import { packInput } from "../model/pack-input.ts";
 import type { LatentBatch } from "../sockets.ts";

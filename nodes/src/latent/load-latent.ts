@@ -1,5 +1,4 @@
-import { decodeNpy, NpyFormatError } from "@infix/engine";
-import type { NodeDefinition, NodeInputs } from "@infix/engine";
+import { decodeNpy, NpyFormatError, type NodeDefinition, type NodeInputs } from "@infix/engine";
 import { fileContentHash } from "../image/file-hash.ts";
 import { inputError, stringInput } from "../inputs.ts";
 import { packInput } from "../model/pack-input.ts";

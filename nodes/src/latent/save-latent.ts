@@ -1,5 +1,4 @@
-import { encodeNpy } from "@infix/engine";
-import type { NodeDefinition } from "@infix/engine";
+import { encodeNpy, type NodeDefinition } from "@infix/engine";
 import { sanitisePrefix } from "../image/save-images.ts";
 import { stringInput, taggedInput } from "../inputs.ts";
 import type { LatentBatch } from "../sockets.ts";

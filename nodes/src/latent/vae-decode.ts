@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { FloatTensor, NodeDefinition } from "@infix/engine";
+import { floatTensor, type FloatTensor, type NodeDefinition } from "@infix/engine";
 import { taggedInput } from "../inputs.ts";
 import { packInput, runGraph } from "../model/pack-input.ts";
 import type { ModelPack } from "../pack/types.ts";

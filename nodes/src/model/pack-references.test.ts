@@ -34,18 +34,34 @@ describe("pack references", () => {
       c: { type: "LoadModelPack", mode: "muted", inputs: { pack: "other" } },
       d: { type: "EmptyLatent", mode: "active", inputs: { width: 64 } },
     });
-    expect(await referencedPacks(workflow, ctx.resources)).toEqual([{ name: "tiny", hash: tiny.hash }]);
+    expect(await referencedPacks(workflow, ctx.resources)).toEqual([
+      { kind: "model-pack", id: "tiny", hash: tiny.hash },
+    ]);
     expect(tiny.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
-  it("names a pack that is not installed without a hash, and keeps the rest of the workflow", async () => {
+  it("names a pack that is not installed without a hash, and keeps the rest of the workflow and other kinds", async () => {
     const { tiny, ctx } = await tinyOnly();
     const workflow = workflowWith({
       a: { type: "LoadModelPack", mode: "active", inputs: { pack: "huge" } },
       b: { type: "LoadModelPack", mode: "active", inputs: { pack: "tiny" } },
     });
-    const updated = await withPackReferences({ ...workflow, name: "kept" }, ctx.resources);
-    expect(updated.packs).toEqual([{ name: "huge" }, { name: "tiny", hash: tiny.hash }]);
+    const updated = await withPackReferences(
+      {
+        ...workflow,
+        name: "kept",
+        requires: [
+          { kind: "model-pack", id: "gone" },
+          { kind: "font", id: "serif" },
+        ],
+      },
+      ctx.resources,
+    );
+    expect(updated.requires).toEqual([
+      { kind: "font", id: "serif" },
+      { kind: "model-pack", id: "huge" },
+      { kind: "model-pack", id: "tiny", hash: tiny.hash },
+    ]);
     expect(updated.name).toBe("kept");
     expect(updated.nodes).toBe(workflow.nodes);
   });
@@ -59,7 +75,7 @@ describe("Save Image and pack references", () => {
     await runNode(saveImageNode, { images, filename_prefix: "packs" }, { ...ctx, workflow });
     const name = ctx.shown[0].images?.[0].name ?? "";
     const embedded = readWorkflowFromPng(readFileSync(join(ctx.root, "output", name)));
-    expect(embedded?.packs).toEqual([{ name: "tiny", hash: tiny.hash }]);
+    expect(embedded?.requires).toEqual([{ kind: "model-pack", id: "tiny", hash: tiny.hash }]);
     expect(embedded?.nodes).toEqual(workflow.nodes);
   });
 });

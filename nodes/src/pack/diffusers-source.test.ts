@@ -3,7 +3,7 @@ import { appendFile, cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SessionPool } from "@infix/engine";
+import { SessionPool } from "@infix/engine/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffusersSourceFiles, IMPORTED_FOLDER, type DiffusersImporter } from "./diffusers-source.ts";
 import { importDiffusersPack } from "./import/import-pack.ts";

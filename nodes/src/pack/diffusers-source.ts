@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { chooseWeightFile } from "@infix/engine";
+import { chooseWeightFile } from "@infix/engine/runtime";
 import { packContentHash, type FileDigestCache } from "./content-hash.ts";
 
 /** Where imports of diffusers folders are cached, under the models folder (hidden, so never listed as a pack). */

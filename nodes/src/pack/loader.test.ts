@@ -1,7 +1,8 @@
 import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { floatTensor, intTensor, SessionPool } from "@infix/engine";
+import { floatTensor, intTensor } from "@infix/engine";
+import { SessionPool } from "@infix/engine/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileDigestCache } from "./content-hash.ts";
 import { loadPack, PackLoadError, type PackProblem } from "./loader.ts";

@@ -5,12 +5,10 @@ import {
   loadBertTokenizer,
   loadClipTokenizer,
   withoutAbsolutePaths,
-  readOnnxSignature,
-  SessionPool,
   type FloatTensor,
-  type OnnxGraphSignature,
   type TextTokenizer,
 } from "@infix/engine";
+import { readOnnxSignature, SessionPool, type OnnxGraphSignature } from "@infix/engine/runtime";
 import { FileDigestCache, packContentHash } from "./content-hash.ts";
 import { packContract, type GraphContract } from "./contract.ts";
 import { PackManifestSchema, type PackManifest } from "./manifest.ts";

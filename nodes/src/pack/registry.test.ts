@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InfixError, SessionPool } from "@infix/engine";
+import { InfixError } from "@infix/engine";
+import { SessionPool } from "@infix/engine/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackLoadError } from "./loader.ts";
 import { PACKS, PackRegistry, UnknownPackError } from "./registry.ts";

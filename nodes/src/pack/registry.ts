@@ -1,6 +1,7 @@
 import { lstat, readdir, rm, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { resourceKey, SessionPool } from "@infix/engine";
+import { resourceKey } from "@infix/engine";
+import { SessionPool } from "@infix/engine/runtime";
 import { FileDigestCache } from "./content-hash.ts";
 import {
   controlnetFolders,
@@ -22,7 +23,7 @@ import type { ModelPack } from "./types.ts";
  * fails to load is listed with its error instead of taking the server down.
  */
 
-/** A pack as `GET /api/packs` lists it (the protocol's PackInfo, field for field). */
+/** A pack as the registry lists it; package-info.ts turns it into the engine's generic resource. */
 export interface PackListing {
   name: string;
   /** Folder name under the models folder, or `tiny` for the embedded pack. */

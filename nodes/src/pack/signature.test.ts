@@ -1,4 +1,4 @@
-import type { OnnxGraphSignature } from "@infix/engine";
+import type { OnnxGraphSignature } from "@infix/engine/runtime";
 import { describe, expect, it } from "vitest";
 import { packContract, residualNames } from "./contract.ts";
 import { checkGraphSignature } from "./signature.ts";

@@ -1,4 +1,4 @@
-import type { OnnxGraphSignature, OnnxValueSignature } from "@infix/engine";
+import type { OnnxGraphSignature, OnnxValueSignature } from "@infix/engine/runtime";
 import type { GraphContract, TensorContract } from "./contract.ts";
 
 /**

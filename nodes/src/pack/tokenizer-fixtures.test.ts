@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadBertTokenizer, loadClipTokenizer } from "@infix/engine";
-import type { TextTokenizer } from "@infix/engine";
+import { loadBertTokenizer, loadClipTokenizer, type TextTokenizer } from "@infix/engine";
 import { ensureTinyPack } from "./tiny/index.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SessionPool } from "@infix/engine";
+import { SessionPool } from "@infix/engine/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stubManifest, writeStubPack } from "./testing/stub-pack.ts";
 import { ensureTinyPack } from "./tiny/index.ts";

@@ -5,7 +5,8 @@
  * values. Catches what the headers cannot: a graph that onnxruntime refuses, a shape that only
  * breaks at run time, weights that overflow to NaN.
  */
-import { floatTensor, intTensor, SeededRandom, type FloatTensor, type SessionPool } from "@infix/engine";
+import { floatTensor, intTensor, type FloatTensor } from "@infix/engine";
+import { SeededRandom, type SessionPool } from "@infix/engine/runtime";
 import { loadPack, PackLoadError } from "./loader.ts";
 import { residualNames } from "./contract.ts";
 import type { Feeds, GraphName, ModelPack } from "./types.ts";

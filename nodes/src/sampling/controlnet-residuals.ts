@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { FloatTensor } from "@infix/engine";
+import { floatTensor, type FloatTensor } from "@infix/engine";
 import { prepareControlImage } from "../control/control-image.ts";
 import { inputError } from "../inputs.ts";
 import { runGraphOutputs } from "../model/pack-input.ts";

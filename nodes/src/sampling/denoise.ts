@@ -1,5 +1,11 @@
-import { floatTensor } from "@infix/engine";
-import type { FloatTensor, IntTensor, NoiseSource, PreviewImage, Scheduler } from "@infix/engine";
+import {
+  floatTensor,
+  type FloatTensor,
+  type IntTensor,
+  type NoiseSource,
+  type PreviewImage,
+  type Scheduler,
+} from "@infix/engine";
 import { latentToPreview } from "../latent/latent-preview.ts";
 import { runGraphOutputs } from "../model/pack-input.ts";
 import type { ModelPack } from "../pack/types.ts";

@@ -1,5 +1,4 @@
-import { floatTensor, TorchGenerator } from "@infix/engine";
-import type { FloatTensor } from "@infix/engine";
+import { floatTensor, TorchGenerator, type FloatTensor } from "@infix/engine";
 
 /**
  * Starting noise exactly as diffusers draws it on the CPU: `torch.manual_seed(seed)` then

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { floatTensor, intTensor, TorchGenerator } from "@infix/engine";
-import type { FloatTensor, IntTensor } from "@infix/engine";
+import { floatTensor, intTensor, TorchGenerator, type FloatTensor, type IntTensor } from "@infix/engine";
 import { emptyLatentNode } from "../latent/empty-latent.ts";
 import { vaeDecodeNode } from "../latent/vae-decode.ts";
 import { vaeEncodeNode } from "../latent/vae-encode.ts";

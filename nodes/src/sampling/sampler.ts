@@ -1,5 +1,11 @@
-import { floatTensor, img2imgTimesteps, TorchGenerator } from "@infix/engine";
-import type { FloatTensor, NodeDefinition, NodeInputs } from "@infix/engine";
+import {
+  floatTensor,
+  img2imgTimesteps,
+  TorchGenerator,
+  type FloatTensor,
+  type NodeDefinition,
+  type NodeInputs,
+} from "@infix/engine";
 import { inputError, intInput, numberInput, optionalTaggedInput, stringInput, taggedInput } from "../inputs.ts";
 import { packInput } from "../model/pack-input.ts";
 import type { AttentionControl, Conditioning, ControlHint, LatentBatch } from "../sockets.ts";

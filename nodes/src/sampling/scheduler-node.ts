@@ -1,5 +1,4 @@
-import { createScheduler, isSchedulerName, SCHEDULER_NAMES } from "@infix/engine";
-import type { NodeDefinition, NodeInputs } from "@infix/engine";
+import { createScheduler, isSchedulerName, SCHEDULER_NAMES, type NodeDefinition, type NodeInputs } from "@infix/engine";
 import { inputError, intInput, numberInput, stringInput } from "../inputs.ts";
 import type { SchedulerConfigValue as Override, SchedulerSettings } from "./scheduler-settings.ts";
 

@@ -1,5 +1,13 @@
-import { createDdimInverseScheduler, createScheduler, isSchedulerName, SCHEDULER_NAMES } from "@infix/engine";
-import type { DdimInversionFormula, DiffusersSchedulerConfig, Scheduler, SchedulerName } from "@infix/engine";
+import {
+  createDdimInverseScheduler,
+  createScheduler,
+  isSchedulerName,
+  SCHEDULER_NAMES,
+  type DdimInversionFormula,
+  type DiffusersSchedulerConfig,
+  type Scheduler,
+  type SchedulerName,
+} from "@infix/engine";
 
 /**
  * A scheduler as plain data: which kind, and the diffusers `scheduler_config` keys that

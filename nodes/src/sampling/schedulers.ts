@@ -1,5 +1,4 @@
-import { createScheduler, isSchedulerName, SCHEDULER_NAMES } from "@infix/engine";
-import type { Scheduler } from "@infix/engine";
+import { createScheduler, isSchedulerName, SCHEDULER_NAMES, type Scheduler } from "@infix/engine";
 import type { PackManifest } from "../pack/manifest.ts";
 
 /** The Sampler's scheduler choices: the runtime's, with the pack's own PNDM (diffusers' BLIP-Diffusion default) first. */

@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { FloatTensor, IntTensor } from "@infix/engine";
+import { floatTensor, type FloatTensor, type IntTensor } from "@infix/engine";
 import type { PackManifest } from "../pack/manifest.ts";
 import type { AttentionControlFeeds } from "../sockets.ts";
 

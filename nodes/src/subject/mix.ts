@@ -1,5 +1,4 @@
-import { floatTensor, shapeToString } from "@infix/engine";
-import type { FloatTensor } from "@infix/engine";
+import { floatTensor, shapeToString, type FloatTensor } from "@infix/engine";
 
 /**
  * Weighted blends of subject embeddings. BLIP-Diffusion's subject representation is a

@@ -1,5 +1,4 @@
-import { floatTensor, intTensor } from "@infix/engine";
-import type { FloatTensor, NodeDefinition, RgbImage } from "@infix/engine";
+import { floatTensor, intTensor, type FloatTensor, type NodeDefinition, type RgbImage } from "@infix/engine";
 import { imageBatchToRgb } from "../image/image-batch.ts";
 import { inputError, stringInput, taggedListInput } from "../inputs.ts";
 import { packInput, runGraph } from "../model/pack-input.ts";

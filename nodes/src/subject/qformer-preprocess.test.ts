@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRgbImage } from "@infix/engine";
-import type { RgbImage } from "@infix/engine";
+import { createRgbImage, type RgbImage } from "@infix/engine";
 import type { PackManifest } from "../pack/manifest.ts";
 import { qformerPixelValues, resizeForQFormer } from "./qformer-preprocess.ts";
 

@@ -1,5 +1,10 @@
-import { centerCropShortestSide, imagesToTensor, resizeBicubicPil } from "@infix/engine";
-import type { FloatTensor, RgbImage } from "@infix/engine";
+import {
+  centerCropShortestSide,
+  imagesToTensor,
+  resizeBicubicPil,
+  type FloatTensor,
+  type RgbImage,
+} from "@infix/engine";
 import type { PackManifest } from "../pack/manifest.ts";
 
 /**

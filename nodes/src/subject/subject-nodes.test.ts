@@ -1,8 +1,14 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { centerCropShortestSide, floatTensor, intTensor, resizeBicubicPil } from "@infix/engine";
-import type { FloatTensor, RgbImage } from "@infix/engine";
+import {
+  centerCropShortestSide,
+  floatTensor,
+  intTensor,
+  resizeBicubicPil,
+  type FloatTensor,
+  type RgbImage,
+} from "@infix/engine";
 import { writeExamplePictures } from "../../../examples/draw-subjects.ts";
 import { loadImageNode } from "../image/load-image.ts";
 import type { ModelPack } from "../pack/types.ts";

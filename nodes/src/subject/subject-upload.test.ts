@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { floatTensor, NodeRegistry } from "@infix/engine";
+import { floatTensor } from "@infix/engine";
+import { NodeRegistry } from "@infix/engine/testing";
 import { nodePackage } from "../index.ts";
 import type { SubjectEmbedding } from "../sockets.ts";
 import { createTestContext, runNode } from "../testing/test-context.ts";

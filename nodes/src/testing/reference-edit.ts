@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { loadClipTokenizer } from "@infix/engine";
-import type { TextTokenizer } from "@infix/engine";
+import { loadClipTokenizer, type TextTokenizer } from "@infix/engine";
 import {
   FIXTURES_DIR,
   loadTensorStore,

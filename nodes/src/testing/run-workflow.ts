@@ -1,12 +1,5 @@
-import { Executor, NodeRegistry, OutputCache } from "@infix/engine";
-import type {
-  ExecutionEvents,
-  ExecutionResult,
-  FloatTensor,
-  NodeDefinition,
-  NodePackage,
-  Workflow,
-} from "@infix/engine";
+import type { FloatTensor, NodeDefinition, NodePackage, Workflow } from "@infix/engine";
+import { Executor, NodeRegistry, OutputCache, type ExecutionEvents, type ExecutionResult } from "@infix/engine/testing";
 import { nodePackage, type NodeResources } from "../index.ts";
 import type { Feeds, GraphName, ModelPack } from "../pack/types.ts";
 import type { ImageBatch, LatentBatch } from "../sockets.ts";

@@ -1,17 +1,19 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
-import { emptyWorkflow, InfixError, toProblem } from "@infix/engine";
-import type {
-  FileRef,
-  NodeDefinition,
-  NodeInputs,
-  PreviewImage,
-  Problem,
-  ResourceKey,
-  Resources,
-  RunContext,
-  UiResult,
+import {
+  emptyWorkflow,
+  InfixError,
+  toProblem,
+  type FileRef,
+  type NodeDefinition,
+  type NodeInputs,
+  type PreviewImage,
+  type Problem,
+  type ResourceKey,
+  type Resources,
+  type RunContext,
+  type UiResult,
 } from "@infix/engine";
 
 /**

@@ -1,5 +1,4 @@
-import { floatTensor, intTensor } from "@infix/engine";
-import type { FloatTensor } from "@infix/engine";
+import { floatTensor, intTensor, type FloatTensor } from "@infix/engine";
 import { inputError } from "../inputs.ts";
 import { runGraph } from "../model/pack-input.ts";
 import type { ModelPack } from "../pack/types.ts";

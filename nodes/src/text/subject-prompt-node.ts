@@ -1,5 +1,4 @@
-import { floatTensor } from "@infix/engine";
-import type { NodeDefinition } from "@infix/engine";
+import { floatTensor, type NodeDefinition } from "@infix/engine";
 import { inputError, intInput, numberInput, stringInput, taggedInput } from "../inputs.ts";
 import { packInput } from "../model/pack-input.ts";
 import type { Conditioning, SubjectEmbedding } from "../sockets.ts";

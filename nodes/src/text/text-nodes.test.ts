@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { floatTensor, intTensor } from "@infix/engine";
-import type { FloatTensor } from "@infix/engine";
+import { floatTensor, intTensor, type FloatTensor } from "@infix/engine";
 import type { ModelPack } from "../pack/types.ts";
 import type { Conditioning, SubjectEmbedding } from "../sockets.ts";
 import { createTestContext, runNode, runNodeFailure } from "../testing/test-context.ts";

@@ -5,6 +5,7 @@ import type { FloatTensor, IntTensor } from "../tensor.ts";
 import { readOnnxSignature } from "../onnx-signature/read-signature.ts";
 import { cudaProviderInstalled } from "./cuda-probe.ts";
 import { float16ArrayToFloat32, float32ArrayToFloat16 } from "./float16.ts";
+import { guardNativeCall } from "./native-guard.ts";
 
 /**
  * One onnxruntime session per graph file, created on first use, shared by every job and
@@ -129,7 +130,8 @@ export class SessionPool {
       // onnxruntime cannot interrupt a run once started, so cancellation is honoured only
       // between runs: before this one starts, and by discarding its result after.
       signal?.throwIfAborted();
-      const outputs = await session.run(toOrtFeeds(await onnxRuntime(), feeds, floatType));
+      const ortFeeds = toOrtFeeds(await onnxRuntime(), feeds, floatType);
+      const outputs = await guardNativeCall(() => session.run(ortFeeds));
       signal?.throwIfAborted();
       return fromOrtOutputs(outputs);
     } finally {
@@ -294,12 +296,14 @@ export async function estimateGraphBytes(path: string): Promise<number> {
 async function createOrtSession(path: string, options: SessionCreateOptions): Promise<PoolSession> {
   const ort = await onnxRuntime();
   // onnxruntime-node rejects `undefined` thread counts, so absent ones are left out.
-  return ort.InferenceSession.create(path, {
-    executionProviders: [options.executionProvider],
-    graphOptimizationLevel: options.graphOptimizationLevel,
-    ...(options.intraOpThreads !== undefined && { intraOpNumThreads: options.intraOpThreads }),
-    ...(options.interOpThreads !== undefined && { interOpNumThreads: options.interOpThreads }),
-  });
+  return guardNativeCall(() =>
+    ort.InferenceSession.create(path, {
+      executionProviders: [options.executionProvider],
+      graphOptimizationLevel: options.graphOptimizationLevel,
+      ...(options.intraOpThreads !== undefined && { intraOpNumThreads: options.intraOpThreads }),
+      ...(options.interOpThreads !== undefined && { interOpNumThreads: options.interOpThreads }),
+    }),
+  );
 }
 
 function isMissingProviderError(error: unknown): boolean {

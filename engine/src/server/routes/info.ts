@@ -2,7 +2,7 @@ import { Router } from "express";
 import type { NodeCatalog } from "../../graph/node-schema.ts";
 import type { ExamplesProvider } from "../examples.ts";
 import { sendError } from "../http-errors.ts";
-import type { CacheStats, Config, PackInfo } from "../../protocol/index.ts";
+import type { CacheStats, Config, NodePackageInfo } from "../../protocol/index.ts";
 
 /** The output cache as the server sees it: statistics and a way to empty it. */
 /** The node output cache, here or in a worker (hence the promises). */
@@ -14,12 +14,12 @@ export interface CacheControl {
 export interface InfoSources {
   config: Config;
   catalog: () => NodeCatalog;
-  packs: () => PackInfo[] | Promise<PackInfo[]>;
+  packages: () => NodePackageInfo[] | Promise<NodePackageInfo[]>;
   examples: ExamplesProvider;
   cache?: CacheControl;
 }
 
-/** Read-mostly routes: config, node catalog, packs, examples, cache statistics. */
+/** Read-mostly routes: config, node catalog, node package info, examples, cache statistics. */
 export function infoRoutes(sources: InfoSources): Router {
   const router = Router();
 
@@ -31,8 +31,8 @@ export function infoRoutes(sources: InfoSources): Router {
     res.json(sources.catalog());
   });
 
-  router.get("/packs", async (_req, res) => {
-    res.json({ packs: await sources.packs() });
+  router.get("/packages", async (_req, res) => {
+    res.json({ packages: await sources.packages() });
   });
 
   router.get("/examples", async (_req, res) => {

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import type { WorkflowStore } from "../../files/workflow-store.ts";
 import { checkWorkflowName, WorkflowFolderError } from "../../files/workflow-store.ts";
-import { WorkflowSchema } from "../../graph/workflow.ts";
+import { AnyVersionWorkflowSchema } from "../../graph/parse.ts";
 import { parseBody, sendError } from "../http-errors.ts";
 
 /** Saved workflows: list, read (latest or a version), save as a new version, delete. */
@@ -26,7 +26,7 @@ export function workflowRoutes(store: WorkflowStore): Router {
   });
 
   router.put("/workflows/:name", async (req, res) => {
-    const workflow = parseBody(res, WorkflowSchema, req.body);
+    const workflow = parseBody(res, AnyVersionWorkflowSchema, req.body);
     if (!workflow) return;
     try {
       res.json(await store.save(req.params.name, workflow));

@@ -1,4 +1,4 @@
-import type { Checkpoint, WeightLayout, WeightSource } from "@infix/engine";
+import type { Checkpoint, WeightLayout, WeightSource } from "@infix/engine/runtime";
 
 /**
  * A `WeightSource` over one component's checkpoint: every float tensor is read once (so the

@@ -3,4 +3,4 @@
  * safetensors, PyTorch `.bin` archives or sharded checkpoints (`*.index.json`), chosen by the
  * engine's `chooseWeightFile` (safetensors first, never an fp16 variant).
  */
-export { openComponentCheckpoint } from "@infix/engine";
+export { openComponentCheckpoint } from "@infix/engine/runtime";

@@ -1,4 +1,4 @@
-import { conv2d, GraphBuilder, silu, type Value } from "@infix/engine";
+import { conv2d, GraphBuilder, silu, type Value } from "@infix/engine/runtime";
 import { scaledDim } from "../tiny/unet-blocks.ts";
 import type { ImportWeightSource } from "./checkpoint-weights.ts";
 import type { ConfigReader } from "./config-fields.ts";

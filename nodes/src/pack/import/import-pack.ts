@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { writeOnnxModel, type GraphBuilder } from "@infix/engine";
+import { writeOnnxModel, type GraphBuilder } from "@infix/engine/runtime";
 import type { PackManifest } from "../manifest.ts";
 import { CheckpointWeights } from "./checkpoint-weights.ts";
 import { openComponentCheckpoint } from "./component-checkpoint.ts";

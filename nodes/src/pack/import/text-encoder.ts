@@ -1,4 +1,4 @@
-import { attention, gelu, GraphBuilder, layerNorm, linear, quickGelu, type Value } from "@infix/engine";
+import { attention, gelu, GraphBuilder, layerNorm, linear, quickGelu, type Value } from "@infix/engine/runtime";
 import type { ImportWeightSource } from "./checkpoint-weights.ts";
 import type { ConfigReader } from "./config-fields.ts";
 

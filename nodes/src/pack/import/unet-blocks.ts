@@ -10,7 +10,7 @@ import {
   tokensToFeatureMap,
   type GraphBuilder,
   type Value,
-} from "@infix/engine";
+} from "@infix/engine/runtime";
 import type { AttentionHooks } from "../tiny/unet-blocks.ts";
 import type { UnetConfig } from "./unet-config.ts";
 

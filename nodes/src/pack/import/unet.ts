@@ -1,4 +1,4 @@
-import { conv2d, GraphBuilder, groupNorm, resizeNearestTo, silu, type Value } from "@infix/engine";
+import { conv2d, GraphBuilder, groupNorm, resizeNearestTo, silu, type Value } from "@infix/engine/runtime";
 import { controlHooks, declareControlInputs } from "../tiny/unet-graph.ts";
 import type { AttentionHooks } from "../tiny/unet-blocks.ts";
 import { scaledDim } from "../tiny/unet-blocks.ts";

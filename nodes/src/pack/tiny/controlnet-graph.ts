@@ -1,4 +1,4 @@
-import { conv2d, GraphBuilder, silu, type Value } from "@infix/engine";
+import { conv2d, GraphBuilder, silu, type Value } from "@infix/engine/runtime";
 import type { TinyPackConfig } from "./config.ts";
 import { buildDownAndMid, buildTimeEmbedding, residualShapes, scaledDim, type UnetContext } from "./unet-blocks.ts";
 

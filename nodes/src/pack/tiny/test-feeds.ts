@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { SeededRandom } from "@infix/engine";
+import { SeededRandom } from "@infix/engine/runtime";
 import type { TinyPackConfig } from "./config.ts";
 import { residualShapes } from "./unet-blocks.ts";
 

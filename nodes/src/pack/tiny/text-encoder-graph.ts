@@ -1,4 +1,4 @@
-import { attention, GraphBuilder, layerNorm, linear, quickGelu, type Value } from "@infix/engine";
+import { attention, GraphBuilder, layerNorm, linear, quickGelu, type Value } from "@infix/engine/runtime";
 import type { TinyPackConfig } from "./config.ts";
 
 /**

@@ -11,7 +11,7 @@ import {
   tokensToFeatureMap,
   type GraphBuilder,
   type Value,
-} from "@infix/engine";
+} from "@infix/engine/runtime";
 import type { TinyPackConfig } from "./config.ts";
 
 /**

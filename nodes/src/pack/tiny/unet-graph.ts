@@ -1,4 +1,4 @@
-import { conv2d, dimOf, GraphBuilder, groupNorm, resizeNearestTo, silu, type Value } from "@infix/engine";
+import { conv2d, dimOf, GraphBuilder, groupNorm, resizeNearestTo, silu, type Value } from "@infix/engine/runtime";
 import type { TinyPackConfig } from "./config.ts";
 import {
   ATTENTION_LEVELS,

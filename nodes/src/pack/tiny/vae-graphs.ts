@@ -8,7 +8,7 @@ import {
   tokensToFeatureMap,
   upsampleNearest2x,
   type Value,
-} from "@infix/engine";
+} from "@infix/engine/runtime";
 import type { TinyPackConfig } from "./config.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { GraphBuilder } from "@infix/engine";
+import type { GraphBuilder } from "@infix/engine/runtime";
 import type { TinyPackConfig } from "./config.ts";
 import { buildControlnetGraph } from "./controlnet-graph.ts";
 import { buildQformerGraph } from "./qformer-graph.ts";
