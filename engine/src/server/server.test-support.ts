@@ -106,8 +106,8 @@ export function connectRecorder(
   return { socket, events, connected };
 }
 
-/** Polls until the predicate holds (5 s at most). */
-export function until(predicate: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+/** Polls until the predicate holds (30 s at most: a loaded 2-core machine can stall a job for seconds; under the 60 s test timeout). */
+export function until(predicate: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
     const tick = async () => {
