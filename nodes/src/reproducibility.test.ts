@@ -42,7 +42,7 @@ const float32Bytes = (data: Float32Array) => new Uint8Array(data.buffer, data.by
 function generationWorkflow(latentNode: Workflow["nodes"][string], sampler: Record<string, number | string>): Workflow {
   return WorkflowSchema.parse({
     format: "infix-workflow",
-    version: 1,
+    version: 2,
     name: "reproducibility",
     nodes: {
       pack: { type: "LoadModelPack", inputs: { pack: "tiny" } },
@@ -174,7 +174,7 @@ describe("Load Latent → Sampler → VAE Decode", () => {
     ctx.addInput("repro/saved.npy", first.npy);
     const resume = WorkflowSchema.parse({
       format: "infix-workflow",
-      version: 1,
+      version: 2,
       nodes: {
         pack: { type: "LoadModelPack", inputs: { pack: "tiny" } },
         latent: { type: "LoadLatent", inputs: { file: "repro/saved.npy", pack: link("pack", "pack") } },
