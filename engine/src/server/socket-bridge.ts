@@ -110,6 +110,14 @@ export function bridgeQueueToSockets(
   const hasWatchers = (jobId: string) =>
     options.sharedAdapter === true || (io.sockets.adapter.rooms.get(jobRoom(jobId))?.size ?? 0) > 0;
 
+  /** Per job, the previews still being encoded (PNG encoding is asynchronous). */
+  const encoding = new Map<string, Promise<void>>();
+  function leaveWhenEncoded(jobId: string): void {
+    const pending = encoding.get(jobId);
+    if (!pending) return void io.socketsLeave(jobRoom(jobId));
+    void pending.then(() => io.socketsLeave(jobRoom(jobId)));
+  }
+
   return queue.subscribe((event) => {
     switch (event.name) {
       case "queue":
@@ -120,10 +128,16 @@ export function bridgeQueueToSockets(
         const { jobId, nodeId, image } = event.payload;
         // Encoding a PNG nobody will see is wasted event-loop time.
         if (!hasWatchers(jobId)) return;
-        previewDataUrl(image).then(
-          (url) => io.to(jobRoom(jobId)).emit("preview", { jobId, nodeId, image: url }),
+        const sent = previewDataUrl(image).then(
+          (url) => void io.to(jobRoom(jobId)).emit("preview", { jobId, nodeId, image: url }),
           (error: unknown) => log(`preview of node ${nodeId} could not be encoded: ${String(error)}`),
         );
+        const before = encoding.get(jobId);
+        const all = before ? Promise.all([before, sent]).then(() => undefined) : sent;
+        encoding.set(jobId, all);
+        void all.then(() => {
+          if (encoding.get(jobId) === all) encoding.delete(jobId);
+        });
         return;
       }
       case "job:state":
@@ -137,8 +151,9 @@ export function bridgeQueueToSockets(
       case "job:failed":
       case "job:cancelled":
         emitToJob(io, event.payload.jobId, event);
-        // The job sends nothing more: its room goes, so rooms stay bounded by the live jobs.
-        io.socketsLeave(jobRoom(event.payload.jobId));
+        // The job sends nothing more: its room goes, so rooms stay bounded by the live jobs; a
+        // preview still being encoded (it often ends after a short job) reaches the room first.
+        leaveWhenEncoded(event.payload.jobId);
         return;
       default:
         emitToJob(io, event.payload.jobId, event);

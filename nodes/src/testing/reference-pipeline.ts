@@ -106,7 +106,7 @@ export function diffusersCaseWorkflow(
       inputs: { pack, control_net: "canny", image: link("condition", "image"), strength: 1, start: 0, end: 1 },
     };
   }
-  return WorkflowSchema.parse({ format: "infix-workflow", version: 1, name: c.name, nodes });
+  return WorkflowSchema.parse({ format: "infix-workflow", version: 2, name: c.name, nodes });
 }
 
 /** What a diffusers case's run through Infix's nodes gave, for comparing with what diffusers recorded. */
