@@ -10,6 +10,7 @@ import { io } from "socket.io-client";
 import type { InfixServer } from "@infix/engine/server";
 import { startTestRedis, type TestRedis } from "@infix/engine/testing";
 import { serve } from "./serve-command.ts";
+import { studioApi } from "./studio-api.test-support.ts";
 
 /**
  * The farm (issue #13, part 2) end to end: a real redis-server with a password and AOF, a
@@ -69,14 +70,7 @@ async function startCoordinator(data: string): Promise<InfixServer> {
 }
 
 function client(server: InfixServer) {
-  const call = async (method: string, path: string, json?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { "x-infix-token": server.token, "content-type": "application/json" },
-      body: json === undefined ? undefined : JSON.stringify(json),
-    });
-    return { status: res.status, data: (await res.json()) as Record<string, unknown> };
-  };
+  const call = studioApi(server);
   return {
     call,
     /** `clientId`: the socket that should get the job's events (it joins the job's room). */

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Job } from "@infix/protocol";
 import { serve } from "./serve-command.ts";
+import { studioApi } from "./studio-api.test-support.ts";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "infix-serve-"));
@@ -92,14 +93,7 @@ describe("serve", () => {
       },
       () => undefined,
     );
-    const call = async (method: string, path: string, json?: unknown) => {
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers: { "x-infix-token": server.token, "content-type": "application/json" },
-        body: json === undefined ? undefined : JSON.stringify(json),
-      });
-      return { status: res.status, data: (await res.json()) as Record<string, unknown> };
-    };
+    const call = studioApi(server);
     const job = async (id: string) => (await call("GET", `/api/jobs/${id}`)).data as unknown as Job;
     const until = async (check: () => Promise<boolean>) => {
       while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));

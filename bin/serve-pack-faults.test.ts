@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Job } from "@infix/protocol";
 import { ensureTinyPack } from "@infix/nodes";
 import { serve } from "./serve-command.ts";
+import { studioApi } from "./studio-api.test-support.ts";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "infix-pack-faults-"));
@@ -33,14 +34,7 @@ describe("a model pack that disappears while a job runs on it (issue #14)", () =
       () => undefined,
     );
     try {
-      const call = async (method: string, path: string, json?: unknown) => {
-        const res = await fetch(`${server.url}${path}`, {
-          method,
-          headers: { "x-infix-token": server.token, "content-type": "application/json" },
-          body: json === undefined ? undefined : JSON.stringify(json),
-        });
-        return { status: res.status, data: (await res.json()) as Record<string, unknown> };
-      };
+      const call = studioApi(server);
       const submit = async (workflow: unknown) => {
         const res = await call("POST", "/api/jobs", { workflow });
         expect(res.status, JSON.stringify(res.data)).toBe(201);
