@@ -199,7 +199,7 @@ export function nextFuzzCase(random: () => number, token: string, outsideFile: s
     () => ({
       kind: "fuzz",
       method: pick(["PATCH", "OPTIONS", "GET"]),
-      path: pick(["/api/nope", "/api", "/api/jobs?x[__proto__]=1", "/api/cache", "/api/packs"]),
+      path: pick(["/api/nope", "/api", "/api/jobs?x[__proto__]=1", "/api/cache", "/api/packages"]),
     }),
     () => ({
       kind: "fuzz",
