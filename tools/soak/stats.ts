@@ -18,6 +18,10 @@ export interface SoakCounts {
   latencies: number[];
   /** Server resident memory samples, bytes. */
   memory: number[];
+  /** Resident memory of the process that ran to the end, right after it started listening, bytes. */
+  memoryAtStart: number;
+  /** Its lowest resident memory once the run was over, its sockets closed and the cache cleared, bytes. */
+  memoryAfterClear: number;
   /** Job ids sockets got events of without watching them (goal 0). */
   strayEvents: number;
   /** Watched jobs whose end a socket that kept its connection never saw (goal 0). */
@@ -48,6 +52,8 @@ export function emptyCounts(): SoakCounts {
     hangs: 0,
     latencies: [],
     memory: [],
+    memoryAtStart: 0,
+    memoryAfterClear: 0,
     strayEvents: 0,
     missedEnds: 0,
     watchedJobs: 0,
@@ -74,6 +80,9 @@ export interface SoakGoal {
   goal: string;
   met: boolean;
 }
+
+/** The memory goal: back within 20% of the start after the run and a cache clear. */
+export const MEMORY_RETURN_RATIO = 1.2;
 
 /** Each measured line with its goal; `met` false marks a failed goal. */
 export function soakGoals(counts: SoakCounts): SoakGoal[] {
@@ -126,6 +135,13 @@ export function soakGoals(counts: SoakCounts): SoakGoal[] {
       value: memory.length ? `${mb(memory[0])} / ${mb(Math.max(...memory))} / ${mb(memory[memory.length - 1])}` : "n/a",
       goal: "",
       met: true,
+    },
+    {
+      name: "server memory: its start / after the run and a cache clear",
+      value: `${mb(counts.memoryAtStart)} / ${mb(counts.memoryAfterClear)}`,
+      goal: "≤ start + 20%",
+      // No /proc (not Linux): nothing measured, nothing to judge.
+      met: counts.memoryAtStart === 0 || counts.memoryAfterClear <= counts.memoryAtStart * MEMORY_RETURN_RATIO,
     },
     {
       name: "jobs submitted / finished / lost",

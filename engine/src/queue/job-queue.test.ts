@@ -196,6 +196,37 @@ describe("JobQueue", () => {
     expect((await queue.submit({ workflow: scriptedWorkflow({ later: "Ok" }) })).ok).toBe(false);
   });
 
+  it("bounds the waiting jobs' bytes: refuses what would pass it, concurrent submissions included, and frees a job's bytes when it leaves the line", async () => {
+    const queue = new JobQueue({
+      executor: new ScriptedExecutor(),
+      journalPath: join(dir, "queued-bytes.jsonl"),
+      maxQueuedBytes: 250_000,
+    });
+    queues.push(queue);
+    queue.pause();
+    const big = (name: string) => ({ ...scriptedWorkflow({ [name]: "Ok" }), description: "x".repeat(100_000) });
+    // Two fit (about 200 KB stored); of 6 submitted at once, none past the second may be admitted.
+    const results = await Promise.all(
+      ["a", "b", "c", "d", "e", "f"].map((name) => queue.submit({ workflow: big(name) })),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(2);
+    const refused = results.find((r) => !r.ok);
+    expect(refused).toMatchObject({ ok: false, reason: "full", error: expect.stringContaining("250000 bytes") });
+    // A small job still fits beside them.
+    expect((await queue.submit({ workflow: scriptedWorkflow({ small: "Ok" }) })).ok).toBe(true);
+    // Cancelled, deleted and run jobs give their bytes back.
+    const [first, second] = results.filter((r) => r.ok).map((r) => r.ok && r.value.id) as string[];
+    queue.cancel(first);
+    expect((await queue.submit({ workflow: big("g") })).ok).toBe(true);
+    expect((await queue.submit({ workflow: big("h") })).ok).toBe(false);
+    queue.remove(second);
+    expect((await queue.submit({ workflow: big("i") })).ok).toBe(true);
+    queue.resume();
+    await until(() => queue.state().jobs.every((j) => j.status !== "queued" && j.status !== "running"));
+    const again = await Promise.all(["j", "k"].map((name) => queue.submit({ workflow: big(name) })));
+    expect(again.every((r) => r.ok)).toBe(true);
+  });
+
   it("runs one job at a time, in order, with front jumping the line", async () => {
     const { queue, executor } = openQueue();
     const first = await submitOk(queue, { w1: "Wait" });

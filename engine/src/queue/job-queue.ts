@@ -102,8 +102,9 @@ export class JobQueue {
   private readonly queueThrottle: LatestPerKeyThrottle<() => QueueState>;
   /** Admissions between their cap check and their entry in the queue (the store is writing them). */
   private reservedJobs = 0;
-  /** Jobs whose status is `queued`. */
+  /** Jobs waiting in line (status `queued`, not yet handed to the dispatcher), and their stored bytes. */
   private queuedJobs = 0;
+  private queuedBytes = 0;
   /** Finished jobs, oldest first (the order they finished), and their stored bytes. */
   private readonly history = new Map<string, Entry>();
   private historyBytesUsed = 0;
@@ -130,7 +131,7 @@ export class JobQueue {
     for (const { job, position, bytes } of restored.jobs) {
       const entry: Entry = { job, position, bytes };
       this.entries.set(job.id, entry);
-      if (job.status === "queued") this.queuedJobs += 1;
+      if (job.status === "queued") this.countWaiting(entry, 1);
       this.nextBack = Math.max(this.nextBack, position + 1);
       this.nextFront = Math.min(this.nextFront, position - 1);
       if (job.status === "running") this.finish(entry, "failed", SERVER_STOPPED_PROBLEM, false);
@@ -220,10 +221,8 @@ export class JobQueue {
     } finally {
       this.admitting.delete(admission);
     }
-    // Summed after the write, with no await before the entry joins: concurrent admissions see each other.
-    let queuedBytes = 0;
-    for (const waiting of this.entries.values()) if (waiting.job.status === "queued") queuedBytes += waiting.bytes;
-    if (queuedBytes + bytes > this.maxQueuedBytes) {
+    // Checked after the write, with no await before the entry joins: concurrent admissions see each other.
+    if (this.queuedBytes + bytes > this.maxQueuedBytes) {
       // Known only once serialised: undo the admission rather than keep a job past the bound.
       void this.store.remove(job.id);
       return {
@@ -232,8 +231,9 @@ export class JobQueue {
         error: `the waiting jobs would exceed ${this.maxQueuedBytes} bytes; try later`,
       };
     }
-    this.entries.set(job.id, { job, position, bytes });
-    this.queuedJobs += 1;
+    const entry: Entry = { job, position, bytes };
+    this.entries.set(job.id, entry);
+    this.countWaiting(entry, 1);
     this.emit({ name: "job:queued", payload: summarise(job) });
     this.emitQueue();
     this.pump();
@@ -314,7 +314,7 @@ export class JobQueue {
     if (entry.job.status === "running" || entry.dispatched)
       return { ok: false, reason: "conflict", error: `job ${id} is running; cancel it first` };
     this.entries.delete(id);
-    if (entry.job.status === "queued") this.queuedJobs -= 1;
+    if (entry.job.status === "queued") this.countWaiting(entry, -1);
     if (this.history.delete(id)) this.historyBytesUsed -= entry.bytes;
     void this.store.remove(id);
     this.emitQueue();
@@ -362,6 +362,12 @@ export class JobQueue {
     return this.queuedJobs;
   }
 
+  /** Counts a job into (+1) or out of (-1) the waiting line: both bounds are read on every submission. */
+  private countWaiting(entry: Entry, sign: 1 | -1): void {
+    this.queuedJobs += sign;
+    this.queuedBytes += sign * entry.bytes;
+  }
+
   /** The queued job that runs next. */
   private firstWaiting(): Entry | undefined {
     let first: Entry | undefined;
@@ -401,7 +407,7 @@ export class JobQueue {
     entry.controller = new AbortController();
     entry.dispatched = true;
     // Out of the waiting line from here on, even while a farm job still reads as queued.
-    this.queuedJobs -= 1;
+    this.countWaiting(entry, -1);
     const markRunning = () => {
       job.status = "running";
       job.startedAt = Date.now();
@@ -445,7 +451,7 @@ export class JobQueue {
     entry.controller = undefined;
     entry.dispatched = false;
     // A job no worker took still reads as queued: it counts as waiting again until finish() ends it.
-    if (job.status === "queued") this.queuedJobs += 1;
+    if (job.status === "queued") this.countWaiting(entry, 1);
     if (this.closed) return;
     for (const [nodeId, ui] of Object.entries(result.ui)) {
       const node = job.nodes[nodeId];
@@ -461,7 +467,7 @@ export class JobQueue {
 
   private finish(entry: Entry, status: "succeeded" | "failed" | "cancelled", error?: Problem, notify = true): void {
     const { job } = entry;
-    if (job.status === "queued") this.queuedJobs -= 1;
+    if (job.status === "queued") this.countWaiting(entry, -1);
     job.status = status;
     job.finishedAt = Date.now();
     if (error) job.error = error;
