@@ -62,11 +62,11 @@ function JobRow({
         {job.label ?? job.id.slice(0, 8)}
       </button>
       <span className="job__status">
-        {job.status}
+        {job.awaitingWorker ? "waiting for a worker" : job.status}
         {took ? ` · ${took}` : ""}
       </span>
       {job.error && <span className="job__error">{job.error.message}</span>}
-      {job.status === "queued" && (
+      {job.status === "queued" && !job.awaitingWorker && (
         <button
           type="button"
           className="small"

@@ -89,6 +89,8 @@ export const JobSummarySchema = z.object({
   error: ProblemSchema.optional(),
   /** Counts for the queue panel. */
   nodeCount: z.number(),
+  /** Set in queue listings while a queued job is handed to a farm and no worker has taken it yet. */
+  awaitingWorker: z.literal(true).optional(),
 });
 export type JobSummary = z.infer<typeof JobSummarySchema>;
 

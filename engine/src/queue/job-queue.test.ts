@@ -428,6 +428,11 @@ describe("JobQueue with a dispatcher whose jobs wait for a worker", () => {
     expect(queue.get(first)?.status).toBe("queued");
     expect(queue.get(first)?.startedAt).toBeUndefined();
     expect(events.some((e) => e.name === "job:started")).toBe(false);
+    // The listing says why it waits, so the queue panel can say "waiting for a worker".
+    expect(queue.state().jobs.map((j) => [j.id, j.status, j.awaitingWorker])).toEqual([
+      [first, "queued", true],
+      [second, "queued", true],
+    ]);
     // Already with the dispatcher: it cannot be reordered or deleted, only cancelled.
     expect(queue.moveToFront(second).ok).toBe(false);
     expect(queue.remove(second).ok).toBe(false);
@@ -435,6 +440,7 @@ describe("JobQueue with a dispatcher whose jobs wait for a worker", () => {
     await until(() => queue.get(second)?.status === "cancelled");
     dispatcher.take();
     await until(() => queue.get(first)?.status === "succeeded");
+    expect(queue.state().jobs.find((j) => j.id === first)?.awaitingWorker).toBeUndefined();
     expect(queue.get(first)?.startedAt).toBeTypeOf("number");
     expect(events.filter((e) => e.name === "job:started").map((e) => e.payload)).toEqual([{ jobId: first }]);
     expect(dispatcher.executor.started).toEqual(["a"]);

@@ -266,7 +266,7 @@ export class JobQueue {
     const listed = waiting.length > queuedLimit ? waiting.slice(0, queuedLimit) : waiting;
     const state: QueueState = {
       paused: this.paused,
-      jobs: [...running, ...listed, ...finished].map((e) => summarise(e.job)),
+      jobs: [...running, ...listed, ...finished].map(listingOf),
     };
     if (listed.length < waiting.length) state.omitted = { queued: waiting.length - listed.length, finished: 0 };
     return state;
@@ -527,6 +527,12 @@ export class JobQueue {
       }
     }
   }
+}
+
+/** A job's line in a queue listing: its summary, marked while a farm has it and no worker took it yet. */
+function listingOf(entry: Entry): JobSummary {
+  const summary = summarise(entry.job);
+  return entry.dispatched && entry.job.status === "queued" ? { ...summary, awaitingWorker: true } : summary;
 }
 
 function isFinished(job: Job): boolean {
