@@ -1,4 +1,5 @@
 import { Agent, request } from "node:http";
+import type { Socket } from "node:net";
 
 /** One HTTP exchange with the server under soak, path sent exactly as written (no normalising). */
 export type Exchange =
@@ -6,6 +7,8 @@ export type Exchange =
   | { ok: false; failure: "reset" | "hang"; ms: number; message: string };
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+/** The last exchange on each kept-alive socket: a reset on a reused one names what went before it. */
+const lastExchange = new WeakMap<Socket, string>();
 
 /**
  * Sends one request to 127.0.0.1:`port` and waits at most `hangMs` for the whole answer.
@@ -38,14 +41,15 @@ export function exchange(
         if (size < 1024 * 1024) chunks.push(chunk);
         size += chunk.length;
       });
-      res.on("end", () =>
+      res.on("end", () => {
+        lastExchange.set(req.socket as Socket, `${method} ${path.slice(0, 80)} → ${res.statusCode}`);
         settle({
           ok: true,
           status: res.statusCode ?? 0,
           body: Buffer.concat(chunks).toString("latin1"),
           ms: performance.now() - started,
-        }),
-      );
+        });
+      });
       res.on("error", (error) =>
         settle({ ok: false, failure: "reset", ms: performance.now() - started, message: error.message }),
       );
@@ -66,7 +70,11 @@ export function exchange(
         failure: "reset",
         ms: performance.now() - started,
         // A reset on a kept-alive socket the server was closing as idle is the keep-alive race, not a server fault.
-        message: `${error.message} after ${Math.round(performance.now() - started)} ms on a ${req.reusedSocket ? "reused" : "new"} socket`,
+        message:
+          `${error.message} after ${Math.round(performance.now() - started)} ms on a ` +
+          (req.reusedSocket
+            ? `reused socket (before: ${lastExchange.get(req.socket as Socket) ?? "?"})`
+            : "new socket"),
       }),
     );
     if (options.body !== undefined) req.write(options.body);

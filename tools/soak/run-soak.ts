@@ -38,6 +38,8 @@ export interface SoakOptions {
   /** kill -9 the server once, half-way, and restart it on the same data folder; default true. */
   faults?: boolean;
   seed?: number;
+  /** After the run, clear the cache and wait (up to 2 minutes) for the memory to come back; default true. */
+  memoryGoal?: boolean;
   log?: (line: string) => void;
 }
 
@@ -53,7 +55,7 @@ const MARKER = "SOAK-OUTSIDE-SECRET-7f3a";
 const HANG_MS = 10_000;
 const WATCHDOG_MS = 10_000;
 /** How long the server's memory gets to come back after the run and a cache clear. */
-const MEMORY_SETTLE_MS = 30_000;
+const MEMORY_SETTLE_MS = 120_000;
 
 /**
  * One socket.io connection and what it saw: job ids it watches (submitted with its id, or
@@ -107,12 +109,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   counts.memory.push(server.rss());
   counts.memoryAtStart = server.rss();
 
-  const record = (result: Exchange, path: string): Exchange => {
+  const record = (result: Exchange, path: string, method = ""): Exchange => {
     if (!result.ok) {
       if (!restarting) {
         if (result.failure === "hang") counts.hangs++;
         else counts.resets++;
-        log(`${result.failure}: ${path}: ${result.message}`);
+        log(`${result.failure}: ${method} ${path}: ${result.message}`);
       }
       return result;
     }
@@ -132,6 +134,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         hangMs: HANG_MS,
       }),
       path,
+      method,
     );
   const submit = async (workflow: Record<string, unknown>, clientId?: string): Promise<string | undefined> => {
     const res = await call("POST", "/api/jobs", { workflow, clientId });
@@ -221,6 +224,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           hangMs: HANG_MS,
         }),
         fuzz.path,
+        fuzz.method,
       );
       if (res.ok && res.body.includes(MARKER)) {
         if (fuzz.kind === "traversal") counts.traversalSuccesses++;
@@ -368,15 +372,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     counts.memory.push(server.rss());
     // Memory returns: with the run over, its connections closed and the output cache cleared,
-    // the server must come back near where it started. The job history stays (it is capped);
-    // V8 gives pages back only after its idle-time collections, so allow it a while.
-    for (const record of records) record.socket.close();
-    await call("DELETE", "/api/cache");
-    counts.memoryAfterClear = server.rss();
-    await waitFor(async () => {
-      counts.memoryAfterClear = Math.min(counts.memoryAfterClear, server.rss());
-      return counts.memoryAfterClear <= counts.memoryAtStart * MEMORY_RETURN_RATIO;
-    }, MEMORY_SETTLE_MS);
+    // the server must come back near where it started. The job history stays (it is capped).
+    // After load V8 keeps its grown heap (mostly free pages) until its memory reducer runs on
+    // the idle process, 30-40 s later as measured, then gives them back: allow it that.
+    if (options.memoryGoal !== false) {
+      for (const record of records) record.socket.close();
+      await call("DELETE", "/api/cache");
+      const cleared = Date.now();
+      counts.memoryAfterRun = server.rss();
+      counts.memoryAfterClear = counts.memoryAfterRun;
+      await waitFor(async () => {
+        counts.memoryAfterClear = Math.min(counts.memoryAfterClear, server.rss());
+        return counts.memoryAfterClear <= counts.memoryAtStart * MEMORY_RETURN_RATIO;
+      }, MEMORY_SETTLE_MS);
+      counts.memorySettleMs = Date.now() - cleared;
+    }
     counts.loopDelay = worstOf(server.loopDelay(), earlierLoopDelay);
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     counts.driverLoopDelay = {

@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { runSoak } from "./run-soak.ts";
+import { MEMORY_RETURN_RATIO } from "./stats.ts";
 
 /**
  * The short soak of `npm test`: 40 s of fuzz, links, load (10 socket.io clients) and one
- * kill -9 against a real server on 127.0.0.1. It asserts the goals that do not depend on the
- * machine's speed; latency is printed (and judged by `npm run soak`), not asserted here.
+ * kill -9 against a real server on 127.0.0.1, then the memory's return once idle. It asserts the
+ * goals that do not depend on the machine's speed; latency is printed (and judged by
+ * `npm run soak`), not asserted here.
  */
 describe("soak (short)", () => {
-  it("keeps every goal: no escapes, no 5xx, the queue moving, no resets or hangs, no job lost, events only to watchers", async () => {
+  it("keeps every goal: no escapes, no 5xx, the queue moving, no resets or hangs, no job lost, events only to watchers, memory back once idle", async () => {
     const failures: string[] = [];
     const report = await runSoak({ seconds: 40, clients: 10, faults: true, log: (line) => failures.push(line) });
     console.log(report.table);
@@ -38,5 +40,8 @@ describe("soak (short)", () => {
       missedEnds: 0,
     });
     expect(counts.watchedJobs).toBeGreaterThan(20);
-  }, 180_000);
+    // Memory comes back once the server is idle and its cache cleared (V8 gives its grown heap back).
+    expect(counts.memoryAfterRun).toBeGreaterThan(0);
+    expect(counts.memoryAfterClear).toBeLessThanOrEqual(counts.memoryAtStart * MEMORY_RETURN_RATIO);
+  }, 300_000);
 });
