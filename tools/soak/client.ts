@@ -6,7 +6,12 @@ export type Exchange =
   | { ok: true; status: number; body: string; ms: number }
   | { ok: false; failure: "reset" | "hang"; ms: number; message: string };
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+// `timeout` lets idle pooled sockets go before the server closes them (5 s keep-alive, 6 s in
+// fact). Without it Node's agent ignores the server's `Keep-Alive: timeout=5` hint (the hint only
+// lowers a timeout already set) and keeps idle sockets forever: a request that reused one just as
+// the server's close arrived failed with "socket hang up" / ECONNRESET, a race of this client's
+// pool (1-2 in some 5-minute soaks), not a server fault.
+const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 3000 });
 /** The last exchange on each kept-alive socket: a reset on a reused one names what went before it. */
 const lastExchange = new WeakMap<Socket, string>();
 

@@ -26,7 +26,7 @@ const report = await runSoak({
   clients: Number(values.clients),
   faults: !values["no-faults"],
   seed: Number(values.seed),
-  log: values.verbose ? (line) => console.log(`  ${line}`) : undefined,
+  log: values.verbose ? (line) => console.log(`  ${new Date().toISOString().slice(11, 23)} ${line}`) : undefined,
 });
 console.log(report.table);
 console.log(report.passed ? "soak: every goal met" : "soak: goals missed (see FAIL)");
