@@ -38,8 +38,6 @@ export interface SoakOptions {
   /** kill -9 the server once, half-way, and restart it on the same data folder; default true. */
   faults?: boolean;
   seed?: number;
-  /** After the run, clear the cache and wait (up to 2 minutes) for the memory to come back; default true. */
-  memoryGoal?: boolean;
   log?: (line: string) => void;
 }
 
@@ -374,19 +372,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Memory returns: with the run over, its connections closed and the output cache cleared,
     // the server must come back near where it started. The job history stays (it is capped).
     // After load V8 keeps its grown heap (mostly free pages) until its memory reducer runs on
-    // the idle process, 30-40 s later as measured, then gives them back: allow it that.
-    if (options.memoryGoal !== false) {
-      for (const record of records) record.socket.close();
-      await call("DELETE", "/api/cache");
-      const cleared = Date.now();
-      counts.memoryAfterRun = server.rss();
-      counts.memoryAfterClear = counts.memoryAfterRun;
-      await waitFor(async () => {
-        counts.memoryAfterClear = Math.min(counts.memoryAfterClear, server.rss());
-        return counts.memoryAfterClear <= counts.memoryAtStart * MEMORY_RETURN_RATIO;
-      }, MEMORY_SETTLE_MS);
-      counts.memorySettleMs = Date.now() - cleared;
-    }
+    // the idle process, 20-50 s later as measured, then gives them back: allow it that.
+    for (const record of records) record.socket.close();
+    await call("DELETE", "/api/cache");
+    const cleared = Date.now();
+    counts.memoryAfterRun = server.rss();
+    counts.memoryAfterClear = counts.memoryAfterRun;
+    await waitFor(async () => {
+      counts.memoryAfterClear = Math.min(counts.memoryAfterClear, server.rss());
+      return counts.memoryAfterClear <= counts.memoryAtStart * MEMORY_RETURN_RATIO;
+    }, MEMORY_SETTLE_MS);
+    counts.memorySettleMs = Date.now() - cleared;
     counts.loopDelay = worstOf(server.loopDelay(), earlierLoopDelay);
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     counts.driverLoopDelay = {

@@ -149,7 +149,7 @@ export function soakGoals(counts: SoakCounts): SoakGoal[] {
           ? "not measured"
           : `${mb(counts.memoryAtStart)} / ${mb(counts.memoryAfterRun)} / ${mb(counts.memoryAfterClear)} (in ${(counts.memorySettleMs / 1000).toFixed(1)} s)`,
       goal: "idle ≤ start + 20%",
-      // Not measured (no /proc off Linux, or the short soak of `npm test`): nothing to judge.
+      // Not measured (no /proc off Linux): nothing to judge.
       met:
         counts.memoryAtStart === 0 ||
         counts.memoryAfterRun === 0 ||
